@@ -1,0 +1,1 @@
+//! JWT verification against a cached JWKS (being written).
