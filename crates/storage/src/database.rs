@@ -1,0 +1,191 @@
+//! The pool handle services hold: runs blocking diesel work on the blocking
+//! thread pool, applies migrations, and retries transactions that lost a race.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::r2d2::{Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+use crate::connection::{DbConnection, Manager};
+use crate::url::{Backend, DatabaseUrl};
+use crate::{Result, StorageError};
+
+/// Attempts of one transaction before its last error is returned.
+const MAX_ATTEMPTS: u32 = 8;
+/// How long a caller waits for a pooled connection before answering 503.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The migration trees of one service, one per backend.
+pub struct Migrations {
+    pub sqlite: EmbeddedMigrations,
+    pub postgres: EmbeddedMigrations,
+    pub mysql: EmbeddedMigrations,
+}
+
+/// A pool of connections to one database; cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<Manager>,
+    backend: Backend,
+    url: DatabaseUrl,
+    /// SQLite has one writer at a time; queueing writers here beats
+    /// having them spin on the file lock.
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Database {
+    /// Builds the pool without connecting, so a database that is down at
+    /// start-up shows up as errors on use rather than a crash.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Self> {
+        let pool = Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(CHECKOUT_TIMEOUT)
+            .test_on_check_out(true)
+            .build_unchecked(Manager::new(url.clone()));
+        Ok(Self {
+            pool,
+            backend: url.backend(),
+            url: url.clone(),
+            sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations; concurrent starters (replicas, an admin
+    /// command beside the server) take turns through a database-level lock.
+    pub fn migrate(&self, migrations: Migrations) -> Result<Vec<String>> {
+        let mut conn = checkout(&self.pool)?;
+        let applied = match &mut *conn {
+            DbConnection::Sqlite(c) => {
+                let _lock = SqliteMigrationLock::acquire(&self.url)?;
+                c.run_pending_migrations(migrations.sqlite).map(versions)
+            }
+            DbConnection::Postgres(c) => {
+                use diesel::connection::SimpleConnection;
+                c.batch_execute("SELECT pg_advisory_lock(74201)")?;
+                let r = c.run_pending_migrations(migrations.postgres).map(versions);
+                c.batch_execute("SELECT pg_advisory_unlock(74201)")?;
+                r
+            }
+            DbConnection::Mysql(c) => {
+                use diesel::connection::SimpleConnection;
+                c.batch_execute("DO GET_LOCK('idmap_migrations', 60)")?;
+                let r = c.run_pending_migrations(migrations.mysql).map(versions);
+                c.batch_execute("DO RELEASE_LOCK('idmap_migrations')")?;
+                r
+            }
+        };
+        applied.map_err(|e| StorageError::Migration(e.to_string()))
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        join(tokio::task::spawn_blocking(move || {
+            f(&mut *checkout(&pool)?)
+        }))
+        .await
+    }
+
+    /// Runs `f` in one transaction, re-running all of it against fresh state
+    /// when it loses a race (unique key, serialization failure, deadlock,
+    /// busy file), so clients never see those.
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<T> + Send + Sync + 'static,
+    {
+        let _writer = match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writer.clone().lock_owned().await),
+            _ => None,
+        };
+        let pool = self.pool.clone();
+        join(tokio::task::spawn_blocking(move || {
+            let mut conn = checkout(&pool)?;
+            let mut attempt = 1;
+            loop {
+                match conn.transaction(|c| f(c)) {
+                    Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                        tracing::debug!(attempt, error = %e, "transaction lost a race; retrying");
+                        std::thread::sleep(backoff(attempt));
+                        attempt += 1;
+                    }
+                    other => return other,
+                }
+            }
+        }))
+        .await
+    }
+
+    /// Cheap round trip for readiness checks.
+    pub async fn ping(&self) -> Result<()> {
+        use diesel::r2d2::R2D2Connection;
+        self.run(|c| c.ping().map_err(StorageError::from)).await
+    }
+}
+
+fn checkout(pool: &Pool<Manager>) -> Result<PooledConnection<Manager>> {
+    pool.get()
+        .map_err(|e| StorageError::Unavailable(e.to_string()))
+}
+
+async fn join<T>(h: tokio::task::JoinHandle<Result<T>>) -> Result<T> {
+    match h.await {
+        Ok(r) => r,
+        Err(e) => Err(StorageError::Unavailable(format!(
+            "database task failed: {e}"
+        ))),
+    }
+}
+
+fn versions(v: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+    v.into_iter().map(|m| m.to_string()).collect()
+}
+
+/// Exponential backoff with jitter from the clock, 2 ms up to about 250 ms.
+fn backoff(attempt: u32) -> Duration {
+    let base = 2u64 << attempt.min(7);
+    let jitter = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0),
+    ) % base.max(1);
+    Duration::from_millis(base + jitter)
+}
+
+/// An exclusive lock on a file beside the SQLite database, held while
+/// migrations run so two processes never apply the same one.
+struct SqliteMigrationLock(std::fs::File);
+
+impl SqliteMigrationLock {
+    fn acquire(url: &DatabaseUrl) -> Result<Self> {
+        let mut path = url.sqlite_path().unwrap_or_default().into_os_string();
+        path.push(".migrate-lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| StorageError::Migration(format!("cannot open migration lock: {e}")))?;
+        file.lock()
+            .map_err(|e| StorageError::Migration(format!("cannot take migration lock: {e}")))?;
+        Ok(Self(file))
+    }
+}
+
+impl Drop for SqliteMigrationLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}

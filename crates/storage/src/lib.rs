@@ -1,0 +1,16 @@
+//! The one storage seam of the idmap services: the backend is chosen from the
+//! database URL, connections come from a pool, blocking diesel calls run off
+//! the async executor, and write transactions are retried on the races a
+//! client must never see.
+
+mod connection;
+mod database;
+mod error;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod url;
+
+pub use connection::DbConnection;
+pub use database::{Database, Migrations};
+pub use error::{Result, StorageError};
+pub use url::{Backend, DatabaseUrl};
