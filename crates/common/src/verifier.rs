@@ -1,1 +1,0 @@
-//! JWT verification against a cached JWKS (being written).
