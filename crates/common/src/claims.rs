@@ -84,7 +84,10 @@ mod tests {
         let one = serde_json::to_value(claims(Audience::from_list(vec!["idmap".into()]))).unwrap();
         assert_eq!(one["aud"], "idmap");
         let many = Audience::from_list(vec!["a".into(), "b".into()]);
-        assert_eq!(serde_json::to_value(&many).unwrap(), serde_json::json!(["a", "b"]));
+        assert_eq!(
+            serde_json::to_value(&many).unwrap(),
+            serde_json::json!(["a", "b"])
+        );
         assert!(many.contains("b") && !many.contains("c"));
     }
 

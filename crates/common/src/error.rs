@@ -107,7 +107,10 @@ mod tests {
             ErrorCode::UnsupportedGrantType,
             ErrorCode::TemporarilyUnavailable,
         ] {
-            assert_eq!(serde_json::to_value(code).unwrap(), serde_json::json!(code.as_str()));
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::json!(code.as_str())
+            );
         }
     }
 
@@ -115,8 +118,10 @@ mod tests {
     fn details_only_when_set() {
         let plain = serde_json::to_value(ErrorBody::new(ErrorCode::InvalidClient, "x")).unwrap();
         assert!(plain.get("details").is_none());
-        let v = serde_json::to_value(ErrorBody::new(ErrorCode::InvalidRequest, "x").with_details(vec![]))
-            .unwrap();
+        let v = serde_json::to_value(
+            ErrorBody::new(ErrorCode::InvalidRequest, "x").with_details(vec![]),
+        )
+        .unwrap();
         assert_eq!(v["details"], serde_json::json!([]));
     }
 }

@@ -89,8 +89,14 @@ mod tests {
 
     #[test]
     fn rejects_wrong_length_and_non_hex() {
-        assert_eq!(Sha256Hash::parse(&LOWER[..63]), Err(HashParseError::Length(63)));
-        assert_eq!(Sha256Hash::parse(&format!("{LOWER}0")), Err(HashParseError::Length(65)));
+        assert_eq!(
+            Sha256Hash::parse(&LOWER[..63]),
+            Err(HashParseError::Length(63))
+        );
+        assert_eq!(
+            Sha256Hash::parse(&format!("{LOWER}0")),
+            Err(HashParseError::Length(65))
+        );
         assert_eq!(Sha256Hash::parse(""), Err(HashParseError::Length(0)));
         let bad = format!("{}g", &LOWER[..63]);
         assert_eq!(Sha256Hash::parse(&bad), Err(HashParseError::NotHex));

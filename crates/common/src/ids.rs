@@ -19,7 +19,9 @@ pub const SCOPE_INTROSPECT: &str = "introspect";
 pub const SCOPE_PROFILE: &str = "profile";
 
 /// Rule codes every deployment knows; an admin can register more.
-pub const KNOWN_RULES: [&str; 6] = ["F_L_D_S", "F_L_D_R", "F_L_D_Z", "L_F_D_Z", "F_L_D_C", "L_F_D_C"];
+pub const KNOWN_RULES: [&str; 6] = [
+    "F_L_D_S", "F_L_D_R", "F_L_D_Z", "L_F_D_Z", "F_L_D_C", "L_F_D_C",
+];
 
 /// Maximum length of a patient ref, in characters.
 pub const MAX_REF_CHARS: usize = 128;
@@ -85,7 +87,8 @@ fn upper_code(s: &str, max: usize) -> Result<String, IdError> {
         return Err(IdError::Length { max });
     }
     let ok = s.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
-        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
     if ok {
         Ok(s.to_owned())
     } else {

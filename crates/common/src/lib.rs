@@ -16,3 +16,4 @@ pub mod wire;
 pub use claims::{AccessClaims, Audience};
 pub use hash::Sha256Hash;
 pub use link_uuid::LinkUuid;
+pub use verifier::{Verifier, VerifierConfig, VerifyError};

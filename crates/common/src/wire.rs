@@ -111,6 +111,9 @@ mod tests {
             patient_ref: None,
             uuid: LinkUuid::new_random(),
         };
-        assert_eq!(serde_json::to_value(r).unwrap()["ref"], serde_json::Value::Null);
+        assert_eq!(
+            serde_json::to_value(r).unwrap()["ref"],
+            serde_json::Value::Null
+        );
     }
 }
