@@ -1,1 +1,42 @@
-fn main() {}
+//! Entry point: parse the command line, load settings once, dispatch.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use auth_server::cli::{Cli, Command, admin};
+use auth_server::config::Settings;
+use auth_server::startup::Application;
+use auth_server::telemetry;
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref(), &Settings::process_env())
+        .context("cannot load settings")?;
+    let command = cli.command.unwrap_or(Command::Serve);
+    let default_filter = match command {
+        Command::Serve => "info",
+        Command::Migrate | Command::Admin(_) => "warn",
+    };
+    telemetry::init(settings.log_format, default_filter);
+    actix_web::rt::System::new().block_on(async move {
+        match command {
+            Command::Serve => {
+                let app = Application::build(&settings).await?;
+                app.run_until_stopped().await.context("server failed")
+            }
+            Command::Migrate => admin::migrate(&settings).await,
+            Command::Admin(cmd) => admin::run(&settings, cmd).await,
+        }
+    })
+}

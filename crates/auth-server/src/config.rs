@@ -1,0 +1,235 @@
+//! Typed settings, layered: built-in defaults, then an optional TOML file
+//! (`--config <path>`; unknown keys are an error), then environment variables.
+//!
+//! Only these variables are read (flat names; the underscores are part of
+//! the name):
+//!
+//! | variable                 | default                  | meaning                                   |
+//! |--------------------------|--------------------------|-------------------------------------------|
+//! | `AUTH_LISTEN`            | `127.0.0.1:8081`         | address the HTTP server binds             |
+//! | `AUTH_ISSUER`            | `http://127.0.0.1:8081`  | public base URL; `iss` and endpoint URLs  |
+//! | `AUTH_DATABASE_URL`      | `sqlite://data/auth.db`  | `sqlite://`, `postgres://` or `mysql://`  |
+//! | `AUTH_DB_POOL_SIZE`      | `8`                      | connections in the pool                   |
+//! | `AUTH_SIGNING_KEY_DIR`   | `data/keys`              | signing keys and the client-secret key    |
+//! | `AUTH_SIGNING_ALG`       | `RS256`                  | `RS256`, `ES256` or `EdDSA`               |
+//! | `AUTH_ACCESS_TOKEN_TTL`  | `3600`                   | access-token lifetime in seconds          |
+//! | `AUTH_JWKS_MAX_AGE`      | `300`                    | `Cache-Control` max-age of the JWKS       |
+//! | `AUTH_LOG_FORMAT`        | `text`                   | `text` or `json`                          |
+//!
+//! `RUST_LOG` (read by the log filter, default `info`) is the only other one.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Environment variables this service reads; everything else is ignored.
+pub const ENV_VARS: [&str; 9] = [
+    "AUTH_LISTEN",
+    "AUTH_ISSUER",
+    "AUTH_DATABASE_URL",
+    "AUTH_DB_POOL_SIZE",
+    "AUTH_SIGNING_KEY_DIR",
+    "AUTH_SIGNING_ALG",
+    "AUTH_ACCESS_TOKEN_TTL",
+    "AUTH_JWKS_MAX_AGE",
+    "AUTH_LOG_FORMAT",
+];
+
+/// Every setting of the service, loaded once in `main` and passed down.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub listen: String,
+    pub issuer: String,
+    pub database_url: SecretString,
+    pub db_pool_size: u32,
+    pub signing_key_dir: PathBuf,
+    pub signing_alg: SigningAlg,
+    pub access_token_ttl: u64,
+    pub jwks_max_age: u64,
+    pub log_format: LogFormat,
+}
+
+/// JWS algorithm of newly signed access tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SigningAlg {
+    #[serde(rename = "RS256")]
+    Rs256,
+    #[serde(rename = "ES256")]
+    Es256,
+    #[serde(rename = "EdDSA")]
+    EdDsa,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Why settings could not be loaded; shown to the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] config::ConfigError),
+    #[error("invalid configuration: {0}")]
+    Value(String),
+}
+
+impl Settings {
+    /// Loads defaults, then `file` if given, then the documented variables of `env`.
+    ///
+    /// `env` may hold anything (for example all of `std::env::vars()`): only
+    /// the names in [`ENV_VARS`] are taken from it.
+    pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        let known: config::Map<String, String> = env
+            .iter()
+            .filter(|(k, _)| ENV_VARS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut builder = config::Config::builder()
+            .set_default("listen", "127.0.0.1:8081")?
+            .set_default("issuer", "http://127.0.0.1:8081")?
+            .set_default("database_url", "sqlite://data/auth.db")?
+            .set_default("db_pool_size", 8)?
+            .set_default("signing_key_dir", "data/keys")?
+            .set_default("signing_alg", "RS256")?
+            .set_default("access_token_ttl", 3600)?
+            .set_default("jwks_max_age", 300)?
+            .set_default("log_format", "text")?;
+        if let Some(path) = file {
+            builder = builder.add_source(
+                config::File::from(path)
+                    .format(config::FileFormat::Toml)
+                    .required(true),
+            );
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("AUTH")
+                .prefix_separator("_")
+                .try_parsing(true)
+                .source(Some(known)),
+        );
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let issuer = url::Url::parse(&self.issuer)
+            .map_err(|e| SettingsError::Value(format!("AUTH_ISSUER is not a URL: {e}")))?;
+        // RFC 8414 section 2: https (http allowed here for development), no query or fragment.
+        if !matches!(issuer.scheme(), "http" | "https")
+            || issuer.query().is_some()
+            || issuer.fragment().is_some()
+        {
+            return Err(SettingsError::Value(
+                "AUTH_ISSUER must be an http(s) URL without query or fragment".into(),
+            ));
+        }
+        if self.access_token_ttl == 0 || self.access_token_ttl > 86_400 {
+            return Err(SettingsError::Value(
+                "AUTH_ACCESS_TOKEN_TTL must be 1 to 86400 seconds".into(),
+            ));
+        }
+        if self.db_pool_size == 0 {
+            return Err(SettingsError::Value(
+                "AUTH_DB_POOL_SIZE must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The issuer URL without a trailing slash, the base of every endpoint URL.
+    pub fn issuer_base(&self) -> &str {
+        self.issuer.trim_end_matches('/')
+    }
+
+    /// Reads the process environment, keeping only the documented names.
+    pub fn process_env() -> HashMap<String, String> {
+        std::env::vars()
+            .filter(|(k, _)| ENV_VARS.contains(&k.as_str()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_without_file_or_env() {
+        let s = Settings::load(None, &HashMap::new()).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:8081");
+        assert_eq!(s.issuer, "http://127.0.0.1:8081");
+        assert_eq!(s.database_url.expose_secret(), "sqlite://data/auth.db");
+        assert_eq!(s.signing_key_dir, PathBuf::from("data/keys"));
+        assert_eq!(s.signing_alg, SigningAlg::Rs256);
+        assert_eq!(s.access_token_ttl, 3600);
+        assert_eq!(s.jwks_max_age, 300);
+        assert_eq!(s.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn flat_env_names_override_and_unrelated_ones_are_ignored() {
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("AUTH_DATABASE_URL", "sqlite:///tmp/x.db"),
+                ("AUTH_SIGNING_ALG", "EdDSA"),
+                ("AUTH_ACCESS_TOKEN_TTL", "60"),
+                ("AUTH_SOMETHING_ELSE", "boom"),
+                ("AUTH_LOG_FORMAT", "json"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.database_url.expose_secret(), "sqlite:///tmp/x.db");
+        assert_eq!(s.signing_alg, SigningAlg::EdDsa);
+        assert_eq!(s.access_token_ttl, 60);
+        assert_eq!(s.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn file_is_read_and_env_wins_over_it() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "listen = \"0.0.0.0:9000\"\njwks_max_age = 60").unwrap();
+        let s = Settings::load(Some(f.path()), &env(&[("AUTH_JWKS_MAX_AGE", "10")])).unwrap();
+        assert_eq!(s.listen, "0.0.0.0:9000");
+        assert_eq!(s.jwks_max_age, 10);
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_values_are_errors() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "listne = \"0.0.0.0:9000\"").unwrap();
+        assert!(Settings::load(Some(f.path()), &HashMap::new()).is_err());
+        assert!(Settings::load(None, &env(&[("AUTH_SIGNING_ALG", "HS256")])).is_err());
+        assert!(Settings::load(None, &env(&[("AUTH_ISSUER", "not a url")])).is_err());
+        assert!(Settings::load(None, &env(&[("AUTH_ACCESS_TOKEN_TTL", "0")])).is_err());
+    }
+
+    #[test]
+    fn database_url_is_not_in_debug_output() {
+        let s = Settings::load(
+            None,
+            &env(&[("AUTH_DATABASE_URL", "postgres://u:hunter2@h/db")]),
+        )
+        .unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

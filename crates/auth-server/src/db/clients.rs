@@ -1,0 +1,84 @@
+//! The client aggregate: the `clients` row and its `client_secrets` rows.
+
+use diesel::prelude::*;
+use idmap_storage::DbConnection;
+
+use super::schema::{client_secrets, clients};
+
+/// One stored client.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = clients)]
+pub struct ClientRow {
+    pub client_id: String,
+    pub name: Option<String>,
+    pub partner_code: Option<String>,
+    pub scopes: String,
+    pub is_public: bool,
+    pub redirect_uris: String,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+/// One stored secret hash of a client.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = client_secrets)]
+pub struct SecretRow {
+    pub secret_id: Vec<u8>,
+    pub client_id: String,
+    pub secret_hash: Vec<u8>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+/// Inserts a client with its secrets (call inside a transaction).
+pub fn insert(
+    conn: &mut DbConnection,
+    client: &ClientRow,
+    secrets: &[SecretRow],
+) -> QueryResult<()> {
+    diesel::insert_into(clients::table)
+        .values(client)
+        .execute(conn)?;
+    // One statement per secret: there are one or two, and batch inserts
+    // differ between backends.
+    for secret in secrets {
+        diesel::insert_into(client_secrets::table)
+            .values(secret)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A client and the hashes of its secrets still valid at `now`.
+pub fn find_with_secrets(
+    conn: &mut DbConnection,
+    client_id: &str,
+    now: i64,
+) -> QueryResult<Option<(ClientRow, Vec<Vec<u8>>)>> {
+    let Some(client) = clients::table
+        .filter(clients::client_id.eq(client_id))
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let hashes = client_secrets::table
+        .filter(client_secrets::client_id.eq(client_id))
+        .filter(
+            client_secrets::expires_at
+                .is_null()
+                .or(client_secrets::expires_at.gt(now)),
+        )
+        .select(client_secrets::secret_hash)
+        .load::<Vec<u8>>(conn)?;
+    Ok(Some((client, hashes)))
+}
+
+/// Every client, by creation time (no secrets).
+pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<ClientRow>> {
+    clients::table
+        .order((clients::created_at.asc(), clients::client_id.asc()))
+        .select(ClientRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,30 @@
+//! Storage of auth-server: one file per table or aggregate, each a set of
+//! plain functions over a `&mut DbConnection`, written once for all three
+//! backends. The migration trees live in `migrations/auth/`.
+
+pub mod clients;
+pub mod partners;
+pub mod schema;
+
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use idmap_storage::Migrations;
+
+const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/auth/sqlite");
+const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/auth/postgres");
+const MYSQL: EmbeddedMigrations = embed_migrations!("../../migrations/auth/mysql");
+
+/// The auth database's migrations for every backend.
+pub fn migrations() -> Migrations {
+    Migrations {
+        sqlite: SQLITE,
+        postgres: POSTGRES,
+        mysql: MYSQL,
+    }
+}
+
+/// Current time in unix seconds, the unit of every time column.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

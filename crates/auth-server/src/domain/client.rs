@@ -1,0 +1,85 @@
+//! A registered OAuth client as the domain sees it, and its identifier.
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use idmap_common::ids::PartnerCode;
+use rand::RngCore;
+
+use super::client_secret::SecretHash;
+use super::scopes::ScopeSet;
+
+/// Longest client id we look up; longer ones cannot exist.
+pub const MAX_CLIENT_ID_LEN: usize = 64;
+
+/// A client identifier: 16 random bytes, URL-safe base64 without padding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 16];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// Accepts any presented id of plausible shape (1 to 64 visible ASCII
+    /// characters); whether it exists is the store's question.
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = !s.is_empty()
+            && s.len() <= MAX_CLIENT_ID_LEN
+            && s.bytes().all(|b| b.is_ascii_graphic());
+        ok.then(|| Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Confidential clients hold a secret; public ones authenticate with PKCE only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientKind {
+    Confidential,
+    Public,
+}
+
+/// A client with what authentication and grants need to know about it.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: ClientId,
+    pub name: Option<String>,
+    pub partner: Option<PartnerCode>,
+    pub scopes: ScopeSet,
+    pub kind: ClientKind,
+    pub redirect_uris: Vec<String>,
+    pub disabled: bool,
+    /// Hashes of the secrets currently valid (several during a rotation).
+    pub secret_hashes: Vec<SecretHash>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_are_url_safe_and_parse_back() {
+        let id = ClientId::generate();
+        assert_eq!(id.as_str().len(), 22);
+        assert_eq!(ClientId::parse(id.as_str()), Some(id));
+    }
+
+    #[test]
+    fn implausible_ids_are_refused() {
+        assert!(ClientId::parse("").is_none());
+        assert!(ClientId::parse("a b").is_none());
+        assert!(ClientId::parse(&"a".repeat(65)).is_none());
+    }
+}

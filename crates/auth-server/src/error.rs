@@ -1,0 +1,187 @@
+//! How errors become responses. [`ApiError`] is the JSON envelope of every
+//! endpoint; [`TokenError`] (the token endpoint's, RFC 6749 section 5.2)
+//! answers with OAuth codes. Extractor failures are routed here too, so no
+//! request ever gets a framework-made plain-text error.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
+use idmap_common::error::{ErrorBody, ErrorCode};
+
+use crate::services::token::TokenError;
+use crate::telemetry::current_request_id;
+
+/// `WWW-Authenticate` challenge of a failed client authentication.
+pub const BASIC_CHALLENGE: &str = "Basic realm=\"idmap\"";
+
+/// Errors of the non-OAuth endpoints, mapped to status and envelope in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: &'static str },
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("service temporarily unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    /// Wraps any failure of ours; its details are logged, never sent.
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(e))
+    }
+
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::BadRequest(_) => ErrorCode::InvalidRequest,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            Self::PayloadTooLarge => ErrorCode::RequestTooLarge,
+            Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Self::Unavailable => ErrorCode::TemporarilyUnavailable,
+            Self::Internal(_) => ErrorCode::ServerError,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status_code());
+        let description = match self {
+            Self::Internal(source) => internal_description(source.as_ref()),
+            Self::MethodNotAllowed { allow } => {
+                builder.insert_header((header::ALLOW, *allow));
+                format!("method not allowed; use {allow}")
+            }
+            other => other.to_string(),
+        };
+        builder.json(ErrorBody::new(self.code(), description))
+    }
+}
+
+/// Logs `e` with its cause chain once, and gives the client only a request id.
+fn internal_description(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    tracing::error!(error = %chain, "internal error");
+    match current_request_id() {
+        Some(id) => format!("internal error; request id {id}"),
+        None => "internal error".to_owned(),
+    }
+}
+
+impl ResponseError for TokenError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::OAuth(e) if e.is_client_authentication_failure() => StatusCode::UNAUTHORIZED,
+            Self::OAuth(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Storage(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Storage(_) | Self::Signing(_) | Self::Corrupt(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let mut builder = HttpResponse::build(status);
+        no_store(&mut builder);
+        let body = match self {
+            Self::OAuth(e) => {
+                if status == StatusCode::UNAUTHORIZED {
+                    // RFC 6749 5.2 and RFC 9110 11.6.1: a 401 names the scheme to use.
+                    builder.insert_header((header::WWW_AUTHENTICATE, BASIC_CHALLENGE));
+                }
+                ErrorBody::new(e.code, e.description.clone())
+            }
+            Self::TooLarge => ErrorBody::new(ErrorCode::InvalidRequest, "request body too large"),
+            Self::Storage(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                builder.insert_header((header::RETRY_AFTER, "5"));
+                ErrorBody::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the service is temporarily unavailable; retry shortly",
+                )
+            }
+            other => ErrorBody::new(ErrorCode::ServerError, internal_description(other)),
+        };
+        builder.json(body)
+    }
+}
+
+/// RFC 6749 5.1: token responses must not be cached.
+pub fn no_store(builder: &mut HttpResponseBuilder) {
+    builder
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")));
+}
+
+/// Form extractor failures, only used by OAuth endpoints: RFC 6749 codes.
+pub fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::UrlencodedError as E;
+    let e = match err {
+        E::Overflow { .. } => TokenError::TooLarge,
+        E::ContentType => {
+            TokenError::OAuth(crate::domain::oauth_error::OAuthError::invalid_request(
+                "the body must be application/x-www-form-urlencoded",
+            ))
+        }
+        _ => TokenError::OAuth(crate::domain::oauth_error::OAuthError::invalid_request(
+            "the body is not valid application/x-www-form-urlencoded",
+        )),
+    };
+    e.into()
+}
+
+/// JSON extractor failures.
+pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::PayloadTooLarge,
+        E::ContentType => {
+            ApiError::UnsupportedMediaType("the body must be application/json".into())
+        }
+        E::Deserialize(e) => ApiError::BadRequest(format!("invalid JSON body: {e}")),
+        _ => ApiError::BadRequest("invalid JSON body".into()),
+    }
+    .into()
+}
+
+/// Query-string extractor failures.
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    ApiError::BadRequest(format!("invalid query string: {err}")).into()
+}
+
+/// Path extractor failures.
+pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound.into()
+}

@@ -1,0 +1,15 @@
+//! auth-server: the OAuth 2 authorization server of the idmap network. It
+//! registers partners and clients, issues RFC 9068 JWT access tokens with
+//! the client-credentials grant, and publishes its keys (RFC 7517) and
+//! metadata (RFC 8414). See `docs/` and the design's sections 2 and 7.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod keys;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod telemetry;

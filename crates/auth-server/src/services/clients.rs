@@ -1,0 +1,222 @@
+//! Registering and listing partners and clients: the admin CLI's use cases
+//! (and, later, the admin API's). A client secret is generated here and
+//! returned once; only its hash is stored.
+
+use std::sync::Arc;
+
+use idmap_common::ids::PartnerCode;
+use idmap_storage::{Database, StorageError};
+use serde::Serialize;
+
+use crate::db::clients::{self as db_clients, ClientRow, SecretRow};
+use crate::db::now_unix;
+use crate::db::partners::{self as db_partners, PartnerRow};
+use crate::domain::client::ClientId;
+use crate::domain::client_secret::{ClientSecret, SecretHasher};
+use crate::domain::scopes::ScopeSet;
+
+/// Why an admin operation failed; the message is meant for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// A partner as listed to an operator.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnerView {
+    pub code: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// A client as listed to an operator (never its secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientView {
+    pub client_id: String,
+    pub name: Option<String>,
+    pub partner: Option<String>,
+    pub scope: String,
+    pub public: bool,
+    pub redirect_uris: Vec<String>,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+/// What the operator asked for when adding a client.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub partner: Option<String>,
+    pub scope: String,
+    pub name: Option<String>,
+    pub public: bool,
+    pub redirect_uris: Vec<String>,
+}
+
+/// The one-time answer to adding a client: `client_secret` is null for public clients.
+#[derive(Serialize)]
+pub struct CreatedClient {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+}
+
+fn check_name(name: &str) -> Result<String, AdminError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(AdminError::Invalid(
+            "name must be 1 to 200 printable characters".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// RFC 6749 3.1.2: absolute URI without fragment.
+fn check_redirect_uri(uri: &str) -> Result<String, AdminError> {
+    let parsed = url::Url::parse(uri)
+        .map_err(|e| AdminError::Invalid(format!("redirect URI '{uri}' is not absolute: {e}")))?;
+    if parsed.fragment().is_some() || uri.chars().any(char::is_whitespace) {
+        return Err(AdminError::Invalid(format!(
+            "redirect URI '{uri}' must not contain a fragment or whitespace"
+        )));
+    }
+    Ok(uri.to_owned())
+}
+
+/// Registers a partner.
+pub async fn add_partner(db: &Database, code: &str, name: &str) -> Result<PartnerView, AdminError> {
+    let code =
+        PartnerCode::parse(code).map_err(|e| AdminError::Invalid(format!("partner code {e}")))?;
+    let row = PartnerRow {
+        code: code.as_str().to_owned(),
+        name: check_name(name)?,
+        created_at: now_unix(),
+    };
+    let insert = row.clone();
+    match db
+        .run(move |conn| Ok(db_partners::insert(conn, &insert)?))
+        .await
+    {
+        Err(e) if e.is_unique_violation() => Err(AdminError::Conflict(format!(
+            "partner {} already exists",
+            row.code
+        ))),
+        other => other.map_err(AdminError::from),
+    }?;
+    Ok(PartnerView {
+        code: row.code,
+        name: row.name,
+        created_at: row.created_at,
+    })
+}
+
+/// Registers a client; confidential clients get a generated secret.
+pub async fn add_client(
+    db: &Database,
+    hasher: &Arc<SecretHasher>,
+    new: NewClient,
+) -> Result<CreatedClient, AdminError> {
+    let scopes = ScopeSet::parse(&new.scope).map_err(|e| {
+        AdminError::Invalid(format!(
+            "scope: {e} (known: idmap:link idmap:read idmap:admin admin introspect profile)"
+        ))
+    })?;
+    let partner = new
+        .partner
+        .as_deref()
+        .map(PartnerCode::parse)
+        .transpose()
+        .map_err(|e| AdminError::Invalid(format!("partner code {e}")))?;
+    let name = new.name.as_deref().map(check_name).transpose()?;
+    if new.public && new.redirect_uris.is_empty() {
+        return Err(AdminError::Invalid(
+            "a public client needs --redirect-uri".into(),
+        ));
+    }
+    let redirect_uris = new
+        .redirect_uris
+        .iter()
+        .map(|u| check_redirect_uri(u))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let client_id = ClientId::generate();
+    let now = now_unix();
+    let secret = (!new.public).then(ClientSecret::generate);
+    let row = ClientRow {
+        client_id: client_id.as_str().to_owned(),
+        name,
+        partner_code: partner.as_ref().map(|p| p.as_str().to_owned()),
+        scopes: scopes.to_string(),
+        is_public: new.public,
+        redirect_uris: redirect_uris.join("\n"),
+        disabled: false,
+        created_at: now,
+    };
+    let secrets: Vec<SecretRow> = secret
+        .iter()
+        .map(|s| SecretRow {
+            secret_id: uuid::Uuid::new_v4().as_bytes().to_vec(),
+            client_id: row.client_id.clone(),
+            secret_hash: hasher.hash(s.expose()).0.to_vec(),
+            created_at: now,
+            expires_at: None,
+        })
+        .collect();
+
+    let partner_code = row.partner_code.clone();
+    let found_partner = db
+        .transaction(move |conn| {
+            if let Some(code) = &partner_code
+                && !db_partners::exists(conn, code)?
+            {
+                return Ok(false);
+            }
+            db_clients::insert(conn, &row, &secrets)?;
+            Ok(true)
+        })
+        .await?;
+    if !found_partner {
+        return Err(AdminError::NotFound(format!(
+            "unknown partner {}; add it first with `admin partner add`",
+            new.partner.unwrap_or_default()
+        )));
+    }
+    Ok(CreatedClient {
+        client_id: client_id.as_str().to_owned(),
+        client_secret: secret.map(|s| s.expose().to_owned()),
+    })
+}
+
+pub async fn list_partners(db: &Database) -> Result<Vec<PartnerView>, AdminError> {
+    let rows = db.run(|conn| Ok(db_partners::list(conn)?)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PartnerView {
+            code: r.code,
+            name: r.name,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
+pub async fn list_clients(db: &Database) -> Result<Vec<ClientView>, AdminError> {
+    let rows = db.run(|conn| Ok(db_clients::list(conn)?)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ClientView {
+            client_id: r.client_id,
+            name: r.name,
+            partner: r.partner_code,
+            scope: r.scopes,
+            public: r.is_public,
+            redirect_uris: r.redirect_uris.lines().map(str::to_owned).collect(),
+            disabled: r.disabled,
+            created_at: r.created_at,
+        })
+        .collect())
+}

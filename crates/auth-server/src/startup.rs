@@ -1,0 +1,125 @@
+//! Builds the application from settings: database (migrated), keys, the
+//! HTTP server bound on the configured address. Binding here, before
+//! running, lets tests use port 0 and read the real port.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use idmap_storage::{Database, DatabaseUrl};
+use secrecy::ExposeSecret;
+
+use crate::config::Settings;
+use crate::db;
+use crate::domain::client_secret::SecretHasher;
+use crate::error;
+use crate::keys::{KeyStore, hmac_key};
+use crate::routes::{self, AppState, metadata::ServerMetadata};
+use crate::services::issuer::TokenIssuer;
+use crate::services::token::TokenService;
+use crate::telemetry;
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// Opens the pool and applies pending migrations (used by every command).
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
+    let url = DatabaseUrl::parse(settings.database_url.expose_secret())
+        .context("AUTH_DATABASE_URL is invalid")?;
+    let db = Database::connect(&url, settings.db_pool_size).context("cannot open the database")?;
+    let migrating = db.clone();
+    let applied = tokio::task::spawn_blocking(move || migrating.migrate(db::migrations()))
+        .await
+        .context("migration task failed")?
+        .context("cannot apply database migrations")?;
+    for version in &applied {
+        tracing::info!(%version, "applied migration");
+    }
+    Ok(db)
+}
+
+/// Loads (creating on first start) the client-secret hashing key.
+pub async fn load_secret_hasher(settings: &Settings) -> anyhow::Result<Arc<SecretHasher>> {
+    let dir = settings.signing_key_dir.clone();
+    let hasher = tokio::task::spawn_blocking(move || hmac_key::load_or_create(&dir))
+        .await
+        .context("key task failed")?
+        .with_context(|| {
+            format!(
+                "cannot load the client-secret key in {}",
+                settings.signing_key_dir.display()
+            )
+        })?;
+    Ok(Arc::new(hasher))
+}
+
+impl Application {
+    /// Prepares everything the server needs and binds its listener.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let db = open_database(settings).await?;
+        let hasher = load_secret_hasher(settings).await?;
+        let (dir, alg) = (settings.signing_key_dir.clone(), settings.signing_alg);
+        let keys = tokio::task::spawn_blocking(move || KeyStore::load_or_create(&dir, alg))
+            .await
+            .context("key task failed")?
+            .with_context(|| {
+                format!(
+                    "cannot load signing keys in {}",
+                    settings.signing_key_dir.display()
+                )
+            })?;
+        let keys = Arc::new(keys);
+        tracing::info!(kid = %keys.signing_key().kid, alg = ?alg, "signing key loaded");
+
+        let issuer = settings.issuer_base().to_owned();
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            keys: keys.clone(),
+            tokens: TokenService::new(
+                db,
+                hasher,
+                TokenIssuer::new(keys, issuer.clone(), settings.access_token_ttl),
+            ),
+            metadata: ServerMetadata::new(&issuer),
+            jwks_max_age: settings.jwks_max_age,
+        });
+
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener
+            .local_addr()
+            .context("listener has no address")?
+            .port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(telemetry::request_context))
+                .app_data(state.clone())
+                .app_data(web::JsonConfig::default().error_handler(error::json_error))
+                .app_data(web::QueryConfig::default().error_handler(error::query_error))
+                .app_data(web::PathConfig::default().error_handler(error::path_error))
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        })
+        .listen(listener)
+        .context("cannot start the HTTP server")?
+        .run();
+        tracing::info!(address = %settings.listen, port, "listening");
+        Ok(Self { port, server })
+    }
+
+    /// The port actually bound (useful when the settings said 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,3 @@
+DROP TABLE client_secrets;
+DROP TABLE clients;
+DROP TABLE partners;
