@@ -1,0 +1,94 @@
+//! The `bindings` table: hash to UUID, bound once (the hash is the primary
+//! key, so rule 1 is a database guarantee), with the ambiguous flag of rule 5.
+
+use diesel::prelude::*;
+use idmap_common::{LinkUuid, Sha256Hash};
+use idmap_storage::{DbConnection, StorageError};
+
+use super::schema::bindings;
+use super::{MAX_PARAMS, insert_rows, rows_per_insert};
+use crate::domain::linkage::NewBinding;
+
+/// A stored binding as read back (UUID not yet resolved through aliases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredBinding {
+    pub hash: Sha256Hash,
+    pub uuid: LinkUuid,
+    pub ambiguous: bool,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = bindings, treat_none_as_default_value = false)]
+struct NewRow<'a> {
+    hash: &'a [u8],
+    uuid: &'a [u8],
+    rule: Option<&'a str>,
+    partner: &'a str,
+    ambiguous: bool,
+    created_at: i64,
+}
+
+/// Bindings of `hashes` that exist, in no particular order.
+pub fn load(
+    conn: &mut DbConnection,
+    hashes: &[Sha256Hash],
+) -> Result<Vec<StoredBinding>, StorageError> {
+    let mut out = Vec::with_capacity(hashes.len());
+    for chunk in hashes.chunks(MAX_PARAMS) {
+        let keys: Vec<&[u8]> = chunk.iter().map(|h| h.as_bytes().as_slice()).collect();
+        let rows: Vec<(Vec<u8>, Vec<u8>, bool)> = bindings::table
+            .filter(bindings::hash.eq_any(keys))
+            .select((bindings::hash, bindings::uuid, bindings::ambiguous))
+            .load(conn)?;
+        for (hash, uuid, ambiguous) in rows {
+            out.push(StoredBinding {
+                hash: Sha256Hash::from_slice(&hash).ok_or_else(|| corrupt("bindings.hash"))?,
+                uuid: LinkUuid::from_slice(&uuid).ok_or_else(|| corrupt("bindings.uuid"))?,
+                ambiguous,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts new bindings with multi-row statements; a hash bound meanwhile
+/// by another transaction fails the insert, and the transaction is retried.
+pub fn insert(
+    conn: &mut DbConnection,
+    partner: &str,
+    new: &[NewBinding],
+    now: i64,
+) -> Result<(), StorageError> {
+    for chunk in new.chunks(rows_per_insert(6)) {
+        let rows: Vec<NewRow<'_>> = chunk
+            .iter()
+            .map(|b| NewRow {
+                hash: b.hash.as_bytes(),
+                uuid: b.uuid.as_bytes(),
+                rule: b.rule.as_ref().map(|r| r.as_str()),
+                partner,
+                ambiguous: b.ambiguous,
+                created_at: now,
+            })
+            .collect();
+        insert_rows(conn, bindings::table, &rows)?;
+    }
+    Ok(())
+}
+
+/// Marks existing bindings ambiguous (rule 5); their UUID is kept.
+pub fn mark_ambiguous(conn: &mut DbConnection, hashes: &[Sha256Hash]) -> Result<(), StorageError> {
+    for chunk in hashes.chunks(MAX_PARAMS) {
+        let keys: Vec<&[u8]> = chunk.iter().map(|h| h.as_bytes().as_slice()).collect();
+        diesel::update(bindings::table.filter(bindings::hash.eq_any(keys)))
+            .set(bindings::ambiguous.eq(true))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn corrupt(column: &str) -> StorageError {
+    StorageError::Query(diesel::result::Error::DeserializationError(
+        format!("{column} has the wrong length").into(),
+    ))
+}

@@ -1,0 +1,131 @@
+//! The linkage aggregate: loads everything one request touches with a few
+//! set-based queries, runs the pure rules over it, and applies the plan with
+//! multi-row statements, all inside one transaction that the storage layer
+//! re-runs from scratch if it loses a race. Also the read-only lookup.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use idmap_common::ids::{PartnerCode, PatientRef};
+use idmap_common::{LinkUuid, Sha256Hash};
+use idmap_storage::{Database, DbConnection, StorageError};
+
+use super::{bindings, conflicts, now, patient_refs, uuids};
+use crate::domain::linkage::{self, Binding, Patient, Plan, Snapshot};
+
+/// Links `patients` for `partner` atomically; one UUID per patient, in order.
+pub async fn link(
+    db: &Database,
+    partner: PartnerCode,
+    patients: Vec<Patient>,
+) -> Result<Vec<LinkUuid>, StorageError> {
+    if patients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let patients = Arc::new(patients);
+    db.transaction(move |conn| {
+        let snapshot = load_snapshot(conn, partner.as_str(), &patients)?;
+        let plan = linkage::plan(&patients, &snapshot, &mut LinkUuid::new_random);
+        apply(conn, partner.as_str(), &plan)?;
+        Ok(plan.answers)
+    })
+    .await
+}
+
+/// The UUID each hash is bound to (merged UUIDs answer their survivor);
+/// `None` for unknown hashes. Never writes.
+pub async fn lookup(
+    db: &Database,
+    hashes: Vec<Sha256Hash>,
+) -> Result<Vec<(Sha256Hash, Option<LinkUuid>)>, StorageError> {
+    db.run(move |conn| {
+        let mut distinct = hashes.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let found = bindings::load(conn, &distinct)?;
+        let ids: Vec<LinkUuid> = found.iter().map(|b| b.uuid).collect();
+        let aliases = uuids::aliases(conn, &ids)?;
+        let by_hash: HashMap<Sha256Hash, LinkUuid> = found
+            .into_iter()
+            .map(|b| (b.hash, *aliases.get(&b.uuid).unwrap_or(&b.uuid)))
+            .collect();
+        Ok(hashes
+            .into_iter()
+            .map(|h| (h, by_hash.get(&h).copied()))
+            .collect())
+    })
+    .await
+}
+
+/// Bindings of every hash, the partner's refs of the request, and the refs
+/// under which the partner holds each bound UUID; aliases resolved.
+pub fn load_snapshot(
+    conn: &mut DbConnection,
+    partner: &str,
+    patients: &[Patient],
+) -> Result<Snapshot, StorageError> {
+    let mut hashes: Vec<Sha256Hash> = patients
+        .iter()
+        .flat_map(|p| p.hashes.iter().map(|(h, _)| *h))
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    let refs: Vec<&PatientRef> = patients
+        .iter()
+        .filter_map(|p| p.patient_ref.as_ref())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+
+    let stored = bindings::load(conn, &hashes)?;
+    let known_refs = if refs.is_empty() {
+        Vec::new()
+    } else {
+        patient_refs::by_refs(conn, partner, &refs)?
+    };
+
+    let mut raw: Vec<LinkUuid> = stored.iter().map(|b| b.uuid).collect();
+    raw.extend(known_refs.iter().map(|(_, u)| *u));
+    raw.sort_unstable();
+    raw.dedup();
+    let aliases = uuids::aliases(conn, &raw)?;
+    let resolve = |u: LinkUuid| *aliases.get(&u).unwrap_or(&u);
+
+    let mut snapshot = Snapshot::default();
+    let mut bound: Vec<LinkUuid> = Vec::with_capacity(stored.len());
+    for b in stored {
+        bound.push(b.uuid);
+        snapshot.bindings.insert(
+            b.hash,
+            Binding {
+                uuid: resolve(b.uuid),
+                ambiguous: b.ambiguous,
+            },
+        );
+    }
+    for (r, u) in known_refs {
+        snapshot.refs.insert(r, resolve(u));
+    }
+    // Only refs can hold a UUID (rule 5); with no stored binding nothing
+    // can be held, so the query is skipped.
+    if !bound.is_empty() {
+        bound.extend(bound.iter().map(|u| resolve(*u)).collect::<Vec<_>>());
+        bound.sort_unstable();
+        bound.dedup();
+        for (r, u) in patient_refs::holding(conn, partner, &bound)? {
+            snapshot.held.entry(resolve(u)).or_default().insert(r);
+        }
+    }
+    Ok(snapshot)
+}
+
+/// Writes a plan: new UUIDs first (bindings and refs point at them).
+pub fn apply(conn: &mut DbConnection, partner: &str, plan: &Plan) -> Result<(), StorageError> {
+    let now = now();
+    uuids::insert(conn, &plan.new_uuids, now)?;
+    bindings::insert(conn, partner, &plan.new_bindings, now)?;
+    bindings::mark_ambiguous(conn, &plan.mark_ambiguous)?;
+    patient_refs::insert(conn, partner, &plan.new_refs, now)?;
+    conflicts::insert_new(conn, partner, &plan.conflicts, now)?;
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Storage of the linkage data: one module per table, plus [`link`], the
+//! aggregate that loads what a request touches and applies a linkage plan in
+//! one transaction. Queries are portable diesel DSL over
+//! [`idmap_storage::DbConnection`]; reads are set-based and chunked so that
+//! no statement exceeds a backend's bind-parameter limit.
+
+pub mod bindings;
+pub mod conflicts;
+pub mod link;
+pub mod patient_refs;
+pub mod rules;
+pub mod schema;
+pub mod uuids;
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use diesel::query_builder::InsertStatement;
+use diesel::query_dsl::methods::ExecuteDsl;
+use diesel::{MysqlConnection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use idmap_storage::{DbConnection, Migrations, StorageError};
+
+/// Bind parameters per statement, below SQLite's 32766 and the 65535 of
+/// PostgreSQL and MySQL.
+pub(crate) const MAX_PARAMS: usize = 30_000;
+
+/// Rows per multi-row insert of a table with `columns` columns.
+pub(crate) const fn rows_per_insert(columns: usize) -> usize {
+    MAX_PARAMS / columns
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/idmap/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations =
+    embed_migrations!("../../migrations/idmap/postgres");
+const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/idmap/mysql");
+
+/// The embedded migration trees of idmap-server.
+pub fn migrations() -> Migrations {
+    Migrations {
+        sqlite: SQLITE_MIGRATIONS,
+        postgres: POSTGRES_MIGRATIONS,
+        mysql: MYSQL_MIGRATIONS,
+    }
+}
+
+/// A multi-row insert. The multi-backend connection cannot express one
+/// (the backends differ in how they spell a default value), so this is the
+/// one place that dispatches on the concrete connection for it.
+pub(crate) fn insert_rows<T, V>(
+    conn: &mut DbConnection,
+    table: T,
+    rows: V,
+) -> Result<usize, StorageError>
+where
+    T: Table,
+    V: Insertable<T>,
+    InsertStatement<T, V::Values>:
+        ExecuteDsl<SqliteConnection> + ExecuteDsl<PgConnection> + ExecuteDsl<MysqlConnection>,
+{
+    let statement = diesel::insert_into(table).values(rows);
+    let count = match conn {
+        DbConnection::Sqlite(c) => statement.execute(c)?,
+        DbConnection::Postgres(c) => statement.execute(c)?,
+        DbConnection::Mysql(c) => statement.execute(c)?,
+    };
+    Ok(count)
+}
+
+/// Current time as unix seconds, the portable timestamp of every table.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Row count of every table, for statistics and for tests that check that
+/// a refused request wrote nothing.
+pub fn row_counts(conn: &mut DbConnection) -> Result<BTreeMap<&'static str, i64>, StorageError> {
+    use schema::*;
+    let mut counts = BTreeMap::new();
+    counts.insert("rules", rules::table.count().get_result(conn)?);
+    counts.insert("uuids", uuids::table.count().get_result(conn)?);
+    counts.insert("bindings", bindings::table.count().get_result(conn)?);
+    counts.insert(
+        "patient_refs",
+        patient_refs::table.count().get_result(conn)?,
+    );
+    counts.insert("conflicts", conflicts::table.count().get_result(conn)?);
+    Ok(counts)
+}

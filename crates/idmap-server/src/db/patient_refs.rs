@@ -1,0 +1,95 @@
+//! The `patient_refs` table: a partner's own patient id and the UUID it was
+//! answered with (rule 2), and which refs hold a UUID (rule 5).
+
+use diesel::prelude::*;
+use idmap_common::LinkUuid;
+use idmap_common::ids::PatientRef;
+use idmap_storage::{DbConnection, StorageError};
+
+use super::bindings::corrupt;
+use super::schema::patient_refs;
+use super::{MAX_PARAMS, insert_rows, rows_per_insert};
+
+#[derive(Insertable)]
+#[diesel(table_name = patient_refs)]
+struct NewRow<'a> {
+    partner: &'a str,
+    patient_ref: &'a str,
+    uuid: &'a [u8],
+    created_at: i64,
+}
+
+/// The partner's UUID for each of `refs` that exists.
+pub fn by_refs(
+    conn: &mut DbConnection,
+    partner: &str,
+    refs: &[&PatientRef],
+) -> Result<Vec<(PatientRef, LinkUuid)>, StorageError> {
+    let mut out = Vec::with_capacity(refs.len());
+    for chunk in refs.chunks(MAX_PARAMS) {
+        let keys: Vec<&str> = chunk.iter().map(|r| r.as_str()).collect();
+        let rows: Vec<(String, Vec<u8>)> = patient_refs::table
+            .filter(patient_refs::partner.eq(partner))
+            .filter(patient_refs::patient_ref.eq_any(keys))
+            .select((patient_refs::patient_ref, patient_refs::uuid))
+            .load(conn)?;
+        out.extend(
+            rows.into_iter()
+                .map(decode)
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+    }
+    Ok(out)
+}
+
+/// The refs under which the partner holds any of `ids`.
+pub fn holding(
+    conn: &mut DbConnection,
+    partner: &str,
+    ids: &[LinkUuid],
+) -> Result<Vec<(PatientRef, LinkUuid)>, StorageError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
+        let rows: Vec<(String, Vec<u8>)> = patient_refs::table
+            .filter(patient_refs::partner.eq(partner))
+            .filter(patient_refs::uuid.eq_any(keys))
+            .select((patient_refs::patient_ref, patient_refs::uuid))
+            .load(conn)?;
+        out.extend(
+            rows.into_iter()
+                .map(decode)
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+    }
+    Ok(out)
+}
+
+/// Records new (partner, ref) pairs; a pair recorded meanwhile by another
+/// transaction fails the insert, and the transaction is retried.
+pub fn insert(
+    conn: &mut DbConnection,
+    partner: &str,
+    new: &[(PatientRef, LinkUuid)],
+    now: i64,
+) -> Result<(), StorageError> {
+    for chunk in new.chunks(rows_per_insert(4)) {
+        let rows: Vec<NewRow<'_>> = chunk
+            .iter()
+            .map(|(r, u)| NewRow {
+                partner,
+                patient_ref: r.as_str(),
+                uuid: u.as_bytes(),
+                created_at: now,
+            })
+            .collect();
+        insert_rows(conn, patient_refs::table, &rows)?;
+    }
+    Ok(())
+}
+
+fn decode((r, uuid): (String, Vec<u8>)) -> Result<(PatientRef, LinkUuid), StorageError> {
+    let r = PatientRef::parse(&r).map_err(|_| corrupt("patient_refs.patient_ref"))?;
+    let uuid = LinkUuid::from_slice(&uuid).ok_or_else(|| corrupt("patient_refs.uuid"))?;
+    Ok((r, uuid))
+}

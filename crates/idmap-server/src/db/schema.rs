@@ -1,0 +1,61 @@
+//! Diesel table definitions; they mirror `migrations/idmap/*` (all three
+//! backends declare the same columns with their own SQL types).
+
+diesel::table! {
+    /// Rule codes a hash may be submitted under.
+    rules (code) {
+        code -> Text,
+        description -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Every UUID handed out and stored; `merged_into` aliases a merged one.
+    uuids (uuid) {
+        uuid -> Binary,
+        created_at -> BigInt,
+        merged_into -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    /// Hash to UUID, bound once, forever.
+    bindings (hash) {
+        hash -> Binary,
+        uuid -> Binary,
+        rule -> Nullable<Text>,
+        partner -> Text,
+        ambiguous -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// A partner's own patient id and the UUID it was answered with.
+    patient_refs (partner, patient_ref) {
+        partner -> Text,
+        patient_ref -> Text,
+        uuid -> Binary,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Patients whose hashes pointed at several UUIDs, for admins to review.
+    conflicts (id) {
+        id -> BigInt,
+        dedupe_key -> Binary,
+        partner -> Text,
+        patient_ref -> Nullable<Text>,
+        uuid -> Binary,
+        candidates -> Binary,
+        status -> Text,
+        created_at -> BigInt,
+        resolved_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(bindings -> uuids (uuid));
+diesel::joinable!(patient_refs -> uuids (uuid));
+diesel::allow_tables_to_appear_in_same_query!(rules, uuids, bindings, patient_refs, conflicts);

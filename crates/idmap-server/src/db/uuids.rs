@@ -1,0 +1,97 @@
+//! The `uuids` table: every stored UUID, and the aliases (`merged_into`)
+//! an admin merge leaves behind. Readers resolve aliases so that a merged
+//! UUID answers its survivor.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use idmap_common::LinkUuid;
+use idmap_storage::{DbConnection, StorageError};
+
+use super::bindings::corrupt;
+use super::schema::uuids;
+use super::{MAX_PARAMS, insert_rows, rows_per_insert};
+
+/// Longest alias chain followed; merges always point at a survivor, so
+/// this only guards against a cycle written by hand.
+const MAX_ALIAS_HOPS: usize = 16;
+
+#[derive(Insertable)]
+#[diesel(table_name = uuids, treat_none_as_default_value = false)]
+struct NewRow<'a> {
+    uuid: &'a [u8],
+    created_at: i64,
+    merged_into: Option<&'a [u8]>,
+}
+
+/// Stores freshly minted UUIDs.
+pub fn insert(conn: &mut DbConnection, new: &[LinkUuid], now: i64) -> Result<(), StorageError> {
+    for chunk in new.chunks(rows_per_insert(3)) {
+        let rows: Vec<NewRow<'_>> = chunk
+            .iter()
+            .map(|u| NewRow {
+                uuid: u.as_bytes(),
+                created_at: now,
+                merged_into: None,
+            })
+            .collect();
+        insert_rows(conn, uuids::table, &rows)?;
+    }
+    Ok(())
+}
+
+/// Maps each merged UUID among `ids` to its survivor; UUIDs that were
+/// never merged are absent. One indexed probe when no merge exists.
+pub fn aliases(
+    conn: &mut DbConnection,
+    ids: &[LinkUuid],
+) -> Result<HashMap<LinkUuid, LinkUuid>, StorageError> {
+    let any_merge: Option<Vec<u8>> = uuids::table
+        .filter(uuids::merged_into.is_not_null())
+        .select(uuids::uuid)
+        .first(conn)
+        .optional()?;
+    let mut out = HashMap::new();
+    if any_merge.is_none() || ids.is_empty() {
+        return Ok(out);
+    }
+    let mut pending: Vec<LinkUuid> = ids.to_vec();
+    let mut direct: HashMap<LinkUuid, LinkUuid> = HashMap::new();
+    for _ in 0..MAX_ALIAS_HOPS {
+        let mut next = Vec::new();
+        for chunk in pending.chunks(MAX_PARAMS) {
+            let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
+            let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = uuids::table
+                .filter(uuids::uuid.eq_any(keys))
+                .filter(uuids::merged_into.is_not_null())
+                .select((uuids::uuid, uuids::merged_into))
+                .load(conn)?;
+            for (from, to) in rows {
+                let from = LinkUuid::from_slice(&from).ok_or_else(|| corrupt("uuids.uuid"))?;
+                let Some(to) = to.as_deref().and_then(LinkUuid::from_slice) else {
+                    continue;
+                };
+                if direct.insert(from, to).is_none() {
+                    next.push(to);
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        pending = next;
+    }
+    for id in ids {
+        let mut current = *id;
+        for _ in 0..MAX_ALIAS_HOPS {
+            match direct.get(&current) {
+                Some(to) => current = *to,
+                None => break,
+            }
+        }
+        if current != *id {
+            out.insert(*id, current);
+        }
+    }
+    Ok(out)
+}

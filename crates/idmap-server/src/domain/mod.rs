@@ -1,0 +1,6 @@
+//! Pure logic of the resource server: request validation and the linkage
+//! rules. Nothing here performs I/O.
+
+pub mod linkage;
+pub mod save;
+pub mod validate;

@@ -1,0 +1,233 @@
+//! The one error type of the HTTP layer: every failure a client can see,
+//! with the whole status mapping in one `match`, answered as the JSON
+//! envelope of `idmap_common::error` (or the older `{"status":"error"}` body
+//! for `/api/save` validation), plus RFC 6750 `WWW-Authenticate` headers.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use idmap_common::error::{ErrorBody, ErrorCode, ErrorDetail};
+use idmap_common::verifier::VerifyError;
+use idmap_storage::StorageError;
+
+/// Realm announced in every `WWW-Authenticate` header.
+pub const REALM: &str = "idmap";
+
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// A failure answered to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request has no bearer token")]
+    MissingToken,
+    #[error("{0}")]
+    InvalidToken(VerifyError),
+    #[error("the token lacks the {0} scope")]
+    InsufficientScope(&'static str),
+    #[error("the token is not issued to a partner client")]
+    PartnerRequired,
+    #[error("request body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    /// Malformed JSON, wrong types, unknown fields, too many items.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Item-level validation failures, each with its index and field.
+    #[error("{description}")]
+    Invalid {
+        description: String,
+        details: Vec<ErrorDetail>,
+    },
+    /// `/api/save` validation failures, in the older clients' format.
+    #[error("{0}")]
+    Legacy(String),
+    #[error("salt fingerprint is missing or does not match the network's salt")]
+    SaltMismatch,
+    #[error("no such resource")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// JWKS not loaded yet, database down or busy: retry later.
+    #[error("{0}")]
+    Unavailable(&'static str),
+    /// Logged where it was created; the client sees only the reference.
+    #[error("internal error (reference {0})")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// Logs `err` with its cause chain once and hides it from the client.
+    pub fn internal(err: &(dyn std::error::Error + 'static)) -> Self {
+        let reference = format!("{:016x}", rand::random::<u64>());
+        let mut chain = err.to_string();
+        let mut source = err.source();
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        tracing::error!(reference = %reference, error = %chain, "internal error");
+        Self::Internal(reference)
+    }
+
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::MissingToken | Self::InvalidToken(_) => ErrorCode::InvalidToken,
+            Self::InsufficientScope(_) => ErrorCode::InsufficientScope,
+            Self::PartnerRequired => ErrorCode::PartnerRequired,
+            Self::TooLarge(_) => ErrorCode::RequestTooLarge,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Self::BadRequest(_) | Self::Invalid { .. } | Self::Legacy(_) => {
+                ErrorCode::InvalidRequest
+            }
+            Self::SaltMismatch => ErrorCode::SaltMismatch,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            Self::Unavailable(_) => ErrorCode::TemporarilyUnavailable,
+            Self::Internal(_) => ErrorCode::ServerError,
+        }
+    }
+
+    fn www_authenticate(&self) -> Option<String> {
+        match self {
+            Self::MissingToken => Some(format!("Bearer realm=\"{REALM}\"")),
+            Self::InvalidToken(e) => Some(format!(
+                "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
+                e.to_string().replace(['"', '\\'], "")
+            )),
+            Self::InsufficientScope(scope) => Some(format!(
+                "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(err: StorageError) -> Self {
+        if err.is_unavailable() {
+            tracing::warn!(error = %err, "database unavailable");
+            Self::Unavailable("the database is unavailable; retry later")
+        } else if err.is_unique_violation() || is_busy(&err) {
+            tracing::warn!(error = %err, "transaction kept losing races");
+            Self::Unavailable("the database is busy; retry later")
+        } else {
+            Self::internal(&err)
+        }
+    }
+}
+
+fn is_busy(err: &StorageError) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        StorageError::Query(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => {
+            true
+        }
+        StorageError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
+            let m = info.message();
+            m.contains("locked") || m.contains("deadlock") || m.contains("Lock wait timeout")
+        }
+        _ => false,
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InsufficientScope(_) | Self::PartnerRequired => StatusCode::FORBIDDEN,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::BadRequest(_) | Self::Invalid { .. } | Self::Legacy(_) => StatusCode::BAD_REQUEST,
+            Self::SaltMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        if let Some(value) = self.www_authenticate()
+            && let Ok(value) = HeaderValue::from_str(&value)
+        {
+            response.insert_header((header::WWW_AUTHENTICATE, value));
+        }
+        if matches!(self, Self::Unavailable(_)) {
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        match self {
+            Self::Legacy(message) => response.json(serde_json::json!({
+                "status": "error",
+                "message": message,
+            })),
+            Self::Invalid { details, .. } => response
+                .json(ErrorBody::new(self.code(), self.to_string()).with_details(details.clone())),
+            Self::BadRequest(_) => response
+                .json(ErrorBody::new(self.code(), self.to_string()).with_details(Vec::new())),
+            _ => response.json(ErrorBody::new(self.code(), self.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn parts(err: ApiError) -> (u16, Option<String>, serde_json::Value) {
+        let r = err.error_response();
+        let status = r.status().as_u16();
+        let www = r
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = r.into_body().try_into_bytes().unwrap();
+        (status, www, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[test]
+    fn missing_token_has_no_error_code_in_the_header() {
+        let (status, www, body) = parts(ApiError::MissingToken);
+        assert_eq!(status, 401);
+        assert_eq!(www.as_deref(), Some("Bearer realm=\"idmap\""));
+        assert_eq!(body["error"], "invalid_token");
+    }
+
+    #[test]
+    fn insufficient_scope_names_the_scope() {
+        let (status, www, body) = parts(ApiError::InsufficientScope("idmap:link"));
+        assert_eq!(status, 403);
+        assert_eq!(
+            www.as_deref(),
+            Some("Bearer realm=\"idmap\", error=\"insufficient_scope\", scope=\"idmap:link\"")
+        );
+        assert_eq!(body["error"], "insufficient_scope");
+    }
+
+    #[test]
+    fn request_level_validation_has_empty_details_and_legacy_has_its_own_shape() {
+        let (status, _, body) = parts(ApiError::BadRequest("bad".into()));
+        assert_eq!(
+            (status, body["details"].clone()),
+            (400, serde_json::json!([]))
+        );
+        let (status, _, body) = parts(ApiError::Legacy("bad".into()));
+        assert_eq!(status, 400);
+        assert_eq!(
+            body,
+            serde_json::json!({"status": "error", "message": "bad"})
+        );
+    }
+
+    #[test]
+    fn internal_errors_hide_the_cause() {
+        let err = std::io::Error::other("secret detail");
+        let (status, _, body) = parts(ApiError::internal(&err));
+        assert_eq!(status, 500);
+        assert!(!body.to_string().contains("secret detail"));
+    }
+}

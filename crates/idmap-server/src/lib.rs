@@ -1,0 +1,12 @@
+//! idmap-server: the resource server that maps salted sha256 hashes of
+//! identifying fields to persistent UUIDs (design section 3). A library so
+//! that tests start the real server in-process; `main.rs` is a thin CLI.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,36 @@
+//! Liveness and readiness probes: live while the process answers, ready once
+//! the JWKS has loaded and while the database answers.
+
+use actix_web::{HttpResponse, web};
+
+use super::method_not_allowed;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/health/live")
+            .route(web::get().to(get_live))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/health/ready")
+            .route(web::get().to(get_ready))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+pub async fn get_live() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+pub async fn get_ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if !state.verifier.is_ready() {
+        return Err(ApiError::Unavailable("signing keys are not loaded yet"));
+    }
+    if let Err(e) = state.db.ping().await {
+        tracing::warn!(error = %e, "readiness: database does not answer");
+        return Err(ApiError::Unavailable("the database does not answer"));
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
+}

@@ -1,0 +1,56 @@
+//! `POST /api/v1/link` (scope `idmap:link`): hashes in, one UUID per patient out.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use idmap_common::wire::{LinkRequest, LinkResponse, LinkResult};
+
+use super::body::read_json;
+use super::{invalid, method_not_allowed};
+use crate::auth::{self, Authorized};
+use crate::db;
+use crate::domain::validate;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/link")
+            .route(web::post().to(post_link))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+/// Validates the whole batch, checks the salt fingerprint, links atomically.
+pub async fn post_link(
+    state: web::Data<AppState>,
+    caller: Authorized<auth::Link>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let partner = caller.partner()?;
+    let request: LinkRequest = read_json(&req, body).await?;
+    let rules = state
+        .rules
+        .codes(
+            request
+                .patients
+                .iter()
+                .flat_map(|p| p.hashes.iter().map(|h| h.rule.as_str())),
+        )
+        .await?;
+    let valid = validate::link_request(request, state.max_patients, &rules).map_err(invalid)?;
+    if !validate::salt_fingerprint_ok(valid.salt_fingerprint.as_deref(), &state.salt_fingerprints) {
+        return Err(ApiError::SaltMismatch);
+    }
+    let refs: Vec<Option<String>> = valid
+        .patients
+        .iter()
+        .map(|p| p.patient_ref.as_ref().map(|r| r.as_str().to_owned()))
+        .collect();
+    let uuids = db::link::link(&state.db, partner, valid.patients).await?;
+    let results = refs
+        .into_iter()
+        .zip(uuids)
+        .map(|(patient_ref, uuid)| LinkResult { patient_ref, uuid })
+        .collect();
+    Ok(HttpResponse::Ok().json(LinkResponse { results }))
+}
