@@ -106,6 +106,10 @@ impl Application {
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })
+        // Signals are handled in `run_until_stopped`, so that SIGINT is
+        // graceful too (actix would stop at once on SIGINT).
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .listen(listener)
         .context("cannot start the HTTP server")?
         .run();
@@ -120,6 +124,39 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutdown signal received; finishing in-flight requests");
+            handle.stop(true).await;
+        });
         self.server.await
+    }
+}
+
+/// Seconds in-flight requests get to finish after a shutdown signal.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
+
+/// Resolves on SIGINT or SIGTERM (on Unix; Ctrl-C elsewhere).
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
     }
 }

@@ -1,0 +1,158 @@
+//! Test harness: a real server in-process on port 0 with its own temporary
+//! SQLite file and key directory, plus helpers to register clients and to
+//! verify tokens against the served JWKS.
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use auth_server::config::Settings;
+use auth_server::domain::client_secret::SecretHasher;
+use auth_server::services::clients::{self, NewClient};
+use auth_server::startup::{Application, load_secret_hasher, open_database};
+use idmap_storage::Database;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+
+/// Issuer every test server uses.
+pub const ISSUER: &str = "http://auth.test";
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub settings: Settings,
+    pub db: Database,
+    pub hasher: Arc<SecretHasher>,
+    pub client: reqwest::Client,
+    /// Holds the database file and key directory until the test ends.
+    pub dir: Arc<tempfile::TempDir>,
+}
+
+/// The environment a test server is configured with.
+pub fn test_env(dir: &std::path::Path, extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = [
+        ("AUTH_LISTEN", "127.0.0.1:0".to_owned()),
+        ("AUTH_ISSUER", ISSUER.to_owned()),
+        (
+            "AUTH_DATABASE_URL",
+            format!("sqlite://{}", dir.join("auth.db").display()),
+        ),
+        (
+            "AUTH_SIGNING_KEY_DIR",
+            dir.join("keys").display().to_string(),
+        ),
+        ("AUTH_DB_POOL_SIZE", "4".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in extra {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    env
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts a server with extra `AUTH_*` variables over the test defaults.
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_in(Arc::new(tempfile::tempdir().unwrap()), extra).await
+}
+
+/// Starts a server on an existing directory (to test restarts).
+pub async fn spawn_app_in(dir: Arc<tempfile::TempDir>, extra: &[(&str, &str)]) -> TestApp {
+    let settings = Settings::load(None, &test_env(dir.path(), extra)).unwrap();
+    let app = Application::build(&settings).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let db = open_database(&settings).await.unwrap();
+    let hasher = load_secret_hasher(&settings).await.unwrap();
+    TestApp {
+        address,
+        settings,
+        db,
+        hasher,
+        client: reqwest::Client::new(),
+        dir,
+    }
+}
+
+impl TestApp {
+    pub async fn add_partner(&self, code: &str) {
+        clients::add_partner(&self.db, code, &format!("Partner {code}"))
+            .await
+            .unwrap();
+    }
+
+    /// Registers a confidential client; returns (client_id, client_secret).
+    pub async fn add_client(&self, partner: Option<&str>, scope: &str) -> (String, String) {
+        let created = clients::add_client(
+            &self.db,
+            &self.hasher,
+            NewClient {
+                partner: partner.map(str::to_owned),
+                scope: scope.to_owned(),
+                name: None,
+                public: false,
+                redirect_uris: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        (created.client_id, created.client_secret.unwrap())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// POSTs a form to the token endpoint.
+    pub async fn post_token(
+        &self,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self.client.post(self.url("/oauth/token")).form(form);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn jwks(&self) -> JwkSet {
+        self.client
+            .get(self.url("/oauth/jwks.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Verifies `token` with the served JWKS; returns (header, claims as JSON).
+    pub async fn verify(&self, token: &str) -> (jsonwebtoken::Header, Value) {
+        let header = jsonwebtoken::decode_header(token).unwrap();
+        let jwks = self.jwks().await;
+        let jwk = jwks.find(header.kid.as_deref().unwrap()).unwrap();
+        let key = DecodingKey::from_jwk(jwk).unwrap();
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[ISSUER]);
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp", "iss", "sub", "aud", "nbf", "iat"]);
+        let data = jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap();
+        (data.header, data.claims)
+    }
+}
+
+/// The algorithm each `AUTH_SIGNING_ALG` value signs with.
+pub fn expected_alg(name: &str) -> Algorithm {
+    match name {
+        "ES256" => Algorithm::ES256,
+        "EdDSA" => Algorithm::EdDSA,
+        _ => Algorithm::RS256,
+    }
+}
