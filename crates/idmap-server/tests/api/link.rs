@@ -1,0 +1,155 @@
+//! `POST /api/v1/link` end to end: answers, persistence, rules across requests.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{hash, link_body, spawn_app};
+
+fn is_hyphenated_lowercase(u: &str) -> bool {
+    uuid::Uuid::try_parse(u)
+        .is_ok_and(|p| p.hyphenated().to_string() == u && p.get_version_num() == 4)
+}
+
+#[tokio::test]
+async fn link_answers_in_request_order_with_refs_and_null() {
+    let app = spawn_app().await;
+    let (h1, h2, h3) = (hash(1), hash(2), hash(3));
+    let body = link_body(&[
+        (Some("p1"), &[("F_L_D_S", &h1), ("F_L_D_R", &h2)]),
+        (None, &[("F_L_D_S", &h3)]),
+        (Some("p3"), &[("F_L_D_R", &h2)]),
+    ]);
+    let r = app
+        .post("/api/v1/link", Some(&app.issuer.link_token("UFH")), &body)
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0]["ref"], "p1");
+    assert_eq!(results[1]["ref"], Value::Null);
+    assert_eq!(results[2]["ref"], "p3");
+    for r in results {
+        assert!(is_hyphenated_lowercase(r["uuid"].as_str().unwrap()), "{r}");
+    }
+    assert_ne!(results[0]["uuid"], results[1]["uuid"]);
+    // p3 shares h2 with p1 under another ref: rule 5, a different person.
+    assert_ne!(results[0]["uuid"], results[2]["uuid"]);
+    let counts = app.counts().await;
+    assert_eq!(counts["uuids"], 3);
+    assert_eq!(counts["bindings"], 3);
+    assert_eq!(counts["patient_refs"], 2);
+    assert_eq!(counts["ambiguous"], 1);
+}
+
+#[tokio::test]
+async fn uppercase_hashes_match_lowercase_ones_and_retries_are_stable() {
+    let app = spawn_app().await;
+    let h = hash(0xabc);
+    let first = app
+        .link_ok("UFH", &link_body(&[(Some("a"), &[("F_L_D_S", &h)])]))
+        .await;
+    let upper = h.to_uppercase();
+    let again = app
+        .link_ok("UFH", &link_body(&[(Some("a"), &[("F_L_D_S", &upper)])]))
+        .await;
+    assert_eq!(first, again);
+    // Another partner with the same hash gets the same person.
+    let other = app
+        .link_ok("FLM", &link_body(&[(None, &[("F_L_D_S", &upper)])]))
+        .await;
+    assert_eq!(first, other);
+    assert_eq!(app.counts().await["bindings"], 1);
+}
+
+#[tokio::test]
+async fn a_conflict_is_recorded_once_even_when_retried() {
+    let app = spawn_app().await;
+    let (h1, h2) = (hash(1), hash(2));
+    let a = app
+        .link_ok("UFH", &link_body(&[(None, &[("F_L_D_S", &h1)])]))
+        .await;
+    let b = app
+        .link_ok("UFH", &link_body(&[(None, &[("F_L_D_S", &h2)])]))
+        .await;
+    assert_ne!(a, b);
+    let body = link_body(&[(Some("x"), &[("F_L_D_R", &h2), ("F_L_D_S", &h1)])]);
+    let first = app.link_ok("FLM", &body).await;
+    assert_eq!(first, b, "highest-priority hash wins");
+    assert_eq!(app.counts().await["conflicts"], 1);
+    let again = app.link_ok("FLM", &body).await;
+    assert_eq!(again, first);
+    let counts = app.counts().await;
+    assert_eq!(counts["conflicts"], 1);
+    assert_eq!(
+        counts["ambiguous"], 0,
+        "a conflict does not make a hash ambiguous"
+    );
+}
+
+#[tokio::test]
+async fn same_partner_protection_across_requests_and_ambiguous_hashes_never_link_again() {
+    let app = spawn_app().await;
+    let (shared, h_a, h_b) = (hash(10), hash(11), hash(12));
+    let a = app
+        .link_ok(
+            "UFH",
+            &link_body(&[(Some("A"), &[("F_L_D_S", &shared), ("F_L_D_R", &h_a)])]),
+        )
+        .await;
+    let b = app
+        .link_ok(
+            "UFH",
+            &link_body(&[(Some("B"), &[("F_L_D_S", &shared), ("F_L_D_R", &h_b)])]),
+        )
+        .await;
+    assert_ne!(a, b);
+    assert_eq!(app.counts().await["ambiguous"], 1);
+    // Another partner sending only the ambiguous hash is not linked to A.
+    let c = app
+        .link_ok("FLM", &link_body(&[(Some("C"), &[("F_L_D_S", &shared)])]))
+        .await;
+    assert_ne!(c, a);
+    assert_ne!(c, b);
+    // Without a ref and only ambiguous hashes: a fresh UUID each time, nothing stored.
+    let before = app.counts().await;
+    let d1 = app
+        .link_ok("FLM", &link_body(&[(None, &[("F_L_D_S", &shared)])]))
+        .await;
+    let d2 = app
+        .link_ok("FLM", &link_body(&[(None, &[("F_L_D_S", &shared)])]))
+        .await;
+    assert_ne!(d1, d2);
+    assert_eq!(app.counts().await, before);
+}
+
+#[tokio::test]
+async fn empty_patient_list_is_an_empty_answer() {
+    let app = spawn_app().await;
+    let v = app.link_ok("UFH", &json!({"patients": []})).await;
+    assert!(v.is_empty());
+}
+
+#[tokio::test]
+async fn a_thousand_patients_in_one_request() {
+    let app = spawn_app().await;
+    let patients: Vec<Value> = (0..1000u32)
+        .map(|i| {
+            json!({"ref": format!("r{i}"), "hashes": [
+                {"rule": "F_L_D_S", "hash": hash(100_000 + i)},
+                {"rule": "F_L_D_R", "hash": hash(200_000 + i / 2)},
+            ]})
+        })
+        .collect();
+    let body = json!({ "patients": patients });
+    let first = app.link_ok("UFH", &body).await;
+    assert_eq!(first.len(), 1000);
+    let again = app.link_ok("UFH", &body).await;
+    assert_eq!(first, again);
+    let counts = app.counts().await;
+    assert_eq!(counts["patient_refs"], 1000);
+    assert_eq!(counts["bindings"], 1500);
+    assert_eq!(
+        counts["ambiguous"], 500,
+        "each pair shares its F_L_D_R hash"
+    );
+}

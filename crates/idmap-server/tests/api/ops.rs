@@ -1,0 +1,116 @@
+//! Operational behaviour: health probes, fallback routes, readiness before
+//! the JWKS loads, and concurrent submissions of the same new hash.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{hash, link_body, spawn_app, start_app};
+
+async fn error_of(r: reqwest::Response) -> (u16, Value) {
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn health_and_fallback_routes_answer_json() {
+    let app = spawn_app().await;
+    let live = app
+        .http
+        .get(format!("{}/health/live", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    let ready = app
+        .http
+        .get(format!("{}/health/ready", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let (status, v) = error_of(
+        app.http
+            .get(format!("{}/nope", app.url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, v["error"].as_str()), (404, Some("not_found")));
+    let r = app
+        .http
+        .get(format!("{}/api/v1/link", app.url))
+        .send()
+        .await
+        .unwrap();
+    let (status, v) = error_of(r).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+    let r = app
+        .http
+        .delete(format!("{}/api/save", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+}
+
+#[tokio::test]
+async fn not_ready_and_503_until_the_jwks_has_loaded() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let jwks_url = format!(
+        "http://127.0.0.1:{}/jwks.json",
+        closed.local_addr().unwrap().port()
+    );
+    drop(closed);
+    let app = start_app(&[("IDMAP_JWKS_URL", &jwks_url)]).await;
+    let r = app
+        .http
+        .get(format!("{}/health/ready", app.url))
+        .send()
+        .await
+        .unwrap();
+    let (status, v) = error_of(r).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (503, Some("temporarily_unavailable"))
+    );
+    let live = app
+        .http
+        .get(format!("{}/health/live", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    let body = link_body(&[(None, &[("F_L_D_S", &hash(1))])]);
+    let r = app
+        .post("/api/v1/link", Some(&app.issuer.link_token("UFH")), &body)
+        .await;
+    let (status, v) = error_of(r).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (503, Some("temporarily_unavailable"))
+    );
+    assert_eq!(app.counts().await["uuids"], 0);
+}
+
+#[tokio::test]
+async fn concurrent_submissions_of_the_same_new_hash_get_the_same_uuid() {
+    let app = spawn_app().await;
+    let h = hash(42);
+    let calls = (0..8).map(|i| {
+        let partner = if i % 2 == 0 { "UFH" } else { "FLM" };
+        let body = json!({"patients": [{"hashes": [{"rule": "F_L_D_S", "hash": h}, {"rule": "F_L_D_R", "hash": hash(1000 + i)}]}]});
+        let token = app.issuer.link_token(partner);
+        let app = &app;
+        async move { app.post("/api/v1/link", Some(&token), &body).await.json::<Value>().await.unwrap() }
+    });
+    let answers: Vec<Value> = futures_util::future::join_all(calls).await;
+    let first = &answers[0]["results"][0]["uuid"];
+    assert!(first.is_string());
+    assert!(
+        answers.iter().all(|a| &a["results"][0]["uuid"] == first),
+        "{answers:?}"
+    );
+    assert_eq!(app.counts().await["uuids"], 1);
+}
