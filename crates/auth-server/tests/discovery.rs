@@ -103,6 +103,9 @@ async fn health_endpoints_answer_json() {
         let res = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+        let res = app.client.head(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(res.bytes().await.unwrap().is_empty());
     }
 }
 

@@ -22,6 +22,7 @@ pub fn insert(conn: &mut DbConnection, row: &PartnerRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// Whether a partner with this code is registered.
 pub fn exists(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
     partners::table
         .filter(partners::code.eq(code))

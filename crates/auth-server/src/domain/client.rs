@@ -18,6 +18,7 @@ pub const MAX_CLIENT_ID_LEN: usize = 64;
 pub struct ClientId(String);
 
 impl ClientId {
+    /// A new random id for a client being registered.
     pub fn generate() -> Self {
         let mut bytes = [0u8; 16];
         rand::rng().fill_bytes(&mut bytes);
@@ -33,6 +34,7 @@ impl ClientId {
         ok.then(|| Self(s.to_owned()))
     }
 
+    /// The id as sent on the wire and stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }

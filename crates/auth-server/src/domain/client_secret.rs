@@ -20,6 +20,7 @@ pub const HASH_KEY_LEN: usize = 32;
 pub struct ClientSecret(SecretString);
 
 impl ClientSecret {
+    /// A new secret from the system's secure random source.
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
@@ -61,10 +62,12 @@ impl fmt::Debug for SecretHasher {
 }
 
 impl SecretHasher {
+    /// A hasher using the server key `key`.
     pub fn new(key: [u8; HASH_KEY_LEN]) -> Self {
         Self { key }
     }
 
+    /// The stored form of `secret`.
     pub fn hash(&self, secret: &str) -> SecretHash {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC-SHA256 takes keys of any length"));

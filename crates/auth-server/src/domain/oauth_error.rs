@@ -13,6 +13,7 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
+    /// An error with any RFC 6749 code.
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
         Self {
             code,
@@ -31,20 +32,22 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidClient, "client authentication failed")
     }
 
+    /// `invalid_scope`: unknown, malformed or not registered for the client.
     pub fn invalid_scope(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidScope, description)
     }
 
+    /// `unauthorized_client`: the client may not use this grant type.
     pub fn unauthorized_client(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::UnauthorizedClient, description)
     }
 
+    /// `unsupported_grant_type`: a grant this server does not implement.
     pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::UnsupportedGrantType, description)
     }
 
-    /// `server_error`/`temporarily_unavailable` are not for the domain to
-    /// raise; they come from `crate::error` when storage fails.
+    /// Whether this is answered with 401 and a challenge (RFC 6749 5.2).
     pub fn is_client_authentication_failure(&self) -> bool {
         self.code == ErrorCode::InvalidClient
     }

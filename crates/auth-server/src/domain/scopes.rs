@@ -50,6 +50,7 @@ impl Scope {
         Scope::Profile,
     ];
 
+    /// The scope's wire name.
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::IdmapLink => SCOPE_LINK,
@@ -61,6 +62,7 @@ impl Scope {
         }
     }
 
+    /// One scope name; unknown and malformed names are told apart.
     pub fn parse(s: &str) -> Result<Self, ScopeError> {
         Self::ALL
             .into_iter()
@@ -125,10 +127,12 @@ impl ScopeSet {
         }
     }
 
+    /// The scopes in canonical order.
     pub fn iter(&self) -> impl Iterator<Item = Scope> + '_ {
         self.0.iter().copied()
     }
 
+    /// Whether `scope` is in the set.
     pub fn contains(&self, scope: Scope) -> bool {
         self.0.contains(&scope)
     }

@@ -6,16 +6,19 @@ use serde_json::json;
 use super::{AppState, method_not_allowed};
 use crate::error::ApiError;
 
+/// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/health/live")
             .route(web::get().to(get_live))
-            .default_service(method_not_allowed("GET")),
+            .route(web::head().to(get_live))
+            .default_service(method_not_allowed("GET, HEAD")),
     )
     .service(
         web::resource("/health/ready")
             .route(web::get().to(get_ready))
-            .default_service(method_not_allowed("GET")),
+            .route(web::head().to(get_ready))
+            .default_service(method_not_allowed("GET, HEAD")),
     );
 }
 

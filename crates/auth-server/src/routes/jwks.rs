@@ -5,11 +5,13 @@ use actix_web::{HttpResponse, web};
 
 use super::{AppState, method_not_allowed};
 
+/// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/oauth/jwks.json")
             .route(web::get().to(get_jwks))
-            .default_service(method_not_allowed("GET")),
+            .route(web::head().to(get_jwks))
+            .default_service(method_not_allowed("GET, HEAD")),
     );
 }
 

@@ -45,11 +45,13 @@ impl ServerMetadata {
     }
 }
 
+/// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/.well-known/oauth-authorization-server")
             .route(web::get().to(get_metadata))
-            .default_service(method_not_allowed("GET")),
+            .route(web::head().to(get_metadata))
+            .default_service(method_not_allowed("GET, HEAD")),
     );
 }
 

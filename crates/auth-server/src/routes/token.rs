@@ -22,6 +22,7 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/oauth/token")

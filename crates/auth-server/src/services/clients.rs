@@ -192,6 +192,7 @@ pub async fn add_client(
     })
 }
 
+/// Every partner, by code.
 pub async fn list_partners(db: &Database) -> Result<Vec<PartnerView>, AdminError> {
     let rows = db.run(|conn| Ok(db_partners::list(conn)?)).await?;
     Ok(rows
@@ -204,6 +205,7 @@ pub async fn list_partners(db: &Database) -> Result<Vec<PartnerView>, AdminError
         .collect())
 }
 
+/// Every client, oldest first, without secrets.
 pub async fn list_clients(db: &Database) -> Result<Vec<ClientView>, AdminError> {
     let rows = db.run(|conn| Ok(db_clients::list(conn)?)).await?;
     Ok(rows

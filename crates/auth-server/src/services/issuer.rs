@@ -26,6 +26,7 @@ pub struct TokenIssuer {
 }
 
 impl TokenIssuer {
+    /// An issuer named `issuer` signing tokens valid for `ttl_seconds`.
     pub fn new(keys: Arc<KeyStore>, issuer: impl Into<String>, ttl_seconds: u64) -> Self {
         Self {
             keys,

@@ -42,6 +42,7 @@ pub struct TokenService {
 }
 
 impl TokenService {
+    /// Wires the service to its storage, secret hasher and issuer.
     pub fn new(db: Database, hasher: Arc<SecretHasher>, issuer: TokenIssuer) -> Self {
         Self { db, hasher, issuer }
     }
