@@ -132,6 +132,12 @@ impl Application {
         });
         self.server.await
     }
+
+    /// Serves without installing signal handlers, for embedding (tests run
+    /// many servers in one process and must leave Ctrl-C to the runner).
+    pub async fn run_without_signal_handlers(self) -> std::io::Result<()> {
+        self.server.await
+    }
 }
 
 /// Seconds in-flight requests get to finish after a shutdown signal.

@@ -67,7 +67,7 @@ pub async fn spawn_app_in(dir: Arc<tempfile::TempDir>, extra: &[(&str, &str)]) -
     let settings = Settings::load(None, &test_env(dir.path(), extra)).unwrap();
     let app = Application::build(&settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    tokio::spawn(app.run_without_signal_handlers());
     let db = open_database(&settings).await.unwrap();
     let hasher = load_secret_hasher(&settings).await.unwrap();
     TestApp {
