@@ -1,0 +1,163 @@
+//! A running pair of real services for end-to-end tests: auth-server on a
+//! free port with its issuer URL pointing at itself, and idmap-server that
+//! discovers the JWKS through that issuer's metadata, as in production.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use auth_server::domain::client_secret::SecretHasher;
+use auth_server::services::clients::{self, NewClient};
+use idmap_storage::Database;
+use idmap_storage::testing::TestDatabase;
+use serde_json::Value;
+
+/// Both services and the handles a test needs.
+pub struct System {
+    pub auth_url: String,
+    pub idmap_url: String,
+    pub http: reqwest::Client,
+    auth_db: Database,
+    hasher: Arc<SecretHasher>,
+    _dir: tempfile::TempDir,
+    _idmap_db: TestDatabase,
+}
+
+/// Failure while starting the system; tests unwrap it.
+pub type StartResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn free_port() -> StartResult<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn env(pairs: &[(&str, String)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+impl System {
+    /// Starts both services on SQLite; idmap-server's database may be any
+    /// backend (`TestDatabase`), so the same flow runs on each.
+    pub async fn start(idmap_db: TestDatabase) -> StartResult<Self> {
+        let dir = tempfile::tempdir()?;
+        let port = free_port()?;
+        let auth_url = format!("http://127.0.0.1:{port}");
+        let auth_env = env(&[
+            ("AUTH_LISTEN", format!("127.0.0.1:{port}")),
+            ("AUTH_ISSUER", auth_url.clone()),
+            (
+                "AUTH_DATABASE_URL",
+                format!("sqlite://{}", dir.path().join("auth.db").display()),
+            ),
+            (
+                "AUTH_SIGNING_KEY_DIR",
+                dir.path().join("keys").display().to_string(),
+            ),
+        ]);
+        let auth_settings = auth_server::config::Settings::load(None, &auth_env)?;
+        let auth = auth_server::startup::Application::build(&auth_settings).await?;
+        tokio::spawn(auth.run_without_signal_handlers());
+        let auth_db = auth_server::startup::open_database(&auth_settings).await?;
+        let hasher = auth_server::startup::load_secret_hasher(&auth_settings).await?;
+
+        let idmap_env = env(&[
+            ("IDMAP_LISTEN", "127.0.0.1:0".into()),
+            ("IDMAP_ISSUER", auth_url.clone()),
+            ("IDMAP_DATABASE_URL", idmap_db.url().to_owned()),
+        ]);
+        let idmap_settings = idmap_server::config::Settings::load(None, &idmap_env)?;
+        let idmap = idmap_server::startup::Application::build(&idmap_settings).await?;
+        let idmap_url = format!("http://127.0.0.1:{}", idmap.port());
+        tokio::spawn(idmap.run_until_stopped());
+
+        let system = Self {
+            auth_url,
+            idmap_url,
+            http: reqwest::Client::new(),
+            auth_db,
+            hasher,
+            _dir: dir,
+            _idmap_db: idmap_db,
+        };
+        system.wait_ready().await?;
+        Ok(system)
+    }
+
+    async fn wait_ready(&self) -> StartResult<()> {
+        for _ in 0..200 {
+            let r = self
+                .http
+                .get(format!("{}/health/ready", self.idmap_url))
+                .send()
+                .await;
+            if r.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Err("idmap-server did not become ready (JWKS never loaded?)".into())
+    }
+
+    /// Registers a partner (if new) and a confidential client of it.
+    pub async fn client(
+        &self,
+        partner: Option<&str>,
+        scope: &str,
+    ) -> StartResult<(String, String)> {
+        if let Some(code) = partner {
+            let _ = clients::add_partner(&self.auth_db, code, code).await;
+        }
+        let created = clients::add_client(
+            &self.auth_db,
+            &self.hasher,
+            NewClient {
+                partner: partner.map(str::to_owned),
+                scope: scope.to_owned(),
+                name: None,
+                public: false,
+                redirect_uris: vec![],
+            },
+        )
+        .await?;
+        let secret = created
+            .client_secret
+            .ok_or("confidential client without secret")?;
+        Ok((created.client_id, secret))
+    }
+
+    /// Client-credentials token over HTTP Basic, as a partner's cron job gets it.
+    pub async fn token(&self, id: &str, secret: &str) -> StartResult<String> {
+        let r = self
+            .http
+            .post(format!("{}/oauth/token", self.auth_url))
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await?;
+        let body: Value = r.json().await?;
+        Ok(body["access_token"]
+            .as_str()
+            .ok_or("no access_token")?
+            .to_owned())
+    }
+
+    /// POSTs JSON to idmap-server with an optional bearer token.
+    pub async fn api(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> StartResult<reqwest::Response> {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.idmap_url))
+            .json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Ok(req.send().await?)
+    }
+}
