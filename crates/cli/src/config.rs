@@ -1,0 +1,195 @@
+//! The optional TOML configuration file (`--config`), so a cron job can keep
+//! its column mapping and secret locations in one reviewed place.
+//!
+//! Command-line options (and the environment variables they read) override
+//! the file. Unknown keys are an error, so a typo cannot silently fall back
+//! to a default. The file never holds the salt itself, only where to find
+//! it; relative paths in it are relative to the file's own directory.
+//!
+//! ```toml
+//! [input]
+//! delimiter = "tab"        # auto (default), tab, comma, semicolon, pipe, or one character
+//! day_first = false        # read slashed dates as DD/MM/YYYY
+//! [input.columns]          # header names; unmapped columns try common aliases
+//! ref = "patid"
+//! first = "first_name"
+//! last = "last_name"
+//! dob = "birth_date"
+//! sex = "sex"
+//! race = "race"
+//! zip = "zip"
+//! city = "city"
+//!
+//! [hash]
+//! rules = ["F_L_D_S", "F_L_D_R"]
+//! salt_file = "secrets/salt"     # or salt_env = "IDMAP_SALT", or hmac_key_file = "..."
+//! legacy_no_salt = false
+//! output_delimiter = "comma"     # default: the input's delimiter
+//! ```
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The whole file; later subcommands add their own sections.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// How to read the input.
+    #[serde(default)]
+    pub input: InputConfig,
+    /// How to hash.
+    #[serde(default)]
+    pub hash: HashConfig,
+}
+
+/// `[input]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputConfig {
+    /// Delimiter name or character; `auto` detects it.
+    pub delimiter: Option<String>,
+    /// Read slashed dates day first.
+    pub day_first: Option<bool>,
+    /// Header names by role.
+    #[serde(default)]
+    pub columns: ColumnsConfig,
+}
+
+/// `[input.columns]`: header name for each role.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnsConfig {
+    /// Reference column.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    /// First name.
+    pub first: Option<String>,
+    /// Last name.
+    pub last: Option<String>,
+    /// Date of birth.
+    pub dob: Option<String>,
+    /// Sex.
+    pub sex: Option<String>,
+    /// Race.
+    pub race: Option<String>,
+    /// ZIP code.
+    pub zip: Option<String>,
+    /// City.
+    pub city: Option<String>,
+}
+
+/// `[hash]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashConfig {
+    /// Rule codes, in output column order.
+    pub rules: Option<Vec<String>>,
+    /// File holding the salt.
+    pub salt_file: Option<PathBuf>,
+    /// Environment variable holding the salt.
+    pub salt_env: Option<String>,
+    /// File holding the HMAC key in hex.
+    pub hmac_key_file: Option<PathBuf>,
+    /// Hash with the empty salt of older networks.
+    pub legacy_no_salt: Option<bool>,
+    /// Output delimiter name or character.
+    pub output_delimiter: Option<String>,
+}
+
+impl ConfigFile {
+    /// Reads and parses `path`; relative paths inside become relative to it.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the config file {}", path.display()))?;
+        let mut config = Self::parse(&text)
+            .with_context(|| format!("invalid config file {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        for file in [&mut config.hash.salt_file, &mut config.hash.hmac_key_file]
+            .into_iter()
+            .flatten()
+        {
+            if file.is_relative() {
+                *file = base.join(&*file);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses the file's text.
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+}
+
+/// Reads a delimiter given by name or as one ASCII character.
+pub fn parse_delimiter(s: &str) -> Result<Option<u8>, String> {
+    match s {
+        "auto" => Ok(None),
+        "tab" | "\t" | "\\t" => Ok(Some(b'\t')),
+        "comma" | "," => Ok(Some(b',')),
+        "semicolon" | ";" => Ok(Some(b';')),
+        "pipe" | "|" => Ok(Some(b'|')),
+        other if other.len() == 1 && other.is_ascii() && other != "\"" => Ok(other.bytes().next()),
+        _ => Err(format!(
+            "invalid delimiter {s:?}: use auto, tab, comma, semicolon, pipe or one ASCII character"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_file_parses() {
+        let c = ConfigFile::parse(
+            r#"
+            [input]
+            delimiter = "tab"
+            day_first = true
+            [input.columns]
+            ref = "patid2"
+            first = "first_name2"
+            [hash]
+            rules = ["F_L_D_R", "F_L_D_S"]
+            legacy_no_salt = true
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.input.delimiter.as_deref(), Some("tab"));
+        assert_eq!(c.input.day_first, Some(true));
+        assert_eq!(c.input.columns.reference.as_deref(), Some("patid2"));
+        assert_eq!(c.input.columns.first.as_deref(), Some("first_name2"));
+        assert_eq!(c.hash.rules.unwrap(), ["F_L_D_R", "F_L_D_S"]);
+        assert_eq!(c.hash.legacy_no_salt, Some(true));
+    }
+
+    #[test]
+    fn unknown_keys_and_inline_salts_are_rejected() {
+        assert!(ConfigFile::parse("[input]\ndelimitr = \"tab\"").is_err());
+        assert!(ConfigFile::parse("[hash]\nsalt = \"0123456789abcdef\"").is_err());
+        assert!(ConfigFile::parse("[input.columns]\nmiddle = \"m\"").is_err());
+        assert!(ConfigFile::parse("").is_ok());
+    }
+
+    #[test]
+    fn relative_secret_paths_follow_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idmap.toml");
+        std::fs::write(&path, "[hash]\nsalt_file = \"salt\"\n").unwrap();
+        let c = ConfigFile::load(&path).unwrap();
+        assert_eq!(c.hash.salt_file.unwrap(), dir.path().join("salt"));
+    }
+
+    #[test]
+    fn delimiters_by_name_or_character() {
+        assert_eq!(parse_delimiter("auto"), Ok(None));
+        assert_eq!(parse_delimiter("tab"), Ok(Some(b'\t')));
+        assert_eq!(parse_delimiter(","), Ok(Some(b',')));
+        assert_eq!(parse_delimiter(":"), Ok(Some(b':')));
+        assert!(parse_delimiter("ab").is_err());
+        assert!(parse_delimiter("\"").is_err());
+        assert!(parse_delimiter("§").is_err());
+    }
+}
