@@ -224,6 +224,17 @@ mod tests {
     }
 
     #[test]
+    fn a_database_outage_is_a_503_json_error() {
+        let err = ApiError::from(StorageError::Unavailable("connection refused".into()));
+        let r = err.error_response();
+        assert!(r.headers().contains_key(header::RETRY_AFTER));
+        let (status, _, body) = parts(err);
+        assert_eq!(status, 503);
+        assert_eq!(body["error"], "temporarily_unavailable");
+        assert!(!body.to_string().contains("connection refused"));
+    }
+
+    #[test]
     fn internal_errors_hide_the_cause() {
         let err = std::io::Error::other("secret detail");
         let (status, _, body) = parts(ApiError::internal(&err));

@@ -92,9 +92,12 @@ pub fn load_snapshot(
     let resolve = |u: LinkUuid| *aliases.get(&u).unwrap_or(&u);
 
     let mut snapshot = Snapshot::default();
-    let mut bound: Vec<LinkUuid> = Vec::with_capacity(stored.len());
+    // UUIDs the partner may hold under a ref (rule 5): those bound to the
+    // request's hashes and those of the request's known refs, which
+    // earlier patients of this request may bind new hashes to.
+    let mut probe: Vec<LinkUuid> = Vec::with_capacity(raw.len() * 2);
     for b in stored {
-        bound.push(b.uuid);
+        probe.push(b.uuid);
         snapshot.bindings.insert(
             b.hash,
             Binding {
@@ -104,15 +107,14 @@ pub fn load_snapshot(
         );
     }
     for (r, u) in known_refs {
+        probe.push(u);
         snapshot.refs.insert(r, resolve(u));
     }
-    // Only refs can hold a UUID (rule 5); with no stored binding nothing
-    // can be held, so the query is skipped.
-    if !bound.is_empty() {
-        bound.extend(bound.iter().map(|u| resolve(*u)).collect::<Vec<_>>());
-        bound.sort_unstable();
-        bound.dedup();
-        for (r, u) in patient_refs::holding(conn, partner, &bound)? {
+    if !probe.is_empty() {
+        probe.extend(probe.iter().map(|u| resolve(*u)).collect::<Vec<_>>());
+        probe.sort_unstable();
+        probe.dedup();
+        for (r, u) in patient_refs::holding(conn, partner, &probe)? {
             snapshot.held.entry(resolve(u)).or_default().insert(r);
         }
     }

@@ -33,7 +33,8 @@ pub struct Snapshot {
     pub bindings: HashMap<Sha256Hash, Binding>,
     /// The partner's UUID per ref, for the request's refs that exist.
     pub refs: HashMap<PatientRef, LinkUuid>,
-    /// Refs under which the partner holds each bound UUID (rule 5).
+    /// Refs under which the partner holds each UUID that is bound to one of
+    /// the request's hashes or named by one of its refs (rule 5).
     pub held: HashMap<LinkUuid, HashSet<PatientRef>>,
 }
 

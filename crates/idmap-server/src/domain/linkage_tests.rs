@@ -333,6 +333,19 @@ fn rule5_within_one_request() {
 }
 
 #[test]
+fn rule5_within_one_request_after_rule2_bound_a_new_hash() {
+    let mut s = Snapshot::default();
+    holds(&mut s, "a", 5);
+    let p = run(&[patient(Some("a"), &[1]), patient(Some("b"), &[1])], &s);
+    assert_eq!(p.answers, [u(5), u(100)]);
+    assert_eq!(p.new_bindings.len(), 1);
+    assert_eq!(
+        (p.new_bindings[0].uuid, p.new_bindings[0].ambiguous),
+        (u(5), true)
+    );
+}
+
+#[test]
 fn rule5_an_ambiguous_hash_never_links_anyone_again() {
     let mut s = Snapshot::default();
     bound(&mut s, 1, 9, true);

@@ -123,6 +123,24 @@ async fn same_partner_protection_across_requests_and_ambiguous_hashes_never_link
 }
 
 #[tokio::test]
+async fn same_partner_protection_within_a_request_for_a_hash_bound_through_a_known_ref() {
+    let app = spawn_app().await;
+    let (old, new) = (hash(20), hash(21));
+    let a = app
+        .link_ok("UFH", &link_body(&[(Some("A"), &[("F_L_D_S", &old)])]))
+        .await;
+    // A is known: its new hash is bound to A's UUID, which B then meets.
+    let body = link_body(&[
+        (Some("A"), &[("F_L_D_R", &new)]),
+        (Some("B"), &[("F_L_D_R", &new)]),
+    ]);
+    let both = app.link_ok("UFH", &body).await;
+    assert_eq!(both[0], a[0]);
+    assert_ne!(both[1], a[0]);
+    assert_eq!(app.counts().await["ambiguous"], 1);
+}
+
+#[tokio::test]
 async fn empty_patient_list_is_an_empty_answer() {
     let app = spawn_app().await;
     let v = app.link_ok("UFH", &json!({"patients": []})).await;
