@@ -15,6 +15,17 @@
 //! | `AUTH_ACCESS_TOKEN_TTL`  | `3600`                   | access-token lifetime in seconds          |
 //! | `AUTH_JWKS_MAX_AGE`      | `300`                    | `Cache-Control` max-age of the JWKS       |
 //! | `AUTH_LOG_FORMAT`        | `text`                   | `text` or `json`                          |
+//! | `AUTH_REFRESH_TOKEN_TTL` | `2592000`                | refresh-token lifetime in seconds         |
+//! | `AUTH_SESSION_TTL`       | `28800`                  | login-session lifetime in seconds         |
+//! | `AUTH_ENABLE_PASSWORD_GRANT` | `false`              | allow `grant_type=password`               |
+//! | `AUTH_ENABLE_IMPLICIT_GRANT` | `false`              | allow `response_type=token`               |
+//! | `AUTH_KEY_PUBLICATION_DELAY` | `AUTH_JWKS_MAX_AGE`  | seconds a rotated key is published before it signs |
+//! | `AUTH_KEY_POLL_INTERVAL` | `2`                      | seconds between key-directory checks      |
+//! | `AUTH_RATE_LIMIT_ENABLED` | `true`                  | throttle failed client authentications    |
+//! | `AUTH_RATE_LIMIT_CLIENT_FAILURES` | `10`            | failures per client id per window         |
+//! | `AUTH_RATE_LIMIT_IP_FAILURES` | `30`                | failures per client IP per window         |
+//! | `AUTH_RATE_LIMIT_WINDOW` | `60`                     | window in seconds (also the longest block) |
+//! | `AUTH_TRUSTED_PROXIES`   | `127.0.0.1,::1`          | peers whose `X-Forwarded-For` is believed |
 //!
 //! `RUST_LOG` (read by the log filter, default `info`) is the only other one.
 
@@ -25,7 +36,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 /// Environment variables this service reads; everything else is ignored.
-pub const ENV_VARS: [&str; 9] = [
+pub const ENV_VARS: [&str; 20] = [
     "AUTH_LISTEN",
     "AUTH_ISSUER",
     "AUTH_DATABASE_URL",
@@ -35,6 +46,17 @@ pub const ENV_VARS: [&str; 9] = [
     "AUTH_ACCESS_TOKEN_TTL",
     "AUTH_JWKS_MAX_AGE",
     "AUTH_LOG_FORMAT",
+    "AUTH_REFRESH_TOKEN_TTL",
+    "AUTH_SESSION_TTL",
+    "AUTH_ENABLE_PASSWORD_GRANT",
+    "AUTH_ENABLE_IMPLICIT_GRANT",
+    "AUTH_KEY_PUBLICATION_DELAY",
+    "AUTH_KEY_POLL_INTERVAL",
+    "AUTH_RATE_LIMIT_ENABLED",
+    "AUTH_RATE_LIMIT_CLIENT_FAILURES",
+    "AUTH_RATE_LIMIT_IP_FAILURES",
+    "AUTH_RATE_LIMIT_WINDOW",
+    "AUTH_TRUSTED_PROXIES",
 ];
 
 /// Every setting of the service, loaded once in `main` and passed down.
@@ -50,6 +72,20 @@ pub struct Settings {
     pub access_token_ttl: u64,
     pub jwks_max_age: u64,
     pub log_format: LogFormat,
+    pub refresh_token_ttl: u64,
+    pub session_ttl: u64,
+    pub enable_password_grant: bool,
+    pub enable_implicit_grant: bool,
+    /// `None`: the JWKS max-age, so every cache has seen a key before it signs.
+    #[serde(default)]
+    pub key_publication_delay: Option<u64>,
+    pub key_poll_interval: u64,
+    pub rate_limit_enabled: bool,
+    pub rate_limit_client_failures: u32,
+    pub rate_limit_ip_failures: u32,
+    pub rate_limit_window: u64,
+    /// Comma-separated IP addresses.
+    pub trusted_proxies: String,
 }
 
 /// JWS algorithm of newly signed access tokens.
@@ -100,7 +136,17 @@ impl Settings {
             .set_default("signing_alg", "RS256")?
             .set_default("access_token_ttl", 3600)?
             .set_default("jwks_max_age", 300)?
-            .set_default("log_format", "text")?;
+            .set_default("log_format", "text")?
+            .set_default("refresh_token_ttl", 2_592_000)?
+            .set_default("session_ttl", 28_800)?
+            .set_default("enable_password_grant", false)?
+            .set_default("enable_implicit_grant", false)?
+            .set_default("key_poll_interval", 2)?
+            .set_default("rate_limit_enabled", true)?
+            .set_default("rate_limit_client_failures", 10)?
+            .set_default("rate_limit_ip_failures", 30)?
+            .set_default("rate_limit_window", 60)?
+            .set_default("trusted_proxies", "127.0.0.1,::1")?;
         if let Some(path) = file {
             builder = builder.add_source(
                 config::File::from(path)
@@ -136,6 +182,18 @@ impl Settings {
                 "AUTH_ACCESS_TOKEN_TTL must be 1 to 86400 seconds".into(),
             ));
         }
+        self.trusted_proxy_list()?;
+        if self.key_poll_interval == 0 || self.rate_limit_window == 0 || self.session_ttl == 0 {
+            return Err(SettingsError::Value(
+                "AUTH_KEY_POLL_INTERVAL, AUTH_RATE_LIMIT_WINDOW and AUTH_SESSION_TTL must be positive"
+                    .into(),
+            ));
+        }
+        if self.refresh_token_ttl == 0 {
+            return Err(SettingsError::Value(
+                "AUTH_REFRESH_TOKEN_TTL must be positive".into(),
+            ));
+        }
         if self.db_pool_size == 0 {
             return Err(SettingsError::Value(
                 "AUTH_DB_POOL_SIZE must be at least 1".into(),
@@ -147,6 +205,30 @@ impl Settings {
     /// The issuer URL without a trailing slash, the base of every endpoint URL.
     pub fn issuer_base(&self) -> &str {
         self.issuer.trim_end_matches('/')
+    }
+
+    /// The trusted proxies as addresses.
+    pub fn trusted_proxy_list(&self) -> Result<Vec<std::net::IpAddr>, SettingsError> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse().map_err(|_| {
+                    SettingsError::Value(format!("AUTH_TRUSTED_PROXIES: '{s}' is not an IP address"))
+                })
+            })
+            .collect()
+    }
+
+    /// Seconds a rotated key is published before it signs.
+    pub fn publication_delay(&self) -> u64 {
+        self.key_publication_delay.unwrap_or(self.jwks_max_age)
+    }
+
+    /// Whether the issuer is https (then session cookies are `Secure`).
+    pub fn issuer_is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
     }
 
     /// Reads the process environment, keeping only the documented names.

@@ -14,6 +14,9 @@ use crate::telemetry::current_request_id;
 /// `WWW-Authenticate` challenge of a failed client authentication.
 pub const BASIC_CHALLENGE: &str = "Basic realm=\"idmap\"";
 
+/// `WWW-Authenticate` of bearer-protected endpoints (userinfo, admin API).
+pub const BEARER_REALM: &str = "Bearer realm=\"idmap\"";
+
 /// Errors of the non-OAuth endpoints, mapped to status and envelope in one place.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -29,6 +32,15 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("service temporarily unavailable")]
     Unavailable,
+    #[error("{0}")]
+    Conflict(String),
+    /// A bearer-token failure (RFC 6750 section 3): 401 or 403 with a challenge.
+    #[error("{description}")]
+    Bearer {
+        status: StatusCode,
+        code: Option<ErrorCode>,
+        description: String,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -47,6 +59,8 @@ impl ApiError {
             Self::PayloadTooLarge => ErrorCode::RequestTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::Unavailable => ErrorCode::TemporarilyUnavailable,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::Bearer { code, .. } => code.unwrap_or(ErrorCode::InvalidToken),
             Self::Internal(_) => ErrorCode::ServerError,
         }
     }
@@ -61,6 +75,8 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Bearer { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,6 +88,16 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed { allow } => {
                 builder.insert_header((header::ALLOW, *allow));
                 format!("method not allowed; use {allow}")
+            }
+            Self::Bearer {
+                code, description, ..
+            } => {
+                let challenge = match code {
+                    Some(c) => format!("{BEARER_REALM}, error=\"{}\"", c.as_str()),
+                    None => BEARER_REALM.to_owned(),
+                };
+                builder.insert_header((header::WWW_AUTHENTICATE, challenge));
+                description.clone()
             }
             other => other.to_string(),
         };
@@ -101,6 +127,7 @@ impl ResponseError for TokenError {
             Self::OAuth(e) if e.is_client_authentication_failure() => StatusCode::UNAUTHORIZED,
             Self::OAuth(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Storage(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(_) | Self::Signing(_) | Self::Corrupt(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -118,7 +145,17 @@ impl ResponseError for TokenError {
                     // RFC 6749 5.2 and RFC 9110 11.6.1: a 401 names the scheme to use.
                     builder.insert_header((header::WWW_AUTHENTICATE, BASIC_CHALLENGE));
                 }
-                ErrorBody::new(e.code, e.description.clone())
+                return builder.json(serde_json::json!({
+                    "error": e.wire(),
+                    "error_description": e.description,
+                }));
+            }
+            Self::RateLimited(wait) => {
+                builder.insert_header((header::RETRY_AFTER, wait.to_string()));
+                ErrorBody::new(
+                    ErrorCode::RateLimited,
+                    "too many failed authentications; retry later",
+                )
             }
             Self::TooLarge => ErrorBody::new(ErrorCode::InvalidRequest, "request body too large"),
             Self::Storage(e) if e.is_unavailable() => {

@@ -1,7 +1,9 @@
 //! auth-server: the OAuth 2 authorization server of the idmap network. It
-//! registers partners and clients, issues RFC 9068 JWT access tokens with
-//! the client-credentials grant, and publishes its keys (RFC 7517) and
-//! metadata (RFC 8414). See `docs/` and the design's sections 2 and 7.
+//! registers partners, clients and users, runs the authorization-code (with
+//! PKCE), refresh-token, client-credentials and (when enabled) password and
+//! implicit grants, issues RFC 9068 JWT access tokens, introspects and
+//! revokes tokens, rotates its signing keys on a schedule, and publishes
+//! its keys (RFC 7517) and metadata (RFC 8414). See `docs/` and the design's sections 2 and 7.
 
 pub mod cli;
 pub mod config;
@@ -13,3 +15,4 @@ pub mod routes;
 pub mod services;
 pub mod startup;
 pub mod telemetry;
+pub mod web;

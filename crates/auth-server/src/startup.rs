@@ -4,6 +4,8 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -18,14 +20,19 @@ use crate::domain::client_secret::SecretHasher;
 use crate::error;
 use crate::keys::{KeyStore, hmac_key};
 use crate::routes::{self, AppState, metadata::ServerMetadata};
+use crate::services::access_tokens::LocalVerifier;
 use crate::services::issuer::TokenIssuer;
+use crate::services::rate_limit::{Limits, RateLimiter};
 use crate::services::token::TokenService;
 use crate::telemetry;
+use crate::web::session::SessionKeys;
+use crate::web::templates::Templates;
 
 /// A built, bound, not yet running server.
 pub struct Application {
     port: u16,
     server: Server,
+    poller: tokio::task::JoinHandle<()>,
 }
 
 /// Opens the pool and applies pending migrations (used by every command).
@@ -65,7 +72,8 @@ impl Application {
         let db = open_database(settings).await?;
         let hasher = load_secret_hasher(settings).await?;
         let (dir, alg) = (settings.signing_key_dir.clone(), settings.signing_alg);
-        let keys = tokio::task::spawn_blocking(move || KeyStore::load_or_create(&dir, alg))
+        let ttl = settings.access_token_ttl;
+        let keys = tokio::task::spawn_blocking(move || KeyStore::load_with_ttl(&dir, alg, ttl))
             .await
             .context("key task failed")?
             .with_context(|| {
@@ -78,16 +86,49 @@ impl Application {
         tracing::info!(kid = %keys.signing_key().kid, alg = ?alg, "signing key loaded");
 
         let issuer = settings.issuer_base().to_owned();
+        let dir = settings.signing_key_dir.clone();
+        let session_key = tokio::task::spawn_blocking(move || {
+            hmac_key::load_or_create_bytes(&dir, hmac_key::SESSION_FILE_NAME)
+        })
+        .await
+        .context("key task failed")?
+        .context("cannot load the session key")?;
+        let poller = spawn_key_poller(keys.clone(), settings.key_poll_interval);
         let state = web::Data::new(AppState {
             db: db.clone(),
             keys: keys.clone(),
             tokens: TokenService::new(
-                db,
-                hasher,
-                TokenIssuer::new(keys, issuer.clone(), settings.access_token_ttl),
+                db.clone(),
+                hasher.clone(),
+                TokenIssuer::new(keys.clone(), issuer.clone(), settings.access_token_ttl),
+            )
+            .with_user_grants(settings.enable_password_grant, settings.refresh_token_ttl),
+            metadata: ServerMetadata::new(
+                &issuer,
+                settings.enable_password_grant,
+                settings.enable_implicit_grant,
             ),
-            metadata: ServerMetadata::new(&issuer),
             jwks_max_age: settings.jwks_max_age,
+            verifier: LocalVerifier::new(keys, issuer.clone(), db),
+            limiter: RateLimiter::new(Limits {
+                enabled: settings.rate_limit_enabled,
+                per_client: settings.rate_limit_client_failures,
+                per_ip: settings.rate_limit_ip_failures,
+                window: Duration::from_secs(settings.rate_limit_window),
+            }),
+            trusted_proxies: settings.trusted_proxy_list()?,
+            sessions: SessionKeys::new(
+                session_key,
+                settings.issuer_is_https(),
+                settings.session_ttl,
+            ),
+            templates: Templates::new().context("cannot load page templates")?,
+            implicit_enabled: settings.enable_implicit_grant,
+            hasher,
+            key_dir: settings.signing_key_dir.clone(),
+            signing_alg: settings.signing_alg,
+            publication_delay: settings.publication_delay(),
+            jwks_served: AtomicU64::new(0),
         });
 
         let listener = TcpListener::bind(&settings.listen)
@@ -114,7 +155,11 @@ impl Application {
         .context("cannot start the HTTP server")?
         .run();
         tracing::info!(address = %settings.listen, port, "listening");
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            poller,
+        })
     }
 
     /// The port actually bound (useful when the settings said 0).
@@ -130,14 +175,37 @@ impl Application {
             tracing::info!("shutdown signal received; finishing in-flight requests");
             handle.stop(true).await;
         });
-        self.server.await
+        let result = self.server.await;
+        self.poller.abort();
+        result
     }
 
     /// Serves without installing signal handlers, for embedding (tests run
     /// many servers in one process and must leave Ctrl-C to the runner).
     pub async fn run_without_signal_handlers(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.poller.abort();
+        result
     }
+}
+
+/// Watches the key directory so rotations by the CLI or another replica
+/// apply without a restart; a cheap listing, a reload only on change.
+fn spawn_key_poller(keys: Arc<KeyStore>, interval: u64) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(interval.max(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let store = keys.clone();
+            match tokio::task::spawn_blocking(move || store.reload_if_changed()).await {
+                Ok(Ok(true)) => tracing::info!("signing keys reloaded"),
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot reload signing keys; keeping the loaded ones"),
+                Err(e) => tracing::warn!(error = %e, "key reload task failed"),
+            }
+        }
+    })
 }
 
 /// Seconds in-flight requests get to finish after a shutdown signal.

@@ -27,14 +27,46 @@ async fn metadata_lists_exactly_what_is_implemented() {
         body,
         json!({
             "issuer": ISSUER,
+            "authorization_endpoint": format!("{ISSUER}/oauth/authorize"),
             "token_endpoint": format!("{ISSUER}/oauth/token"),
             "jwks_uri": format!("{ISSUER}/oauth/jwks.json"),
-            "grant_types_supported": ["client_credentials"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "introspection_endpoint": format!("{ISSUER}/oauth/introspect"),
+            "revocation_endpoint": format!("{ISSUER}/oauth/revoke"),
+            "userinfo_endpoint": format!("{ISSUER}/oauth/userinfo"),
+            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "code_challenge_methods_supported": ["S256"],
             "scopes_supported": ["idmap:link", "idmap:read", "idmap:admin", "admin", "introspect", "profile"],
-            "response_types_supported": [],
+            "authorization_response_iss_parameter_supported": false,
         })
     );
+}
+
+#[tokio::test]
+async fn metadata_follows_the_grant_switches() {
+    let app = spawn_app_with(&[
+        ("AUTH_ENABLE_PASSWORD_GRANT", "true"),
+        ("AUTH_ENABLE_IMPLICIT_GRANT", "true"),
+    ])
+    .await;
+    let body: Value = app
+        .client
+        .get(app.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["grant_types_supported"],
+        json!(["authorization_code", "client_credentials", "refresh_token", "password", "implicit"])
+    );
+    assert_eq!(body["response_types_supported"], json!(["code", "token"]));
 }
 
 #[tokio::test]
@@ -205,5 +237,13 @@ fn two_processes_starting_on_an_empty_key_dir_end_with_one_key() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["client-secret.hmac", "signing-0001.pem"]);
+    assert_eq!(
+        names,
+        [
+            "client-secret.hmac",
+            "session.hmac",
+            "signing-0001.json",
+            "signing-0001.pem"
+        ]
+    );
 }

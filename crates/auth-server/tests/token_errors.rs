@@ -107,12 +107,25 @@ async fn missing_and_unsupported_grant_types() {
         .await;
     expect_error(res, 400, "invalid_request").await;
 
-    for grant in ["password", "authorization_code", "refresh_token", "urn:x"] {
+    // The password grant is off by default; implicit is no token-endpoint grant.
+    for grant in ["password", "implicit", "urn:x"] {
         let res = app
             .post_token(Some((&id, &secret)), &[("grant_type", grant)])
             .await;
         expect_error(res, 400, "unsupported_grant_type").await;
     }
+    // A client without redirect URIs may not use the authorization-code grant.
+    let res = app
+        .post_token(
+            Some((&id, &secret)),
+            &[("grant_type", "authorization_code"), ("code", "x")],
+        )
+        .await;
+    expect_error(res, 400, "unauthorized_client").await;
+    let res = app
+        .post_token(Some((&id, &secret)), &[("grant_type", "refresh_token")])
+        .await;
+    expect_error(res, 400, "invalid_request").await;
 }
 
 #[tokio::test]

@@ -3,9 +3,12 @@
 
 use anyhow::Context;
 
-use super::{AdminCommand, ClientCommand, PartnerCommand};
+use super::{AdminCommand, ClientCommand, KeysCommand, PartnerCommand, UserCommand};
 use crate::config::Settings;
+use crate::db::now_unix;
+use crate::keys::{self, KeyStore};
 use crate::services::clients::{self, NewClient};
+use crate::services::{client_secrets, users};
 use crate::startup::{load_secret_hasher, open_database};
 
 /// Runs one admin command; errors are for stderr and a non-zero exit.
@@ -43,6 +46,71 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
         AdminCommand::Client(ClientCommand::List) => {
             serde_json::to_string(&clients::list_clients(&db).await?)?
         }
+        AdminCommand::Client(ClientCommand::RotateSecret {
+            client_id,
+            old_expires_in,
+        }) => {
+            let hasher = load_secret_hasher(settings).await?;
+            serde_json::to_string(
+                &client_secrets::rotate(&db, &hasher, &client_id, old_expires_in).await?,
+            )?
+        }
+        AdminCommand::Client(ClientCommand::RetireSecret {
+            client_id,
+            secret_id,
+        }) => {
+            client_secrets::retire(&db, &client_id, &secret_id).await?;
+            serde_json::to_string(&serde_json::json!({"retired": secret_id}))?
+        }
+        AdminCommand::Client(ClientCommand::Disable { client_id }) => {
+            clients::disable_client(&db, &client_id).await?;
+            serde_json::to_string(&serde_json::json!({"disabled": client_id}))?
+        }
+        AdminCommand::User(UserCommand::Add {
+            email,
+            password_file,
+            verified,
+        }) => {
+            let password = read_password(password_file.as_deref())?;
+            serde_json::to_string(&users::add_user(&db, &email, &password, verified).await?)?
+        }
+        AdminCommand::User(UserCommand::List) => serde_json::to_string(&users::list(&db).await?)?,
+        AdminCommand::User(UserCommand::Disable { id }) => {
+            users::disable(&db, &id).await?;
+            serde_json::to_string(&serde_json::json!({"disabled": id}))?
+        }
+        AdminCommand::Keys(KeysCommand::Rotate { now }) => {
+            let delay = if now { 0 } else { settings.publication_delay() };
+            let activates_at = now_unix().saturating_add(i64::try_from(delay).unwrap_or(0));
+            let (dir, alg, ttl) = (
+                settings.signing_key_dir.clone(),
+                settings.signing_alg,
+                settings.access_token_ttl,
+            );
+            let views = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let store = KeyStore::load_with_ttl(&dir, alg, ttl)?;
+                keys::rotate(&dir, alg, activates_at)?;
+                store.reload()?;
+                Ok(store.current().views(now_unix()))
+            })
+            .await
+            .context("key task failed")??;
+            serde_json::to_string(&views)?
+        }
+        AdminCommand::Keys(KeysCommand::List) => {
+            let (dir, alg, ttl) = (
+                settings.signing_key_dir.clone(),
+                settings.signing_alg,
+                settings.access_token_ttl,
+            );
+            let views = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let store = KeyStore::load_with_ttl(&dir, alg, ttl)?;
+                Ok(store.current().views(now_unix()))
+            })
+            .await
+            .context("key task failed")??;
+            serde_json::to_string(&views)?
+        }
     };
     println!("{output}");
     Ok(())
@@ -54,4 +122,23 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
         .await
         .context("migration failed")
         .map(|_| ())
+}
+
+/// The password of `admin user add`: the first line of a file or of stdin,
+/// so it never shows in the process list or shell history.
+fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+        None => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("cannot read the password from stdin")?;
+            line
+        }
+    };
+    let password = text.lines().next().unwrap_or_default().to_owned();
+    anyhow::ensure!(!password.is_empty(), "no password given (stdin or --password-file)");
+    Ok(password)
 }

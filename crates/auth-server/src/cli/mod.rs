@@ -36,6 +36,43 @@ pub enum AdminCommand {
     /// OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Users who log in on the authorization pages.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from stdin (first line) or a file, never argv.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// Read the password from this file instead of stdin.
+        #[arg(long, value_name = "PATH")]
+        password_file: Option<PathBuf>,
+        /// Mark the email address as verified.
+        #[arg(long)]
+        verified: bool,
+    },
+    /// List users as JSON.
+    List,
+    /// Disable a user.
+    Disable { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add the next signing key: published now, signing after the publication delay.
+    Rotate {
+        /// Emergency: sign with the new key at once.
+        #[arg(long)]
+        now: bool,
+    },
+    /// List keys with kid, alg, state, activation and retirement times.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +107,21 @@ pub enum ClientCommand {
         #[arg(long = "redirect-uri", value_name = "URI")]
         redirect_uri: Vec<String>,
     },
-    /// List clients as JSON (never secrets).
+    /// List clients as JSON (secret ids and times, never secrets).
     List,
+    /// Add a second secret (printed once); the old one stays valid until retired.
+    RotateSecret {
+        client_id: String,
+        /// Let the old secret(s) expire after this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        old_expires_in: Option<u64>,
+    },
+    /// End one secret at once.
+    RetireSecret {
+        client_id: String,
+        #[arg(long)]
+        secret_id: String,
+    },
+    /// Disable a client (no more tokens).
+    Disable { client_id: String },
 }

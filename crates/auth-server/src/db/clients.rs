@@ -82,3 +82,65 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<ClientRow>> {
         .select(ClientRow::as_select())
         .load(conn)
 }
+
+/// One client, secrets aside.
+pub fn find(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<ClientRow>> {
+    clients::table
+        .filter(clients::client_id.eq(client_id))
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Sets the disabled flag; returns whether the client exists.
+pub fn set_disabled(conn: &mut DbConnection, client_id: &str, disabled: bool) -> QueryResult<bool> {
+    diesel::update(clients::table.filter(clients::client_id.eq(client_id)))
+        .set(clients::disabled.eq(disabled))
+        .execute(conn)
+        .map(|n| n > 0)
+}
+
+/// The secret rows of a client (hashes included; callers never show them).
+pub fn secrets(conn: &mut DbConnection, client_id: &str) -> QueryResult<Vec<SecretRow>> {
+    client_secrets::table
+        .filter(client_secrets::client_id.eq(client_id))
+        .order(client_secrets::created_at.asc())
+        .select(SecretRow::as_select())
+        .load(conn)
+}
+
+/// Adds one secret row.
+pub fn add_secret(conn: &mut DbConnection, secret: &SecretRow) -> QueryResult<()> {
+    diesel::insert_into(client_secrets::table)
+        .values(secret)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Sets when a secret stops working (`now` retires it at once).
+pub fn expire_secret(
+    conn: &mut DbConnection,
+    client_id: &str,
+    secret_id: &[u8],
+    expires_at: i64,
+) -> QueryResult<bool> {
+    diesel::update(
+        client_secrets::table
+            .filter(client_secrets::client_id.eq(client_id))
+            .filter(client_secrets::secret_id.eq(secret_id)),
+    )
+    .set(client_secrets::expires_at.eq(expires_at))
+    .execute(conn)
+    .map(|n| n > 0)
+}
+
+/// Deletes a secret.
+pub fn delete_secret(conn: &mut DbConnection, client_id: &str, secret_id: &[u8]) -> QueryResult<bool> {
+    diesel::delete(
+        client_secrets::table
+            .filter(client_secrets::client_id.eq(client_id))
+            .filter(client_secrets::secret_id.eq(secret_id)),
+    )
+    .execute(conn)
+    .map(|n| n > 0)
+}

@@ -2,9 +2,13 @@
 //! plain functions over a `&mut DbConnection`, written once for all three
 //! backends. The migration trees live in `migrations/auth/`.
 
+pub mod auth_codes;
 pub mod clients;
 pub mod partners;
+pub mod refresh_tokens;
+pub mod revoked_tokens;
 pub mod schema;
+pub mod users;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use idmap_storage::Migrations;

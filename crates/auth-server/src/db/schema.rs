@@ -31,6 +31,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        email_verified -> Bool,
+        created_at -> BigInt,
+        disabled -> Bool,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Binary,
+        client_id -> Text,
+        user_id -> Text,
+        redirect_uri -> Text,
+        scopes -> Text,
+        resource -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        family_id -> Nullable<Text>,
+        access_jti -> Nullable<Text>,
+        access_expires_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Binary,
+        family_id -> Text,
+        client_id -> Text,
+        user_id -> Nullable<Text>,
+        scopes -> Text,
+        resource -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        revoked -> Bool,
+        access_jti -> Text,
+        access_expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(clients -> partners (partner_code));
 diesel::joinable!(client_secrets -> clients (client_id));
-diesel::allow_tables_to_appear_in_same_query!(partners, clients, client_secrets);
+diesel::allow_tables_to_appear_in_same_query!(
+    partners,
+    clients,
+    client_secrets,
+    users,
+    authorization_codes,
+    refresh_tokens,
+    revoked_tokens
+);

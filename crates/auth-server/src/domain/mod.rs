@@ -1,10 +1,16 @@
 //! Pure OAuth logic: no HTTP, no database, no files. Each piece is unit
 //! tested beside its code.
 
+pub mod authorize;
 pub mod client;
 pub mod client_auth;
 pub mod client_secret;
 pub mod grants;
+pub mod local_path;
 pub mod oauth_error;
+pub mod opaque;
 pub mod params;
+pub mod pkce;
+pub mod resource;
 pub mod scopes;
+pub mod user;

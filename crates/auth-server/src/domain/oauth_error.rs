@@ -10,6 +10,9 @@ use idmap_common::error::ErrorCode;
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: String,
+    /// A registered code the shared [`ErrorCode`] lacks (RFC 8707
+    /// `invalid_target`); when set it is what the wire says.
+    pub wire_code: Option<&'static str>,
 }
 
 impl OAuthError {
@@ -18,6 +21,35 @@ impl OAuthError {
         Self {
             code,
             description: description.into(),
+            wire_code: None,
+        }
+    }
+
+    /// The `error` value on the wire.
+    pub fn wire(&self) -> &'static str {
+        self.wire_code.unwrap_or(self.code.as_str())
+    }
+
+    /// `invalid_grant`: a bad, expired, used or foreign code or refresh token.
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, description)
+    }
+
+    /// `access_denied`: the user said no.
+    pub fn access_denied(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::AccessDenied, description)
+    }
+
+    /// `unsupported_response_type` at the authorization endpoint.
+    pub fn unsupported_response_type(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::UnsupportedResponseType, description)
+    }
+
+    /// RFC 8707 `invalid_target`: a `resource` this server does not serve.
+    pub fn invalid_target(description: impl Into<String>) -> Self {
+        Self {
+            wire_code: Some("invalid_target"),
+            ..Self::new(ErrorCode::InvalidRequest, description)
         }
     }
 

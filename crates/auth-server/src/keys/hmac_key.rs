@@ -13,15 +13,23 @@ use crate::domain::client_secret::{HASH_KEY_LEN, SecretHasher};
 /// File name of the client-secret HMAC key inside the key directory.
 pub const FILE_NAME: &str = "client-secret.hmac";
 
+/// File name of the key that signs login-session cookies and CSRF tokens.
+pub const SESSION_FILE_NAME: &str = "session.hmac";
+
 /// Loads the key, creating it first if no process has yet.
 pub fn load_or_create(dir: &Path) -> Result<SecretHasher, KeyError> {
+    load_or_create_bytes(dir, FILE_NAME).map(SecretHasher::new)
+}
+
+/// Loads (creating on first use) a 32-byte random key named `file_name`.
+pub fn load_or_create_bytes(dir: &Path, file_name: &str) -> Result<[u8; HASH_KEY_LEN], KeyError> {
     files::ensure_dir(dir)?;
-    let path = dir.join(FILE_NAME);
+    let path = dir.join(file_name);
     if !path.exists() {
         let mut key = [0u8; HASH_KEY_LEN];
         rand::rng().fill_bytes(&mut key);
-        if files::create_new(dir, FILE_NAME, &key)? {
-            tracing::info!(path = %path.display(), "created the client-secret hashing key");
+        if files::create_new(dir, file_name, &key)? {
+            tracing::info!(path = %path.display(), "created a server key");
         }
     }
     let bytes = std::fs::read(&path)?;
@@ -31,7 +39,7 @@ pub fn load_or_create(dir: &Path) -> Result<SecretHasher, KeyError> {
             path.display()
         ))
     })?;
-    Ok(SecretHasher::new(key))
+    Ok(key)
 }
 
 #[cfg(test)]

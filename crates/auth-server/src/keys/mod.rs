@@ -1,36 +1,125 @@
 //! The signing-key store: every key file in `AUTH_SIGNING_KEY_DIR`, which
 //! of them signs, and the JWK Set that publishes them all.
 //!
-//! Keys are files `signing-<seq>.pem` (PKCS#8, mode 0600). The newest key of
-//! the configured algorithm signs; all are published so that tokens signed
-//! by an older key stay verifiable. A process that finds no key of the
+//! Keys are files `signing-<seq>.pem` (PKCS#8, mode 0600). The newest
+//! active key of the configured algorithm signs; older ones stay published
+//! until every token they signed has expired. A process that finds no key of the
 //! configured algorithm creates the next sequence number race-safely, so
 //! processes starting together on an empty directory end with one key.
-//! Rotation (a new sequence number, published before it signs) and retiring
-//! old keys are later additions to this module.
+//! Rotation writes the next sequence number with a sidecar
+//! `signing-<seq>.json` naming its activation time; `schedule` decides
+//! from those times which key signs and which are published. Every
+//! replica polls the directory, so changes apply without a restart.
 
 pub mod files;
 pub mod hmac_key;
 pub mod material;
+pub mod schedule;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::jwk::JwkSet;
+use serde::Serialize;
 
 use crate::config::SigningAlg;
 pub use material::{KeyError, SigningKey};
+use schedule::{KeyMeta, KeyState, Slot};
 
 const FILE_PREFIX: &str = "signing-";
 const FILE_SUFFIX: &str = ".pem";
+const META_SUFFIX: &str = ".json";
 /// Rounds of "scan, then create the next key" before giving up on a race.
 const CREATE_ATTEMPTS: usize = 5;
 
-/// The keys loaded at one moment.
+/// One key file with its schedule metadata.
+#[derive(Debug)]
+pub struct LoadedKey {
+    pub seq: u32,
+    pub key: Arc<SigningKey>,
+    pub meta: KeyMeta,
+}
+
+/// The keys loaded at one moment; which one signs depends on the time.
 #[derive(Debug)]
 pub struct KeySet {
-    pub signing: Arc<SigningKey>,
-    pub published: Vec<Arc<SigningKey>>,
+    pub keys: Vec<LoadedKey>,
+    alg: SigningAlg,
+    token_ttl: i64,
+}
+
+/// A key as `admin keys list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyView {
+    pub kid: String,
+    pub alg: &'static str,
+    pub file: String,
+    pub state: KeyState,
+    pub created_at: i64,
+    pub activates_at: i64,
+    pub retires_at: Option<i64>,
+}
+
+impl KeySet {
+    fn schedule(&self, now: i64) -> schedule::Schedule {
+        let slots: Vec<Slot> = self
+            .keys
+            .iter()
+            .map(|k| Slot {
+                activates_at: k.meta.activates_at,
+                preferred_alg: k.key.alg == self.alg,
+            })
+            .collect();
+        schedule::compute(&slots, now, self.token_ttl)
+    }
+
+    /// The key signing at `now` (the set always holds an active key).
+    pub fn signing_at(&self, now: i64) -> Option<Arc<SigningKey>> {
+        self.schedule(now).signing.map(|i| self.keys[i].key.clone())
+    }
+
+    /// Every key that is not retired at `now`, signing key first.
+    pub fn published_at(&self, now: i64) -> Vec<Arc<SigningKey>> {
+        let sched = self.schedule(now);
+        let mut out: Vec<Arc<SigningKey>> = sched.signing.map(|i| self.keys[i].key.clone()).into_iter().collect();
+        for (i, k) in self.keys.iter().enumerate() {
+            if Some(i) != sched.signing && sched.states[i] != KeyState::Retired {
+                out.push(k.key.clone());
+            }
+        }
+        out
+    }
+
+    /// The next scheduled change of the published set after `now`.
+    pub fn next_change(&self, now: i64) -> Option<i64> {
+        self.schedule(now).next_change
+    }
+
+    /// The listing for operators.
+    pub fn views(&self, now: i64) -> Vec<KeyView> {
+        let sched = self.schedule(now);
+        self.keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| KeyView {
+                kid: k.key.kid.clone(),
+                alg: alg_name(k.key.alg),
+                file: file_name(k.seq),
+                state: sched.states[i],
+                created_at: k.meta.created_at,
+                activates_at: k.meta.activates_at,
+                retires_at: sched.retires_at[i],
+            })
+            .collect()
+    }
+}
+
+fn alg_name(alg: SigningAlg) -> &'static str {
+    match alg {
+        SigningAlg::Rs256 => "RS256",
+        SigningAlg::Es256 => "ES256",
+        SigningAlg::EdDsa => "EdDSA",
+    }
 }
 
 /// Shared, reloadable view of the key directory; signing never touches disk.
@@ -38,27 +127,54 @@ pub struct KeySet {
 pub struct KeyStore {
     dir: PathBuf,
     alg: SigningAlg,
+    token_ttl: i64,
     current: RwLock<Arc<KeySet>>,
+    /// Names, sizes and modification times seen at the last load.
+    fingerprint: RwLock<Vec<(String, u64, std::time::SystemTime)>>,
 }
 
 impl KeyStore {
     /// Loads the directory, creating the first key of `alg` when there is none.
-    /// Blocking (file I/O, possibly RSA key generation).
+    /// Blocking (file I/O, possibly RSA key generation). Retirement assumes
+    /// the default access-token lifetime; see [`KeyStore::load_with_ttl`].
     pub fn load_or_create(dir: &Path, alg: SigningAlg) -> Result<Self, KeyError> {
+        Self::load_with_ttl(dir, alg, 3600)
+    }
+
+    /// As [`KeyStore::load_or_create`], retiring keys `token_ttl` seconds
+    /// (plus leeway) after their successor activates.
+    pub fn load_with_ttl(dir: &Path, alg: SigningAlg, token_ttl: u64) -> Result<Self, KeyError> {
         files::ensure_dir(dir)?;
-        let set = load_or_create_set(dir, alg)?;
+        let token_ttl = i64::try_from(token_ttl).unwrap_or(i64::MAX / 4);
+        let fingerprint = dir_fingerprint(dir)?;
+        let set = load_or_create_set(dir, alg, token_ttl)?;
         Ok(Self {
             dir: dir.to_owned(),
             alg,
+            token_ttl,
             current: RwLock::new(Arc::new(set)),
+            fingerprint: RwLock::new(fingerprint),
         })
     }
 
     /// Re-reads the directory (for keys added by another process).
     pub fn reload(&self) -> Result<(), KeyError> {
-        let set = Arc::new(load_or_create_set(&self.dir, self.alg)?);
+        let fingerprint = dir_fingerprint(&self.dir)?;
+        let set = Arc::new(load_or_create_set(&self.dir, self.alg, self.token_ttl)?);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = set;
+        *self.fingerprint.write().unwrap_or_else(|e| e.into_inner()) = fingerprint;
         Ok(())
+    }
+
+    /// Reloads only when a file of the directory changed; `Ok(true)` if it did.
+    pub fn reload_if_changed(&self) -> Result<bool, KeyError> {
+        let now = dir_fingerprint(&self.dir)?;
+        let same = *self.fingerprint.read().unwrap_or_else(|e| e.into_inner()) == now;
+        if same {
+            return Ok(false);
+        }
+        self.reload()?;
+        Ok(true)
     }
 
     /// The keys as of the last load.
@@ -69,46 +185,112 @@ impl KeyStore {
             .clone()
     }
 
-    /// The key new tokens are signed with.
+    /// The key new tokens are signed with now.
     pub fn signing_key(&self) -> Arc<SigningKey> {
-        self.current().signing.clone()
+        let set = self.current();
+        match set.signing_at(crate::db::now_unix()) {
+            Some(k) => k,
+            // Unreachable in practice: loading guarantees an active key.
+            None => set.keys[set.keys.len() - 1].key.clone(),
+        }
     }
 
     /// RFC 7517 JWK Set of every published public key, signing key first.
     pub fn jwks(&self) -> JwkSet {
-        let set = self.current();
-        let mut keys = vec![set.signing.public_jwk().clone()];
-        keys.extend(
-            set.published
+        let now = crate::db::now_unix();
+        JwkSet {
+            keys: self
+                .current()
+                .published_at(now)
                 .iter()
-                .filter(|k| k.kid != set.signing.kid)
-                .map(|k| k.public_jwk().clone()),
-        );
-        JwkSet { keys }
+                .map(|k| k.public_jwk().clone())
+                .collect(),
+        }
+    }
+
+    /// Every key that may have signed a token still valid: the lookup for
+    /// verifying our own tokens locally.
+    pub fn verification_key(&self, kid: &str) -> Option<Arc<SigningKey>> {
+        let now = crate::db::now_unix();
+        self.current()
+            .published_at(now)
+            .into_iter()
+            .find(|k| k.kid == kid)
     }
 }
 
-fn load_or_create_set(dir: &Path, alg: SigningAlg) -> Result<KeySet, KeyError> {
+/// Writes the next key of `alg`, published now and signing from
+/// `activates_at`. Returns its view. Race-safe against other writers.
+pub fn rotate(dir: &Path, alg: SigningAlg, activates_at: i64) -> Result<String, KeyError> {
+    files::ensure_dir(dir)?;
     for _ in 0..CREATE_ATTEMPTS {
         let keys = scan(dir)?;
-        if let Some((_, signing)) = keys.iter().rev().find(|(_, k)| k.alg == alg) {
-            let signing = signing.clone();
-            return Ok(KeySet {
-                signing,
-                published: keys.into_iter().map(|(_, k)| k).collect(),
-            });
+        let next = keys.last().map_or(1, |k| k.seq + 1);
+        if create_key(dir, next, alg, activates_at)? {
+            return Ok(file_name(next));
         }
-        let next = keys.last().map_or(1, |(seq, _)| seq + 1);
-        let name = file_name(next);
-        let pem = material::generate_pem(alg)?;
-        if files::create_new(dir, &name, pem.as_bytes())? {
-            tracing::info!(file = %name, ?alg, "created a signing key");
+    }
+    Err(KeyError::Invalid("could not pick a key file name (concurrent writers?)".into()))
+}
+
+/// Sidecar first, then the key: a reader never sees a key without its
+/// schedule (which would make it sign at once).
+fn create_key(dir: &Path, seq: u32, alg: SigningAlg, activates_at: i64) -> Result<bool, KeyError> {
+    let meta = KeyMeta {
+        created_at: crate::db::now_unix(),
+        activates_at,
+    };
+    let json = serde_json::to_vec(&meta).map_err(|e| KeyError::Invalid(e.to_string()))?;
+    if !files::create_new(dir, &meta_name(seq), &json)? && dir.join(file_name(seq)).exists() {
+        return Ok(false);
+    }
+    let pem = material::generate_pem(alg)?;
+    let created = files::create_new(dir, &file_name(seq), pem.as_bytes())?;
+    if created {
+        tracing::info!(file = %file_name(seq), ?alg, activates_at, "created a signing key");
+    }
+    Ok(created)
+}
+
+fn load_or_create_set(dir: &Path, alg: SigningAlg, token_ttl: i64) -> Result<KeySet, KeyError> {
+    for _ in 0..CREATE_ATTEMPTS {
+        let keys = scan(dir)?;
+        let next = keys.last().map_or(1, |k| k.seq + 1);
+        if keys.iter().any(|k| k.key.alg == alg) {
+            let set = KeySet {
+                keys,
+                alg,
+                token_ttl,
+            };
+            if set.signing_at(crate::db::now_unix()).is_some() {
+                return Ok(set);
+            }
         }
+        create_key(dir, next, alg, crate::db::now_unix())?;
     }
     Err(KeyError::Invalid(format!(
         "could not settle on a signing key in {} (concurrent writers?)",
         dir.display()
     )))
+}
+
+fn meta_name(seq: u32) -> String {
+    format!("{FILE_PREFIX}{seq:04}{META_SUFFIX}")
+}
+
+fn dir_fingerprint(dir: &Path) -> Result<Vec<(String, u64, std::time::SystemTime)>, KeyError> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(FILE_PREFIX) {
+            continue;
+        }
+        let meta = entry.metadata()?;
+        out.push((name, meta.len(), meta.modified()?));
+    }
+    out.sort();
+    Ok(out)
 }
 
 fn file_name(seq: u32) -> String {
@@ -122,8 +304,10 @@ fn parse_seq(name: &str) -> Option<u32> {
         .ok()
 }
 
-/// Every key file of the directory, by ascending sequence number.
-fn scan(dir: &Path) -> Result<Vec<(u32, Arc<SigningKey>)>, KeyError> {
+/// Every key file of the directory, by ascending sequence number. A key
+/// without a sidecar (written before rotation existed) counts as active
+/// since its file was written.
+fn scan(dir: &Path) -> Result<Vec<LoadedKey>, KeyError> {
     let mut keys = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -134,9 +318,30 @@ fn scan(dir: &Path) -> Result<Vec<(u32, Arc<SigningKey>)>, KeyError> {
         let pem = std::fs::read(entry.path())?;
         let key = SigningKey::from_pem(&pem)
             .map_err(|e| KeyError::Invalid(format!("{}: {e}", entry.path().display())))?;
-        keys.push((seq, Arc::new(key)));
+        let meta = match std::fs::read(dir.join(meta_name(seq))) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                KeyError::Invalid(format!("{}: {e}", meta_name(seq)))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let written = entry
+                    .metadata()?
+                    .modified()?
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+                KeyMeta {
+                    created_at: written,
+                    activates_at: 0,
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        keys.push(LoadedKey {
+            seq,
+            key: Arc::new(key),
+            meta,
+        });
     }
-    keys.sort_by_key(|(seq, _)| *seq);
+    keys.sort_by_key(|k| k.seq);
     Ok(keys)
 }
 

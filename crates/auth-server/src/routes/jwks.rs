@@ -1,9 +1,15 @@
 //! `GET /oauth/jwks.json`: the RFC 7517 JWK Set verifiers fetch and cache.
+//! Its `max-age` never runs past the next scheduled key change, so caches
+//! refresh right when a key starts signing or is dropped.
+
+use std::sync::atomic::Ordering;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use super::{AppState, method_not_allowed};
+use crate::db::now_unix;
+use crate::keys::schedule;
 
 /// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -16,10 +22,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn get_jwks(state: web::Data<AppState>) -> HttpResponse {
+    state.jwks_served.fetch_add(1, Ordering::Relaxed);
+    let now = now_unix();
+    let next = state.keys.current().next_change(now);
+    let max_age = schedule::max_age(state.jwks_max_age, next, now);
     HttpResponse::Ok()
-        .insert_header((
-            header::CACHE_CONTROL,
-            format!("public, max-age={}", state.jwks_max_age),
-        ))
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")))
         .json(state.keys.jwks())
 }

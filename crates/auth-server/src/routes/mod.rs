@@ -1,19 +1,36 @@
 //! The URL map of auth-server, one `configure` per area, and the shared
 //! state handlers receive.
 
+pub mod admin;
+pub mod authorize;
+pub mod bearer;
 pub mod health;
+pub mod introspect;
 pub mod jwks;
+pub mod login;
 pub mod metadata;
+pub mod metrics;
+pub mod throttle;
 pub mod token;
+pub mod userinfo;
 
+use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use actix_web::web;
 use idmap_storage::Database;
 
+use crate::config::SigningAlg;
+use crate::domain::client_secret::SecretHasher;
 use crate::error::ApiError;
 use crate::keys::KeyStore;
+use crate::services::access_tokens::LocalVerifier;
+use crate::services::rate_limit::RateLimiter;
 use crate::services::token::TokenService;
+use crate::web::session::SessionKeys;
+use crate::web::templates::Templates;
 
 /// What every handler may use; built once in `startup`.
 pub struct AppState {
@@ -22,6 +39,19 @@ pub struct AppState {
     pub tokens: TokenService,
     pub metadata: metadata::ServerMetadata,
     pub jwks_max_age: u64,
+    pub verifier: LocalVerifier,
+    pub limiter: RateLimiter,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub sessions: SessionKeys,
+    pub templates: Templates,
+    pub implicit_enabled: bool,
+    pub hasher: Arc<SecretHasher>,
+    /// For key rotation through the admin API.
+    pub key_dir: PathBuf,
+    pub signing_alg: SigningAlg,
+    pub publication_delay: u64,
+    /// JWKS documents served since start (exported in `/metrics`).
+    pub jwks_served: AtomicU64,
 }
 
 /// Registers every route of the service.
@@ -30,6 +60,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     metadata::configure(cfg);
     jwks::configure(cfg);
     token::configure(cfg);
+    authorize::configure(cfg);
+    login::configure(cfg);
+    introspect::configure(cfg);
+    userinfo::configure(cfg);
+    admin::configure(cfg);
+    metrics::configure(cfg);
 }
 
 /// Fallback for unknown paths.

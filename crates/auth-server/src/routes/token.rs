@@ -1,17 +1,17 @@
-//! `POST /oauth/token` (RFC 6749 sections 3.2, 4.4 and 5): form-encoded
+//! `POST /oauth/token` (RFC 6749 sections 3.2, 4 and 5): form-encoded
 //! request in, JSON token or RFC 6749 error out, never cached.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
+use super::throttle::{Gate, authorization};
 use super::{AppState, method_not_allowed};
 use crate::domain::params::Params;
 use crate::error::{form_error, no_store};
 use crate::services::token::TokenError;
 
-/// Largest token request body accepted.
-const MAX_FORM_BYTES: usize = 16 * 1024;
+/// Largest form body accepted by the OAuth endpoints.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
 /// RFC 6749 5.1 success body; no refresh token for client credentials.
 #[derive(Debug, Serialize)]
@@ -20,17 +20,22 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: u64,
     pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// The form settings of every OAuth form endpoint.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(MAX_FORM_BYTES)
+        .error_handler(form_error)
 }
 
 /// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/oauth/token")
-            .app_data(
-                web::FormConfig::default()
-                    .limit(MAX_FORM_BYTES)
-                    .error_handler(form_error),
-            )
+            .app_data(form_config())
             .route(web::post().to(post_token))
             .default_service(method_not_allowed("POST")),
     );
@@ -42,17 +47,17 @@ async fn post_token(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, TokenError> {
     let params = Params::from_pairs(form.into_inner())?;
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .map(header::HeaderValue::as_bytes);
-    let issued = state.tokens.token(authorization, &params).await?;
+    let gate = Gate::enter(&state, &req, &params)?;
+    let result = state.tokens.token(authorization(&req), &params).await;
+    gate.leave(&state, &result);
+    let tokens = result?;
     let mut builder = HttpResponse::Ok();
     no_store(&mut builder);
     Ok(builder.json(TokenResponse {
-        access_token: issued.access_token,
+        access_token: tokens.access.access_token,
         token_type: "Bearer",
-        expires_in: issued.expires_in,
-        scope: issued.scope,
+        expires_in: tokens.access.expires_in,
+        scope: tokens.access.scope,
+        refresh_token: tokens.refresh_token,
     }))
 }

@@ -47,6 +47,8 @@ pub struct ClientView {
     pub redirect_uris: Vec<String>,
     pub disabled: bool,
     pub created_at: i64,
+    /// Ids and times of the client's secrets (never the secrets).
+    pub secrets: Vec<super::client_secrets::SecretView>,
 }
 
 /// What the operator asked for when adding a client.
@@ -207,18 +209,63 @@ pub async fn list_partners(db: &Database) -> Result<Vec<PartnerView>, AdminError
 
 /// Every client, oldest first, without secrets.
 pub async fn list_clients(db: &Database) -> Result<Vec<ClientView>, AdminError> {
-    let rows = db.run(|conn| Ok(db_clients::list(conn)?)).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ClientView {
-            client_id: r.client_id,
-            name: r.name,
-            partner: r.partner_code,
-            scope: r.scopes,
-            public: r.is_public,
-            redirect_uris: r.redirect_uris.lines().map(str::to_owned).collect(),
-            disabled: r.disabled,
-            created_at: r.created_at,
+    let rows = db
+        .run(|conn| {
+            let clients = db_clients::list(conn)?;
+            let mut out = Vec::with_capacity(clients.len());
+            for c in clients {
+                let secrets = db_clients::secrets(conn, &c.client_id)?;
+                out.push((c, secrets));
+            }
+            Ok(out)
         })
-        .collect())
+        .await?;
+    Ok(rows.into_iter().map(|(r, s)| view(r, s)).collect())
+}
+
+/// One client, without secrets.
+pub async fn get_client(db: &Database, client_id: &str) -> Result<ClientView, AdminError> {
+    let key = client_id.to_owned();
+    let found = db
+        .run(move |conn| {
+            let Some(c) = db_clients::find(conn, &key)? else {
+                return Ok(None);
+            };
+            let secrets = db_clients::secrets(conn, &key)?;
+            Ok(Some((c, secrets)))
+        })
+        .await?;
+    found
+        .map(|(r, s)| view(r, s))
+        .ok_or_else(|| AdminError::NotFound(format!("no client {client_id}")))
+}
+
+/// Disables a client: no more tokens, introspection or revocation for it.
+pub async fn disable_client(db: &Database, client_id: &str) -> Result<(), AdminError> {
+    let key = client_id.to_owned();
+    if db
+        .run(move |c| Ok(db_clients::set_disabled(c, &key, true)?))
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AdminError::NotFound(format!("no client {client_id}")))
+    }
+}
+
+fn view(r: ClientRow, secrets: Vec<SecretRow>) -> ClientView {
+    ClientView {
+        client_id: r.client_id,
+        name: r.name,
+        partner: r.partner_code,
+        scope: r.scopes,
+        public: r.is_public,
+        redirect_uris: r.redirect_uris.lines().map(str::to_owned).collect(),
+        disabled: r.disabled,
+        created_at: r.created_at,
+        secrets: secrets
+            .iter()
+            .map(super::client_secrets::SecretView::from)
+            .collect(),
+    }
 }

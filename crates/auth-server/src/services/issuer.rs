@@ -15,6 +15,9 @@ pub struct IssuedToken {
     pub access_token: String,
     pub expires_in: u64,
     pub scope: String,
+    /// The token's `jti` and `exp`, for revocation bookkeeping.
+    pub jti: String,
+    pub expires_at: i64,
 }
 
 /// Signs access tokens for this issuer.
@@ -51,6 +54,11 @@ impl TokenIssuer {
         }
     }
 
+    /// The issuer URL (`iss`, and the audience of this server's own scopes).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
     /// Signs a token for `grant` with the current signing key.
     pub fn issue(&self, grant: &AccessGrant) -> Result<IssuedToken, KeyError> {
         let claims = self.claims(grant, now_unix());
@@ -59,6 +67,8 @@ impl TokenIssuer {
             access_token,
             expires_in: self.ttl,
             scope: claims.scope,
+            jti: claims.jti,
+            expires_at: claims.exp,
         })
     }
 }

@@ -1,6 +1,13 @@
 //! Application services: each combines domain logic with storage and keys
 //! for one use case, so handlers and the admin CLI stay thin.
 
+pub mod access_tokens;
+pub mod authorize;
+pub mod client_secrets;
 pub mod clients;
+pub mod families;
+pub mod introspect;
 pub mod issuer;
+pub mod rate_limit;
 pub mod token;
+pub mod users;

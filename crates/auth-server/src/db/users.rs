@@ -1,0 +1,60 @@
+//! The `users` table: people who log in on the authorization pages.
+
+use diesel::prelude::*;
+use idmap_storage::DbConnection;
+
+use super::schema::users;
+
+/// One stored user; `password_hash` is an argon2id PHC string.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub email_verified: bool,
+    pub created_at: i64,
+    pub disabled: bool,
+}
+
+/// Inserts a user; a duplicate email is a unique violation.
+pub fn insert(conn: &mut DbConnection, row: &UserRow) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The user with this (normalized) email.
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The user with this id.
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::id.eq(id))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every user, oldest first.
+pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .order((users::created_at.asc(), users::id.asc()))
+        .select(UserRow::as_select())
+        .load(conn)
+}
+
+/// Sets the disabled flag; returns whether the user exists.
+pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> QueryResult<bool> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set(users::disabled.eq(disabled))
+        .execute(conn)
+        .map(|n| n > 0)
+}

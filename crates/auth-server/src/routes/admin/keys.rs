@@ -1,0 +1,45 @@
+//! `/admin/api/v1/keys`: list the signing keys with their schedule, and
+//! rotate (the new key is published now and signs after the publication
+//! delay, or at once with `{"now": true}`).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::ADMIN_SCOPE;
+use crate::db::now_unix;
+use crate::error::ApiError;
+use crate::keys;
+use crate::routes::{AppState, bearer};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKeyRequest {
+    #[serde(default)]
+    now: bool,
+}
+
+pub async fn list_keys(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    bearer::require(&state, &req, ADMIN_SCOPE).await?;
+    Ok(HttpResponse::Ok().json(state.keys.current().views(now_unix())))
+}
+
+pub async fn rotate_key(
+    req: HttpRequest,
+    body: Option<web::Json<RotateKeyRequest>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    bearer::require(&state, &req, ADMIN_SCOPE).await?;
+    let now = body.map(|b| b.into_inner()).unwrap_or_default().now;
+    let delay = if now { 0 } else { state.publication_delay };
+    let activates_at = now_unix().saturating_add(i64::try_from(delay).unwrap_or(0));
+    let (dir, alg) = (state.key_dir.clone(), state.signing_alg);
+    let store = state.keys.clone();
+    tokio::task::spawn_blocking(move || {
+        keys::rotate(&dir, alg, activates_at)?;
+        store.reload()
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Created().json(state.keys.current().views(now_unix())))
+}

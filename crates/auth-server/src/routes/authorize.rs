@@ -1,0 +1,233 @@
+//! `GET /oauth/authorize` (validate, then log in or show consent) and
+//! `POST /oauth/authorize` (the consent form: CSRF-checked, validated
+//! again, then a code or, for the implicit grant, a token in the fragment).
+//! Bad client or redirect URI: an error page; other errors: redirected back
+//! (RFC 6749 4.1.2.1).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+
+use super::token::form_config;
+use super::{AppState, method_not_allowed};
+use crate::db::now_unix;
+use crate::domain::authorize::{self, AuthorizeError, AuthorizeRequest, ResponseType};
+use crate::domain::client::{Client, ClientId};
+use crate::domain::oauth_error::OAuthError;
+use crate::domain::params::Params;
+use crate::error::ApiError;
+use crate::services::{authorize as issue, users};
+use crate::web::csrf;
+use crate::web::session::Session;
+
+/// Registers this area's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/oauth/authorize")
+            .app_data(form_config())
+            .route(web::get().to(get_authorize))
+            .route(web::post().to(post_authorize))
+            .default_service(method_not_allowed("GET, POST")),
+    );
+}
+
+#[derive(Serialize)]
+struct ScopeLine {
+    name: &'static str,
+    description: &'static str,
+}
+
+/// The pairs a request arrived with, minus what the consent form adds.
+fn oauth_pairs(pairs: &[(String, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k != csrf::FIELD && k != "decision")
+        .cloned()
+        .collect()
+}
+
+/// Validates a request; `Err` is the response to send instead.
+async fn validated(
+    state: &AppState,
+    pairs: Vec<(String, String)>,
+) -> Result<(Client, AuthorizeRequest), HttpResponse> {
+    let page = |msg: &str| {
+        state
+            .templates
+            .error_page(StatusCode::BAD_REQUEST, msg)
+            .unwrap_or_else(|e| actix_web::ResponseError::error_response(&e))
+    };
+    let params = Params::from_pairs(pairs).map_err(|e| page(&e.description))?;
+    let client = match params.get("client_id").and_then(ClientId::parse) {
+        Some(id) => state.tokens.load_client(&id).await.map_err(|e| {
+            actix_web::ResponseError::error_response(&e)
+        })?,
+        None => return Err(page("client_id is missing or malformed")),
+    };
+    let issuer = state.tokens.issuer().issuer().to_owned();
+    match authorize::validate(&params, client.as_ref(), &issuer, state.implicit_enabled) {
+        Ok(req) => match client {
+            Some(c) => Ok((c, req)),
+            None => Err(page("unknown client")),
+        },
+        Err(AuthorizeError::Page(msg)) => Err(page(&msg)),
+        Err(AuthorizeError::Redirect {
+            redirect_uri,
+            state: st,
+            error,
+            fragment,
+        }) => Err(redirect(&authorize::error_redirect(
+            &redirect_uri,
+            st.as_deref(),
+            &error,
+            fragment,
+        ))),
+    }
+}
+
+fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// The logged-in session, or a redirect to the login page that comes back here.
+fn logged_in(state: &AppState, req: &HttpRequest) -> Result<(Session, String), HttpResponse> {
+    match state.sessions.read(req, now_unix()) {
+        Some(s) if s.uid.is_some() => {
+            let uid = s.uid.clone().unwrap_or_default();
+            Ok((s, uid))
+        }
+        _ => {
+            let next = match req.query_string() {
+                "" => req.path().to_owned(),
+                q => format!("{}?{q}", req.path()),
+            };
+            let login = format!(
+                "/accounts/login/?{}",
+                serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
+            );
+            Err(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, login))
+                .finish())
+        }
+    }
+}
+
+async fn get_authorize(
+    req: HttpRequest,
+    query: web::Query<Vec<(String, String)>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = oauth_pairs(&query.into_inner());
+    let (client, request) = match validated(&state, pairs.clone()).await {
+        Ok(v) => v,
+        Err(resp) => return Ok(resp),
+    };
+    let (session, uid) = match logged_in(&state, &req) {
+        Ok(s) => s,
+        Err(resp) => return Ok(resp),
+    };
+    let Some(user) = users::find(&state.db, &uid).await.map_err(|_| ApiError::Unavailable)?
+    else {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/accounts/login/"))
+            .cookie(state.sessions.removal())
+            .finish());
+    };
+    let scopes: Vec<ScopeLine> = request
+        .scopes
+        .iter()
+        .map(|s| ScopeLine {
+            name: s.as_str(),
+            description: s.description(),
+        })
+        .collect();
+    let redirect_host = url::Url::parse(&request.redirect_uri)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    state.templates.page(
+        StatusCode::OK,
+        "consent.html",
+        minijinja::context! {
+            client_name => client.name.clone().unwrap_or_else(|| client.id.to_string()),
+            email => user.email,
+            scopes => scopes,
+            redirect_host => redirect_host,
+            csrf_token => csrf::token(&state.sessions, &session),
+            params => pairs,
+        },
+    )
+}
+
+async fn post_authorize(
+    req: HttpRequest,
+    form: web::Form<Vec<(String, String)>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let all = form.into_inner();
+    let csrf_value = all
+        .iter()
+        .find(|(k, _)| k == csrf::FIELD)
+        .map(|(_, v)| v.clone());
+    let decision = all
+        .iter()
+        .find(|(k, _)| k == "decision")
+        .map(|(_, v)| v.clone());
+    let pairs = oauth_pairs(&all);
+    let (client, request) = match validated(&state, pairs).await {
+        Ok(v) => v,
+        Err(resp) => return Ok(resp),
+    };
+    let (session, uid) = match logged_in(&state, &req) {
+        Ok(s) => s,
+        Err(resp) => return Ok(resp),
+    };
+    if !csrf::verify(&state.sessions, &session, csrf_value.as_deref()) {
+        return state
+            .templates
+            .error_page(StatusCode::FORBIDDEN, "the form expired or was not sent from this site; start again");
+    }
+    let fragment = request.response_type == ResponseType::Token;
+    let state_param = request.state.as_deref();
+    if decision.as_deref() != Some("allow") {
+        let e = OAuthError::access_denied("the user denied the request");
+        return Ok(redirect(&authorize::error_redirect(
+            &request.redirect_uri,
+            state_param,
+            &e,
+            fragment,
+        )));
+    }
+    let location = match request.response_type {
+        ResponseType::Code => {
+            let code = issue::issue_code(&state.db, &client, &uid, &request)
+                .await
+                .map_err(|_| ApiError::Unavailable)?;
+            let mut pairs = vec![("code", code.as_str())];
+            if let Some(s) = state_param {
+                pairs.push(("state", s));
+            }
+            authorize::redirect_with(&request.redirect_uri, &pairs, false)
+        }
+        ResponseType::Token => {
+            let issued = issue::issue_implicit(state.tokens.issuer(), &client, &uid, &request)
+                .map_err(ApiError::internal)?;
+            let expires = issued.expires_in.to_string();
+            let mut pairs = vec![
+                ("access_token", issued.access_token.as_str()),
+                ("token_type", "Bearer"),
+                ("expires_in", expires.as_str()),
+                ("scope", issued.scope.as_str()),
+            ];
+            if let Some(s) = state_param {
+                pairs.push(("state", s));
+            }
+            authorize::redirect_with(&request.redirect_uri, &pairs, true)
+        }
+    };
+    tracing::info!(client_id = %client.id, response_type = ?request.response_type, "authorization granted");
+    Ok(redirect(&location))
+}

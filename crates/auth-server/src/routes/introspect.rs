@@ -1,0 +1,63 @@
+//! `POST /oauth/introspect` (RFC 7662) and `POST /oauth/revoke` (RFC
+//! 7009). Both require client authentication (401 when it fails) and are
+//! rate-limited like the token endpoint.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::throttle::{Gate, authorization};
+use super::token::form_config;
+use super::{AppState, method_not_allowed};
+use crate::domain::params::Params;
+use crate::error::no_store;
+use crate::services::introspect;
+use crate::services::token::TokenError;
+
+/// Registers this area's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/oauth/introspect")
+            .app_data(form_config())
+            .route(web::post().to(post_introspect))
+            .default_service(method_not_allowed("POST")),
+    )
+    .service(
+        web::resource("/oauth/revoke")
+            .app_data(form_config())
+            .route(web::post().to(post_revoke))
+            .default_service(method_not_allowed("POST")),
+    );
+}
+
+async fn post_introspect(
+    req: HttpRequest,
+    form: web::Form<Vec<(String, String)>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, TokenError> {
+    let params = Params::from_pairs(form.into_inner())?;
+    let gate = Gate::enter(&state, &req, &params)?;
+    let caller = state.tokens.authenticate(authorization(&req), &params).await;
+    gate.leave(&state, &caller);
+    let caller = caller?;
+    let token = params.required("token")?;
+    let answer = introspect::introspect(&state.db, &state.verifier, &caller, token).await?;
+    let mut builder = HttpResponse::Ok();
+    no_store(&mut builder);
+    Ok(builder.json(answer))
+}
+
+async fn post_revoke(
+    req: HttpRequest,
+    form: web::Form<Vec<(String, String)>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, TokenError> {
+    let params = Params::from_pairs(form.into_inner())?;
+    let gate = Gate::enter(&state, &req, &params)?;
+    let caller = state.tokens.authenticate(authorization(&req), &params).await;
+    gate.leave(&state, &caller);
+    let caller = caller?;
+    let token = params.required("token")?;
+    introspect::revoke(&state.db, &state.verifier, &caller, token).await?;
+    let mut builder = HttpResponse::Ok();
+    no_store(&mut builder);
+    Ok(builder.finish())
+}

@@ -1,0 +1,41 @@
+//! `GET /oauth/userinfo`: who the user behind a token is, for tokens with
+//! scope `profile` issued on a user's behalf.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use idmap_common::error::ErrorCode;
+use serde_json::json;
+
+use super::{AppState, bearer, method_not_allowed};
+use crate::error::ApiError;
+use crate::services::users;
+
+/// Registers this area's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/oauth/userinfo")
+            .route(web::get().to(get_userinfo))
+            .route(web::post().to(get_userinfo))
+            .default_service(method_not_allowed("GET, POST")),
+    );
+}
+
+async fn get_userinfo(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let claims = bearer::require(&state, &req, "profile").await?;
+    let user = users::find(&state.db, &claims.sub)
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| ApiError::Bearer {
+            status: StatusCode::UNAUTHORIZED,
+            code: Some(ErrorCode::InvalidToken),
+            description: "the token does not belong to an active user".into(),
+        })?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({
+            "sub": user.id,
+            "email": user.email,
+            "email_verified": user.email_verified,
+        })))
+}

@@ -1,0 +1,141 @@
+//! Introspection (RFC 7662) and revocation (RFC 7009) of the tokens we
+//! issued. Access tokens are checked locally (signature, expiry, the
+//! revocation list); refresh tokens are looked up by hash. A caller sees a
+//! token only if it is the token's own client or holds scope `introspect`;
+//! anyone else learns `{"active": false}` and nothing more.
+
+use idmap_storage::Database;
+use serde::Serialize;
+
+use super::access_tokens::LocalVerifier;
+use super::families;
+use super::token::TokenError;
+use crate::db::{now_unix, refresh_tokens, revoked_tokens};
+use crate::domain::client::Client;
+use crate::domain::opaque;
+use crate::domain::scopes::Scope;
+
+/// RFC 7662 section 2.2 response.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<idmap_common::claims::Audience>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner: Option<String>,
+}
+
+impl Introspection {
+    /// The answer for unknown, invalid, expired, revoked or hidden tokens.
+    pub fn inactive() -> Self {
+        Self::default()
+    }
+}
+
+/// Whether `caller` may see a token issued to `token_client`.
+pub fn may_see(caller: &Client, token_client: &str) -> bool {
+    caller.id.as_str() == token_client || caller.scopes.contains(Scope::Introspect)
+}
+
+/// Looks like a JWT (three dot-separated parts)?
+fn is_jwt(token: &str) -> bool {
+    token.split('.').count() == 3
+}
+
+/// Introspects `token` for an authenticated `caller`.
+pub async fn introspect(
+    db: &Database,
+    verifier: &LocalVerifier,
+    caller: &Client,
+    token: &str,
+) -> Result<Introspection, TokenError> {
+    if is_jwt(token) {
+        let Some(c) = verifier.verify(token).await? else {
+            return Ok(Introspection::inactive());
+        };
+        if !may_see(caller, &c.client_id) {
+            return Ok(Introspection::inactive());
+        }
+        return Ok(Introspection {
+            active: true,
+            scope: Some(c.scope),
+            client_id: Some(c.client_id),
+            sub: Some(c.sub),
+            aud: Some(c.aud),
+            iss: Some(c.iss),
+            exp: Some(c.exp),
+            iat: Some(c.iat),
+            nbf: Some(c.nbf),
+            jti: Some(c.jti),
+            token_type: Some("Bearer"),
+            partner: c.partner,
+        });
+    }
+    let hash = opaque::hash(token);
+    let Some(row) = db.run(move |c| Ok(refresh_tokens::find(c, &hash)?)).await? else {
+        return Ok(Introspection::inactive());
+    };
+    let live = row.used_at.is_none() && !row.revoked && row.expires_at > now_unix();
+    if !live || !may_see(caller, &row.client_id) {
+        return Ok(Introspection::inactive());
+    }
+    Ok(Introspection {
+        active: true,
+        scope: Some(row.scopes),
+        client_id: Some(row.client_id),
+        sub: row.user_id,
+        exp: Some(row.expires_at),
+        iat: Some(row.created_at),
+        token_type: Some("refresh_token"),
+        ..Introspection::default()
+    })
+}
+
+/// Revokes `token` if it is `caller`'s own; anything else is silently
+/// ignored (RFC 7009 2.2: the answer is 200 either way).
+pub async fn revoke(
+    db: &Database,
+    verifier: &LocalVerifier,
+    caller: &Client,
+    token: &str,
+) -> Result<(), TokenError> {
+    if is_jwt(token) {
+        if let Some(c) = verifier.verify_signature(token)
+            && c.client_id == caller.id.as_str()
+        {
+            let (jti, exp) = (c.jti, c.exp);
+            db.transaction(move |conn| Ok(revoked_tokens::revoke(conn, &jti, exp, now_unix())?))
+                .await?;
+            tracing::info!(client_id = %caller.id, "access token revoked");
+        }
+        return Ok(());
+    }
+    let hash = opaque::hash(token);
+    let found = db.run(move |c| Ok(refresh_tokens::find(c, &hash)?)).await?;
+    if let Some(row) = found
+        && row.client_id == caller.id.as_str()
+    {
+        // RFC 7009 2.1: revoking a refresh token ends its whole grant.
+        families::revoke(db, row.family_id).await?;
+        tracing::info!(client_id = %caller.id, "refresh token family revoked");
+    }
+    Ok(())
+}
