@@ -25,6 +25,15 @@
 //! salt_file = "secrets/salt"     # or salt_env = "IDMAP_SALT", or hmac_key_file = "..."
 //! legacy_no_salt = false
 //! output_delimiter = "comma"     # default: the input's delimiter
+//!
+//! [link]                          # `idmap link` and `idmap run`
+//! url = "https://idmap.example.org"          # idmap-server base URL
+//! issuer = "https://auth.example.org"        # token URL found in its metadata
+//! # token_url = "https://auth.example.org/oauth/token"   # or given directly
+//! client_id = "..."
+//! client_secret_file = "secrets/client_secret"
+//! ca_file = "network-ca.pem"                 # default: the system roots
+//! batch_size = 1000
 //! ```
 
 use anyhow::Context;
@@ -41,6 +50,29 @@ pub struct ConfigFile {
     /// How to hash.
     #[serde(default)]
     pub hash: HashConfig,
+    /// Where and how to link.
+    #[serde(default)]
+    pub link: LinkConfig,
+}
+
+/// `[link]`: the server, the credentials' locations and the batch size.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkConfig {
+    /// idmap-server base URL.
+    pub url: Option<String>,
+    /// Token endpoint.
+    pub token_url: Option<String>,
+    /// Authorization server issuer, whose metadata names the token endpoint.
+    pub issuer: Option<String>,
+    /// OAuth client id.
+    pub client_id: Option<String>,
+    /// File holding the client secret.
+    pub client_secret_file: Option<PathBuf>,
+    /// PEM file of the CA certificates to trust instead of the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// Patients per request.
+    pub batch_size: Option<usize>,
 }
 
 /// `[input]`.
@@ -105,9 +137,14 @@ impl ConfigFile {
         let mut config = Self::parse(&text)
             .with_context(|| format!("invalid config file {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new(""));
-        for file in [&mut config.hash.salt_file, &mut config.hash.hmac_key_file]
-            .into_iter()
-            .flatten()
+        for file in [
+            &mut config.hash.salt_file,
+            &mut config.hash.hmac_key_file,
+            &mut config.link.client_secret_file,
+            &mut config.link.ca_file,
+        ]
+        .into_iter()
+        .flatten()
         {
             if file.is_relative() {
                 *file = base.join(&*file);

@@ -286,6 +286,11 @@ impl<R: BufRead> RowReader<R> {
         self.delimiter
     }
 
+    /// Bytes of input consumed so far (for progress).
+    pub fn position(&self) -> u64 {
+        self.csv.position().byte()
+    }
+
     /// The next non-blank row, or `None` at the end of the input.
     pub fn next_row<'a>(&'a mut self, map: &'a ColumnMap) -> Result<Option<Row<'a>>, InputError> {
         loop {

@@ -1,15 +1,24 @@
 //! The partner command line `idmap` as a library: normalization and rules as
 //! pure functions, secret handling, streaming input and the hashing pipeline,
-//! so that each part is tested on its own and the binary stays thin.
+//! the network client (token, retries, link calls), the batching linker with
+//! its resume journal, and progress reporting, so that each part is tested
+//! on its own and the binary stays thin.
 //!
 //! PHI (names, birth dates and the other identifying fields) stays inside the
 //! process: no error, log line or file other than the hash output carries it.
 
+pub mod client;
 pub mod commands;
 pub mod config;
+pub mod exit;
 pub mod hasher;
+pub mod hashfile;
 pub mod input;
+pub mod linker;
 pub mod normalize;
 pub mod pipeline;
+pub mod progress;
+pub mod resume;
 pub mod rules;
 pub mod secret;
+pub mod source;

@@ -1,16 +1,21 @@
 //! Entry point of the partner command line `idmap`: parses arguments, loads
-//! the optional config file and hands over to one subcommand.
+//! the optional config file, hands over to one subcommand and turns its
+//! result into the documented exit code.
 
 use clap::{Parser, Subcommand};
 use idmap_cli::commands::hash::{self, HashArgs};
+use idmap_cli::commands::link::{self, LinkCmdArgs};
+use idmap_cli::commands::run::{self, RunArgs};
 use idmap_cli::config::ConfigFile;
+use idmap_cli::exit::{self, Outcome};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Partner command line of the idmap network: hashes identifying fields
-/// locally, so that only salted hashes ever leave the site.
+/// locally, so that only salted hashes ever leave the site, and links them
+/// to the network's UUIDs.
 #[derive(Debug, Parser)]
-#[command(name = "idmap", version, propagate_version = true)]
+#[command(name = "idmap", version, propagate_version = true, after_help = exit::HELP)]
 struct Cli {
     /// TOML config file; command-line options override it.
     #[arg(
@@ -30,25 +35,42 @@ struct Cli {
 enum Command {
     /// Normalize and hash a CSV/TSV of identifying fields, writing `ref` and one hash per rule.
     Hash(HashArgs),
+    /// Send the output of `hash` to the server in batches and write `ref,uuid`.
+    Link(LinkCmdArgs),
+    /// Hash and link in one process, without a hash file.
+    Run(Box<RunArgs>),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            // Usage errors are exit 1 (2 means "rows skipped" here).
+            return if err.use_stderr() {
+                ExitCode::from(exit::USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match dispatch(cli) {
+        Ok(outcome) => outcome.code(),
         Err(err) => {
             eprintln!("idmap: error: {err:#}");
-            ExitCode::FAILURE
+            ExitCode::from(exit::code_of(&err))
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
     let config = match &cli.config {
         Some(path) => ConfigFile::load(path)?,
         None => ConfigFile::default(),
     };
     match cli.command {
-        Command::Hash(args) => hash::run(args, &config),
+        Command::Hash(args) => hash::run(args, &config).map(|()| Outcome::Complete),
+        Command::Link(args) => link::run(args, &config),
+        Command::Run(args) => run::run(*args, &config),
     }
 }

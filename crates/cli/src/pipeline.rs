@@ -12,6 +12,8 @@ use crate::hasher::Hasher;
 use crate::input::{ColumnMap, ColumnNames, InputError, RowError, RowReader};
 use crate::normalize::SlashOrder;
 use crate::rules::{Field, NormalizedRow, Rule};
+use crate::source::{LinkItem, RowSource, SourceRow};
+use idmap_common::wire::RuleHash;
 use std::io::{BufRead, Write};
 
 /// What to read and which rules to apply.
@@ -123,6 +125,76 @@ pub fn hash_stream<R: BufRead, W: Write>(
         .flush()
         .map_err(|e| PipelineError::Write(e.to_string()))?;
     Ok(summary)
+}
+
+/// The pipeline as a [`RowSource`] for `idmap run`: each row is hashed as
+/// it is read and handed over as a link item, so no hash file is written.
+pub struct HashedRows<R: BufRead> {
+    reader: RowReader<R>,
+    map: ColumnMap,
+    rules: Vec<Rule>,
+    slash_order: SlashOrder,
+    hasher: Hasher,
+    row: u64,
+}
+
+impl<R: BufRead> HashedRows<R> {
+    /// Reads the header and maps the columns the rules need.
+    pub fn open(input: R, options: &HashOptions, hasher: Hasher) -> Result<Self, PipelineError> {
+        let reader = RowReader::open(input, options.delimiter)?;
+        let map = ColumnMap::resolve(
+            &reader.headers(),
+            &options.columns,
+            &needed_fields(&options.rules),
+        )?;
+        Ok(HashedRows {
+            reader,
+            map,
+            rules: options.rules.clone(),
+            slash_order: options.slash_order,
+            hasher,
+            row: 0,
+        })
+    }
+}
+
+impl<R: BufRead> RowSource for HashedRows<R> {
+    fn next_row(&mut self) -> anyhow::Result<Option<SourceRow>> {
+        let Some(row) = self.reader.next_row(&self.map)? else {
+            return Ok(None);
+        };
+        self.row += 1;
+        let number = self.row;
+        let reference = row.reference().into_owned();
+        let normalized = match normalize_row(&row, self.slash_order) {
+            Ok(normalized) => normalized,
+            Err(error) => {
+                return Ok(Some(SourceRow::Problem {
+                    row: number,
+                    reason: error.to_string(),
+                }));
+            }
+        };
+        let hashes = self
+            .rules
+            .iter()
+            .filter_map(|rule| {
+                rule.text(&normalized).map(|text| RuleHash {
+                    rule: rule.code().to_owned(),
+                    hash: self.hasher.hash(&text),
+                })
+            })
+            .collect();
+        Ok(Some(SourceRow::Item(LinkItem {
+            row: number,
+            reference,
+            hashes,
+        })))
+    }
+
+    fn position(&self) -> u64 {
+        self.reader.position()
+    }
 }
 
 fn normalize_row(

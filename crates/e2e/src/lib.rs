@@ -38,14 +38,45 @@ fn env(pairs: &[(&str, String)]) -> HashMap<String, String> {
         .collect()
 }
 
+/// Extra settings for one test's services, added to (or replacing) the
+/// defaults `System::start` uses: for example `AUTH_ACCESS_TOKEN_TTL` for a
+/// short token lifetime, or `IDMAP_SALT_FINGERPRINTS` to turn on the salt
+/// check.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Variables for auth-server.
+    pub auth_env: Vec<(String, String)>,
+    /// Variables for idmap-server.
+    pub idmap_env: Vec<(String, String)>,
+}
+
+impl Settings {
+    /// Adds an auth-server variable.
+    pub fn auth(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.auth_env.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// Adds an idmap-server variable.
+    pub fn idmap(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.idmap_env.push((name.to_owned(), value.into()));
+        self
+    }
+}
+
 impl System {
     /// Starts both services on SQLite; idmap-server's database may be any
     /// backend (`TestDatabase`), so the same flow runs on each.
     pub async fn start(idmap_db: TestDatabase) -> StartResult<Self> {
+        Self::start_with(idmap_db, Settings::default()).await
+    }
+
+    /// Like `start`, with extra settings for either service.
+    pub async fn start_with(idmap_db: TestDatabase, extra: Settings) -> StartResult<Self> {
         let dir = tempfile::tempdir()?;
         let port = free_port()?;
         let auth_url = format!("http://127.0.0.1:{port}");
-        let auth_env = env(&[
+        let mut auth_env = env(&[
             ("AUTH_LISTEN", format!("127.0.0.1:{port}")),
             ("AUTH_ISSUER", auth_url.clone()),
             (
@@ -57,17 +88,19 @@ impl System {
                 dir.path().join("keys").display().to_string(),
             ),
         ]);
+        auth_env.extend(extra.auth_env);
         let auth_settings = auth_server::config::Settings::load(None, &auth_env)?;
         let auth = auth_server::startup::Application::build(&auth_settings).await?;
         tokio::spawn(auth.run_without_signal_handlers());
         let auth_db = auth_server::startup::open_database(&auth_settings).await?;
         let hasher = auth_server::startup::load_secret_hasher(&auth_settings).await?;
 
-        let idmap_env = env(&[
+        let mut idmap_env = env(&[
             ("IDMAP_LISTEN", "127.0.0.1:0".into()),
             ("IDMAP_ISSUER", auth_url.clone()),
             ("IDMAP_DATABASE_URL", idmap_db.url().to_owned()),
         ]);
+        idmap_env.extend(extra.idmap_env);
         let idmap_settings = idmap_server::config::Settings::load(None, &idmap_env)?;
         let idmap = idmap_server::startup::Application::build(&idmap_settings).await?;
         let idmap_url = format!("http://127.0.0.1:{}", idmap.port());

@@ -2,14 +2,12 @@
 //! opens the files and runs the pipeline. All logic lives in the library
 //! modules; this file only wires them to the outside world.
 
-use crate::config::{ConfigFile, parse_delimiter};
+use crate::commands::options::{HashingArgs, SecretArgs, delimiter_option};
+use crate::config::ConfigFile;
 use crate::hasher::Hasher;
-use crate::input::{Column, ColumnNames};
-use crate::normalize::SlashOrder;
 use crate::pipeline::{HashOptions, RowProblem, hash_stream};
-use crate::rules::{Field, Rule};
-use crate::secret::{SecretSources, load_hasher};
-use anyhow::{Context, bail};
+use crate::secret::load_hasher;
+use anyhow::Context;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
@@ -61,41 +59,15 @@ pub struct HashArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Rules to apply, comma-separated, in output column order.
-    #[arg(short, long, value_delimiter = ',', value_name = "RULES")]
-    pub rules: Vec<Rule>,
-
-    /// Map a field to a header name: FIELD=HEADER; repeatable.
-    #[arg(long = "column", value_name = "FIELD=HEADER", value_parser = parse_column)]
-    pub columns: Vec<(Column, String)>,
-
-    /// Input delimiter: auto (from the header line), tab, comma, semicolon, pipe or a character.
-    #[arg(short, long, value_name = "DELIM")]
-    pub delimiter: Option<String>,
+    #[command(flatten)]
+    pub hashing: HashingArgs,
 
     /// Output delimiter; the input's when absent.
     #[arg(long, value_name = "DELIM")]
     pub output_delimiter: Option<String>,
 
-    /// Read slashed dates as DD/MM/YYYY instead of MM/DD/YYYY.
-    #[arg(long)]
-    pub day_first: bool,
-
-    /// File holding the salt.
-    #[arg(long, env = "IDMAP_SALT_FILE", value_name = "FILE")]
-    pub salt_file: Option<PathBuf>,
-
-    /// Environment variable holding the salt [default: IDMAP_SALT].
-    #[arg(long, value_name = "VAR")]
-    pub salt_env: Option<String>,
-
-    /// File holding an HMAC-SHA256 key in hex; hashes are HMAC(key, text).
-    #[arg(long, env = "IDMAP_HMAC_KEY_FILE", value_name = "FILE")]
-    pub hmac_key_file: Option<PathBuf>,
-
-    /// Hash with an empty salt, as some older networks did; nothing else allows it.
-    #[arg(long)]
-    pub legacy_no_salt: bool,
+    #[command(flatten)]
+    pub secret: SecretArgs,
 
     /// Print the fingerprint of the configured salt or key (for the server's
     /// IDMAP_SALT_FINGERPRINTS) and exit without reading input.
@@ -107,32 +79,15 @@ pub struct HashArgs {
     pub quiet: bool,
 }
 
-fn parse_column(s: &str) -> Result<(Column, String), String> {
-    let (role, header) = s
-        .split_once('=')
-        .ok_or_else(|| format!("expected FIELD=HEADER, got {s:?}"))?;
-    let column = std::iter::once(Column::Ref)
-        .chain(Field::ALL.map(Column::Field))
-        .find(|c| c.name() == role.trim())
-        .ok_or_else(|| {
-            format!("unknown field {role:?}; use ref, first, last, dob, sex, race, zip or city")
-        })?;
-    if header.trim().is_empty() {
-        return Err("the header name is empty".into());
-    }
-    Ok((column, header.trim().to_owned()))
-}
-
 /// Runs the subcommand.
 pub fn run(args: HashArgs, config: &ConfigFile) -> anyhow::Result<()> {
-    let hasher = load_hasher(&secret_sources(&args, config), |name| {
-        std::env::var_os(name)
-    })?;
+    let hasher = load_hasher(&args.secret.sources(config), |name| std::env::var_os(name))?;
     if args.print_fingerprint {
         println!("{}", hasher.fingerprint());
         return Ok(());
     }
-    let options = hash_options(&args, config)?;
+    let mut options = args.hashing.options(config)?;
+    options.output_delimiter = parse_output_delimiter(&args.output_delimiter, config)?;
     let input_path = args.input.filter(|p| p.as_os_str() != "-");
     match input_path {
         Some(path) => {
@@ -213,118 +168,6 @@ fn write_output(
     Ok(())
 }
 
-fn secret_sources(args: &HashArgs, config: &ConfigFile) -> SecretSources {
-    let from_file = &config.hash;
-    // A secret named on the command line (or by its environment variable)
-    // replaces the config file's secret rather than conflicting with it.
-    let cli_names_secret =
-        args.salt_file.is_some() || args.hmac_key_file.is_some() || args.salt_env.is_some();
-    if cli_names_secret || args.legacy_no_salt {
-        SecretSources {
-            salt_file: args.salt_file.clone(),
-            salt_env: args.salt_env.clone(),
-            hmac_key_file: args.hmac_key_file.clone(),
-            legacy_no_salt: args.legacy_no_salt,
-        }
-    } else {
-        SecretSources {
-            salt_file: from_file.salt_file.clone(),
-            salt_env: from_file.salt_env.clone(),
-            hmac_key_file: from_file.hmac_key_file.clone(),
-            legacy_no_salt: from_file.legacy_no_salt.unwrap_or(false),
-        }
-    }
-}
-
-fn hash_options(args: &HashArgs, config: &ConfigFile) -> anyhow::Result<HashOptions> {
-    let rules = if args.rules.is_empty() {
-        config
-            .hash
-            .rules
-            .iter()
-            .flatten()
-            .map(|code| code.parse::<Rule>())
-            .collect::<Result<Vec<_>, _>>()
-            .context("in the config file's [hash] rules")?
-    } else {
-        args.rules.clone()
-    };
-    if rules.is_empty() {
-        bail!(
-            "no rules chosen: pass --rules (e.g. --rules F_L_D_S,F_L_D_R) or set [hash] rules in the config file"
-        );
-    }
-    let mut seen = Vec::new();
-    for rule in &rules {
-        if seen.contains(rule) {
-            bail!("rule {rule} is listed twice");
-        }
-        seen.push(*rule);
-    }
-
-    let delimiter_option = |cli: &Option<String>, file: &Option<String>, what: &str| {
-        cli.as_ref()
-            .or(file.as_ref())
-            .map(|s| parse_delimiter(s))
-            .transpose()
-            .map_err(|e| anyhow::anyhow!("{what}: {e}"))
-            .map(Option::flatten)
-    };
-    let delimiter = delimiter_option(&args.delimiter, &config.input.delimiter, "--delimiter")?;
-    let output_delimiter = delimiter_option(
-        &args.output_delimiter,
-        &config.hash.output_delimiter,
-        "--output-delimiter",
-    )?;
-
-    let c = &config.input.columns;
-    let mut columns = ColumnNames::default();
-    let configured = [
-        (Column::Ref, &c.reference),
-        (Column::Field(Field::First), &c.first),
-        (Column::Field(Field::Last), &c.last),
-        (Column::Field(Field::Dob), &c.dob),
-        (Column::Field(Field::Sex), &c.sex),
-        (Column::Field(Field::Race), &c.race),
-        (Column::Field(Field::Zip), &c.zip),
-        (Column::Field(Field::City), &c.city),
-    ];
-    for (column, name) in configured {
-        if let Some(name) = name {
-            columns.set(column, name.clone());
-        }
-    }
-    for (column, name) in &args.columns {
-        columns.set(*column, name.clone());
-    }
-
-    let day_first = args.day_first || config.input.day_first.unwrap_or(false);
-    Ok(HashOptions {
-        rules,
-        delimiter,
-        output_delimiter,
-        slash_order: if day_first {
-            SlashOrder::DayFirst
-        } else {
-            SlashOrder::MonthFirst
-        },
-        columns,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn column_mappings_parse() {
-        assert_eq!(
-            parse_column("first=first_name2").unwrap(),
-            (Column::Field(Field::First), "first_name2".to_owned())
-        );
-        assert_eq!(parse_column("ref= PATID ").unwrap().1, "PATID");
-        assert!(parse_column("middle=m").is_err());
-        assert!(parse_column("first").is_err());
-        assert!(parse_column("first=").is_err());
-    }
+fn parse_output_delimiter(cli: &Option<String>, config: &ConfigFile) -> anyhow::Result<Option<u8>> {
+    delimiter_option(cli, &config.hash.output_delimiter, "--output-delimiter")
 }

@@ -1,5 +1,10 @@
 //! One module per subcommand. Each takes its parsed arguments and the loaded
-//! config file, and returns an `anyhow` error that `main` prints once.
-//! `hash` works offline; the subcommands that talk to the server come later.
+//! config file, and returns an `anyhow` error that `main` prints once (and
+//! maps to an exit code, see `crate::exit`). `hash` works offline; `link`
+//! and `run` talk to the server. `options` holds the option groups they
+//! share.
 
 pub mod hash;
+pub mod link;
+pub mod options;
+pub mod run;

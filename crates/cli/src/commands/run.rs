@@ -1,0 +1,57 @@
+//! `idmap run`: hashes the identifying fields and links them in one process,
+//! so no hash file is ever written. Takes the input and secret options of
+//! `idmap hash` and the server, output and resume options of `idmap link`;
+//! the salt fingerprint comes from the salt or key itself.
+
+use crate::commands::link::{LinkArgs, drive, open_input};
+use crate::commands::options::{HashingArgs, SecretArgs};
+use crate::config::ConfigFile;
+use crate::exit::Outcome;
+use crate::pipeline::HashedRows;
+use crate::secret::load_hasher;
+
+const AFTER_HELP: &str = "\
+Reads a CSV/TSV of identifying fields as `idmap hash` does (see `idmap hash
+--help` for rules, columns, dates and secrets), hashes each row in memory and
+links it as `idmap link` does (see `idmap link --help` for credentials,
+output, resume, retries and progress). A row whose date or encoding cannot be
+read, or for which every rule is skipped, is reported by row number and not
+sent. The salt fingerprint sent with each request is computed from the salt
+or key.";
+
+/// Options of `idmap run`.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = format!("{AFTER_HELP}\n\n{}", crate::exit::HELP))]
+pub struct RunArgs {
+    /// Input CSV/TSV file; `-` or nothing reads standard input.
+    pub input: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub hashing: HashingArgs,
+
+    #[command(flatten)]
+    pub secret: SecretArgs,
+
+    #[command(flatten)]
+    pub link: LinkArgs,
+}
+
+/// Runs `idmap run`.
+pub fn run(args: RunArgs, config: &ConfigFile) -> anyhow::Result<Outcome> {
+    let hasher = load_hasher(&args.secret.sources(config), |name| std::env::var_os(name))?;
+    let fingerprint = hasher.fingerprint();
+    let options = args.hashing.options(config)?;
+    let rules: Vec<&str> = options.rules.iter().map(|r| r.code()).collect();
+    let rules = rules.join(",");
+    let input = open_input(&args.input)?;
+    let mut source = HashedRows::open(input.reader, &options, hasher)?;
+    drive(
+        &mut source,
+        input.size,
+        &args.link,
+        config,
+        &fingerprint,
+        &["run", &rules],
+        "idmap run",
+    )
+}
