@@ -4,6 +4,7 @@ use reqwest::header::WWW_AUTHENTICATE;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, hash, link_body, now, spawn_app, spawn_app_with};
+use idmap_storage::testing::TestDatabase;
 
 fn one_patient() -> Value {
     link_body(&[(Some("a"), &[("F_L_D_S", &hash(1))])])
@@ -30,9 +31,8 @@ async fn expect_invalid_token(app: &TestApp, token: &str) {
     );
 }
 
-#[tokio::test]
-async fn missing_token_is_401_with_a_bare_challenge() {
-    let app = spawn_app().await;
+async fn missing_token_is_401_with_a_bare_challenge(db: TestDatabase) {
+    let app = spawn_app(db).await;
     for path in ["/api/v1/link", "/api/v1/lookup", "/api/save"] {
         let r = app.post(path, None, &json!({})).await;
         let (www, v) = expect(r, 401, "invalid_token").await;
@@ -57,9 +57,8 @@ async fn missing_token_is_401_with_a_bare_challenge() {
     assert_eq!(app.counts().await["uuids"], 0);
 }
 
-#[tokio::test]
-async fn invalid_tokens_are_401_invalid_token() {
-    let app = spawn_app().await;
+async fn invalid_tokens_are_401_invalid_token(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let iss = &app.issuer;
 
     let mut expired = iss.claims("idmap:link", Some("UFH"));
@@ -104,9 +103,8 @@ async fn invalid_tokens_are_401_invalid_token() {
     assert_eq!((counts["uuids"], counts["bindings"]), (0, 0));
 }
 
-#[tokio::test]
-async fn missing_scope_is_403_insufficient_scope() {
-    let app = spawn_app().await;
+async fn missing_scope_is_403_insufficient_scope(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let read_only = app
         .issuer
         .sign(&app.issuer.claims("idmap:read", Some("UFH")));
@@ -133,9 +131,8 @@ async fn missing_scope_is_403_insufficient_scope() {
     assert!(www.unwrap().ends_with("scope=\"idmap:read\""));
 }
 
-#[tokio::test]
-async fn a_token_without_partner_is_403_partner_required() {
-    let app = spawn_app().await;
+async fn a_token_without_partner_is_403_partner_required(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let internal = app.issuer.sign(&app.issuer.claims("idmap:link", None));
     let r = app
         .post("/api/v1/link", Some(&internal), &one_patient())
@@ -144,9 +141,8 @@ async fn a_token_without_partner_is_403_partner_required() {
     assert_eq!(app.counts().await["uuids"], 0);
 }
 
-#[tokio::test]
-async fn checks_run_in_the_documented_order() {
-    let app = spawn_app_with(&[("IDMAP_SALT_FINGERPRINTS", "0123456789abcdef")]).await;
+async fn checks_run_in_the_documented_order(db: TestDatabase) {
+    let app = spawn_app_with(db, &[("IDMAP_SALT_FINGERPRINTS", "0123456789abcdef")]).await;
     let iss = &app.issuer;
     let oversized = vec![b' '; 17 * 1024 * 1024];
     let send = |token: Option<String>, body: Vec<u8>, content_type: &'static str| {
@@ -201,3 +197,11 @@ async fn checks_run_in_the_documented_order() {
     let counts = app.counts().await;
     assert_eq!((counts["uuids"], counts["bindings"]), (0, 0));
 }
+
+per_backend!(
+    missing_token_is_401_with_a_bare_challenge,
+    invalid_tokens_are_401_invalid_token,
+    missing_scope_is_403_insufficient_scope,
+    a_token_without_partner_is_403_partner_required,
+    checks_run_in_the_documented_order,
+);

@@ -4,11 +4,16 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestPatient, hash, link_body, spawn_app_with};
+use idmap_storage::testing::TestDatabase;
 
 const FP: &str = "0123456789abcdef";
 
-async fn app() -> TestApp {
-    let app = spawn_app_with(&[("IDMAP_MAX_PATIENTS", "3"), ("IDMAP_SALT_FINGERPRINTS", FP)]).await;
+async fn app(db: TestDatabase) -> TestApp {
+    let app = spawn_app_with(
+        db,
+        &[("IDMAP_MAX_PATIENTS", "3"), ("IDMAP_SALT_FINGERPRINTS", FP)],
+    )
+    .await;
     // Something stored, so "unchanged" is not trivially "empty".
     let body = json!({"patients": [
         {"ref": "a", "hashes": [{"rule": "F_L_D_S", "hash": hash(1)}]},
@@ -47,9 +52,8 @@ fn with_fp(mut body: Value) -> Value {
     body
 }
 
-#[tokio::test]
-async fn malformed_json_wrong_types_and_unknown_fields_are_request_level_400s() {
-    let app = app().await;
+async fn malformed_json_wrong_types_and_unknown_fields_are_request_level_400s(db: TestDatabase) {
+    let app = app(db).await;
     let before = app.counts().await;
     for raw in [
         "{\"patients\": [",
@@ -72,9 +76,8 @@ async fn malformed_json_wrong_types_and_unknown_fields_are_request_level_400s() 
     assert_eq!(app.counts().await, before);
 }
 
-#[tokio::test]
-async fn bad_items_are_listed_by_index_and_field() {
-    let app = app().await;
+async fn bad_items_are_listed_by_index_and_field(db: TestDatabase) {
+    let app = app(db).await;
     let before = app.counts().await;
     let (good, h63, nonhex) = (
         hash(9),
@@ -138,9 +141,8 @@ async fn bad_items_are_listed_by_index_and_field() {
     assert_eq!(app.counts().await, before);
 }
 
-#[tokio::test]
-async fn too_many_patients_is_a_request_level_400() {
-    let app = app().await;
+async fn too_many_patients_is_a_request_level_400(db: TestDatabase) {
+    let app = app(db).await;
     let before = app.counts().await;
     let h = hash(5);
     let p: TestPatient<'_> = (None, &[("F_L_D_S", &h)]);
@@ -153,9 +155,8 @@ async fn too_many_patients_is_a_request_level_400() {
     assert_eq!(app.counts().await, before);
 }
 
-#[tokio::test]
-async fn a_request_whose_last_patient_is_invalid_writes_nothing() {
-    let app = app().await;
+async fn a_request_whose_last_patient_is_invalid_writes_nothing(db: TestDatabase) {
+    let app = app(db).await;
     let before = app.counts().await;
     let (h7, h8) = (hash(7), hash(8));
     let body = with_fp(link_body(&[
@@ -171,9 +172,8 @@ async fn a_request_whose_last_patient_is_invalid_writes_nothing() {
     assert_eq!(app.counts().await, before);
 }
 
-#[tokio::test]
-async fn oversized_bodies_are_413_and_other_content_types_415() {
-    let app = app().await;
+async fn oversized_bodies_are_413_and_other_content_types_415(db: TestDatabase) {
+    let app = app(db).await;
     let before = app.counts().await;
     let r = send_raw(
         &app,
@@ -200,9 +200,8 @@ async fn oversized_bodies_are_413_and_other_content_types_415() {
     assert_eq!(r.status(), 200);
 }
 
-#[tokio::test]
-async fn salt_fingerprint_is_checked_when_configured() {
-    let app = app().await;
+async fn salt_fingerprint_is_checked_when_configured(db: TestDatabase) {
+    let app = app(db).await;
     let before = app.counts().await;
     let plain = link_body(&[(Some("n"), &[("F_L_D_S", &hash(4))])]);
     let token = app.issuer.link_token("UFH");
@@ -231,3 +230,12 @@ async fn salt_fingerprint_is_checked_when_configured() {
         .await;
     assert_eq!(r.status(), 200);
 }
+
+per_backend!(
+    malformed_json_wrong_types_and_unknown_fields_are_request_level_400s,
+    bad_items_are_listed_by_index_and_field,
+    too_many_patients_is_a_request_level_400,
+    a_request_whose_last_patient_is_invalid_writes_nothing,
+    oversized_bodies_are_413_and_other_content_types_415,
+    salt_fingerprint_is_checked_when_configured,
+);

@@ -1,7 +1,7 @@
 //! Test harness: a stand-in issuer (RFC 8414 metadata and a JWKS served by
 //! a real HTTP server on port 0, tokens minted with a committed test-only
-//! key) and the real idmap-server started in-process on port 0 with its own
-//! temporary SQLite file.
+//! key) and the real idmap-server started in-process on port 0 with a fresh
+//! database of the backend the test names (see [`per_backend`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::TcpListener;
@@ -15,7 +15,8 @@ use idmap_common::{AccessClaims, Audience};
 use idmap_server::config::Settings;
 use idmap_server::db::schema::bindings;
 use idmap_server::startup::Application;
-use idmap_storage::{Database, DatabaseUrl};
+use idmap_storage::testing::TestDatabase;
+use idmap_storage::{Backend, Database, DatabaseUrl};
 use jsonwebtoken::jwk::{Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
@@ -140,31 +141,70 @@ fn sign_with(key: &EncodingKey, claims: &AccessClaims) -> String {
     jsonwebtoken::encode(&header, claims, key).unwrap()
 }
 
-/// The server under test.
+/// The server under test, with the database it owns for this test.
 pub struct TestApp {
     pub url: String,
     pub issuer: Issuer,
     pub http: reqwest::Client,
     pub db: Database,
-    _dir: tempfile::TempDir,
+    pub backend: Backend,
+    /// Declared last: dropped (the database removed) after everything using it.
+    _test_db: TestDatabase,
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(&[]).await
+/// Runs `test` on a fresh database of `backend`; returns early (the
+/// notice printed by `TestDatabase`) when that server is absent outside CI.
+pub async fn run<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(TestDatabase) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if let Some(db) = TestDatabase::create(backend) {
+        test(db).await;
+    }
+}
+
+/// One test per backend for each named `async fn name(db: TestDatabase)`:
+/// `name::sqlite`, `name::postgres` and `name::mysql`, each on its own
+/// fresh database, so a filter such as `postgres` runs one backend.
+macro_rules! per_backend {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            use idmap_storage::Backend;
+
+            #[tokio::test]
+            async fn sqlite() {
+                crate::helpers::run(Backend::Sqlite, super::$name).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                crate::helpers::run(Backend::Postgres, super::$name).await;
+            }
+
+            #[tokio::test]
+            async fn mysql() {
+                crate::helpers::run(Backend::Mysql, super::$name).await;
+            }
+        }
+    )+};
+}
+
+pub async fn spawn_app(db: TestDatabase) -> TestApp {
+    spawn_app_with(db, &[]).await
 }
 
 /// Starts the server with extra `IDMAP_*` variables.
-pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    let app = start_app(extra).await;
+pub async fn spawn_app_with(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
+    let app = start_app(db, extra).await;
     app.wait_ready().await;
     app
 }
 
 /// Starts the server without waiting for it to be ready.
-pub async fn start_app(extra: &[(&str, &str)]) -> TestApp {
+pub async fn start_app(test_db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
     let issuer = Issuer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("sqlite://{}", dir.path().join("idmap.db").display());
+    let db_url = test_db.url().to_owned();
     let mut env: HashMap<String, String> = HashMap::from([
         ("IDMAP_LISTEN".into(), "127.0.0.1:0".into()),
         ("IDMAP_DATABASE_URL".into(), db_url.clone()),
@@ -187,7 +227,8 @@ pub async fn start_app(extra: &[(&str, &str)]) -> TestApp {
             .build()
             .unwrap(),
         db,
-        _dir: dir,
+        backend: test_db.backend(),
+        _test_db: test_db,
     }
 }
 

@@ -3,15 +3,15 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{hash, link_body, spawn_app};
+use idmap_storage::testing::TestDatabase;
 
 fn is_hyphenated_lowercase(u: &str) -> bool {
     uuid::Uuid::try_parse(u)
         .is_ok_and(|p| p.hyphenated().to_string() == u && p.get_version_num() == 4)
 }
 
-#[tokio::test]
-async fn link_answers_in_request_order_with_refs_and_null() {
-    let app = spawn_app().await;
+async fn link_answers_in_request_order_with_refs_and_null(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let (h1, h2, h3) = (hash(1), hash(2), hash(3));
     let body = link_body(&[
         (Some("p1"), &[("F_L_D_S", &h1), ("F_L_D_R", &h2)]),
@@ -41,9 +41,8 @@ async fn link_answers_in_request_order_with_refs_and_null() {
     assert_eq!(counts["ambiguous"], 1);
 }
 
-#[tokio::test]
-async fn uppercase_hashes_match_lowercase_ones_and_retries_are_stable() {
-    let app = spawn_app().await;
+async fn uppercase_hashes_match_lowercase_ones_and_retries_are_stable(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let h = hash(0xabc);
     let first = app
         .link_ok("UFH", &link_body(&[(Some("a"), &[("F_L_D_S", &h)])]))
@@ -61,9 +60,8 @@ async fn uppercase_hashes_match_lowercase_ones_and_retries_are_stable() {
     assert_eq!(app.counts().await["bindings"], 1);
 }
 
-#[tokio::test]
-async fn a_conflict_is_recorded_once_even_when_retried() {
-    let app = spawn_app().await;
+async fn a_conflict_is_recorded_once_even_when_retried(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let (h1, h2) = (hash(1), hash(2));
     let a = app
         .link_ok("UFH", &link_body(&[(None, &[("F_L_D_S", &h1)])]))
@@ -86,9 +84,10 @@ async fn a_conflict_is_recorded_once_even_when_retried() {
     );
 }
 
-#[tokio::test]
-async fn same_partner_protection_across_requests_and_ambiguous_hashes_never_link_again() {
-    let app = spawn_app().await;
+async fn same_partner_protection_across_requests_and_ambiguous_hashes_never_link_again(
+    db: TestDatabase,
+) {
+    let app = spawn_app(db).await;
     let (shared, h_a, h_b) = (hash(10), hash(11), hash(12));
     let a = app
         .link_ok(
@@ -122,9 +121,10 @@ async fn same_partner_protection_across_requests_and_ambiguous_hashes_never_link
     assert_eq!(app.counts().await, before);
 }
 
-#[tokio::test]
-async fn same_partner_protection_within_a_request_for_a_hash_bound_through_a_known_ref() {
-    let app = spawn_app().await;
+async fn same_partner_protection_within_a_request_for_a_hash_bound_through_a_known_ref(
+    db: TestDatabase,
+) {
+    let app = spawn_app(db).await;
     let (old, new) = (hash(20), hash(21));
     let a = app
         .link_ok("UFH", &link_body(&[(Some("A"), &[("F_L_D_S", &old)])]))
@@ -140,16 +140,14 @@ async fn same_partner_protection_within_a_request_for_a_hash_bound_through_a_kno
     assert_eq!(app.counts().await["ambiguous"], 1);
 }
 
-#[tokio::test]
-async fn empty_patient_list_is_an_empty_answer() {
-    let app = spawn_app().await;
+async fn empty_patient_list_is_an_empty_answer(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let v = app.link_ok("UFH", &json!({"patients": []})).await;
     assert!(v.is_empty());
 }
 
-#[tokio::test]
-async fn a_thousand_patients_in_one_request() {
-    let app = spawn_app().await;
+async fn a_thousand_patients_in_one_request(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let patients: Vec<Value> = (0..1000u32)
         .map(|i| {
             json!({"ref": format!("r{i}"), "hashes": [
@@ -171,3 +169,38 @@ async fn a_thousand_patients_in_one_request() {
         "each pair shares its F_L_D_R hash"
     );
 }
+
+/// The largest batch with four hashes per patient: 40,000 hashes, more bind
+/// parameters than one statement may carry on any backend, so reads and
+/// multi-row inserts must be chunked (and MariaDB's packet limit kept).
+async fn the_largest_batch_is_chunked_below_every_bind_limit(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let patients: Vec<Value> = (0..10_000u32)
+        .map(|i| {
+            json!({"ref": format!("big-{i}"), "hashes": [
+                {"rule": "F_L_D_S", "hash": hash(1_000_000 + i)},
+                {"rule": "F_L_D_R", "hash": hash(2_000_000 + i)},
+                {"rule": "F_L_D_Z", "hash": hash(3_000_000 + i)},
+                {"rule": "L_F_D_Z", "hash": hash(4_000_000 + i)},
+            ]})
+        })
+        .collect();
+    let body = json!({ "patients": patients });
+    let first = app.link_ok("UFH", &body).await;
+    assert_eq!(first.len(), 10_000);
+    let counts = app.counts().await;
+    assert_eq!(counts["bindings"], 40_000);
+    assert_eq!(counts["uuids"], 10_000);
+    assert_eq!(app.link_ok("UFH", &body).await, first);
+}
+
+per_backend!(
+    link_answers_in_request_order_with_refs_and_null,
+    uppercase_hashes_match_lowercase_ones_and_retries_are_stable,
+    a_conflict_is_recorded_once_even_when_retried,
+    same_partner_protection_across_requests_and_ambiguous_hashes_never_link_again,
+    same_partner_protection_within_a_request_for_a_hash_bound_through_a_known_ref,
+    empty_patient_list_is_an_empty_answer,
+    a_thousand_patients_in_one_request,
+    the_largest_batch_is_chunked_below_every_bind_limit,
+);

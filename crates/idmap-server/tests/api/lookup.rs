@@ -3,10 +3,10 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{hash, link_body, spawn_app};
+use idmap_storage::testing::TestDatabase;
 
-#[tokio::test]
-async fn lookup_answers_bound_unknown_and_ambiguous_hashes_and_writes_nothing() {
-    let app = spawn_app().await;
+async fn lookup_answers_bound_unknown_and_ambiguous_hashes_and_writes_nothing(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let (h1, h2, shared) = (hash(1), hash(2), hash(3));
     let a = app
         .link_ok(
@@ -41,9 +41,8 @@ async fn lookup_answers_bound_unknown_and_ambiguous_hashes_and_writes_nothing() 
     assert_eq!(app.counts().await, before);
 }
 
-#[tokio::test]
-async fn lookup_needs_the_read_scope_and_validates_hashes() {
-    let app = spawn_app().await;
+async fn lookup_needs_the_read_scope_and_validates_hashes(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let r = app
         .post(
             "/api/v1/lookup",
@@ -65,3 +64,8 @@ async fn lookup_needs_the_read_scope_and_validates_hashes() {
     assert_eq!(v["details"][0]["index"], 1);
     assert_eq!(v["details"][0]["field"], "hashes[1]");
 }
+
+per_backend!(
+    lookup_answers_bound_unknown_and_ambiguous_hashes_and_writes_nothing,
+    lookup_needs_the_read_scope_and_validates_hashes,
+);

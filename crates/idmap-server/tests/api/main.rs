@@ -1,10 +1,13 @@
 //! Integration tests of idmap-server: the real server in-process on port 0,
-//! a temporary SQLite file per test, tokens from a stand-in issuer.
+//! tokens from a stand-in issuer, and every test run once per backend
+//! (SQLite, PostgreSQL, MySQL/MariaDB), each on a fresh database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod helpers;
 
 mod auth;
 mod bad_input;
-mod helpers;
 mod link;
 mod lookup;
 mod ops;

@@ -4,14 +4,14 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{hash, link_body, spawn_app, start_app};
+use idmap_storage::testing::TestDatabase;
 
 async fn error_of(r: reqwest::Response) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
-#[tokio::test]
-async fn health_and_fallback_routes_answer_json() {
-    let app = spawn_app().await;
+async fn health_and_fallback_routes_answer_json(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let live = app
         .http
         .get(format!("{}/health/live", app.url))
@@ -55,15 +55,14 @@ async fn health_and_fallback_routes_answer_json() {
     assert_eq!(r.status(), 405);
 }
 
-#[tokio::test]
-async fn not_ready_and_503_until_the_jwks_has_loaded() {
+async fn not_ready_and_503_until_the_jwks_has_loaded(db: TestDatabase) {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let jwks_url = format!(
         "http://127.0.0.1:{}/jwks.json",
         closed.local_addr().unwrap().port()
     );
     drop(closed);
-    let app = start_app(&[("IDMAP_JWKS_URL", &jwks_url)]).await;
+    let app = start_app(db, &[("IDMAP_JWKS_URL", &jwks_url)]).await;
     let r = app
         .http
         .get(format!("{}/health/ready", app.url))
@@ -94,9 +93,8 @@ async fn not_ready_and_503_until_the_jwks_has_loaded() {
     assert_eq!(app.counts().await["uuids"], 0);
 }
 
-#[tokio::test]
-async fn concurrent_submissions_of_the_same_new_hash_get_the_same_uuid() {
-    let app = spawn_app().await;
+async fn concurrent_submissions_of_the_same_new_hash_get_the_same_uuid(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let h = hash(42);
     let calls = (0..8).map(|i| {
         let partner = if i % 2 == 0 { "UFH" } else { "FLM" };
@@ -114,3 +112,9 @@ async fn concurrent_submissions_of_the_same_new_hash_get_the_same_uuid() {
     );
     assert_eq!(app.counts().await["uuids"], 1);
 }
+
+per_backend!(
+    health_and_fallback_routes_answer_json,
+    not_ready_and_503_until_the_jwks_has_loaded,
+    concurrent_submissions_of_the_same_new_hash_get_the_same_uuid,
+);

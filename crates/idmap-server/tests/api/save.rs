@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{hash, spawn_app};
+use idmap_storage::testing::TestDatabase;
 
 fn is_simple_lowercase_hex(u: &str) -> bool {
     u.len() == 32
@@ -10,9 +11,8 @@ fn is_simple_lowercase_hex(u: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-#[tokio::test]
-async fn save_processes_entries_and_hashes_in_numeric_order_and_answers_32_hex() {
-    let app = spawn_app().await;
+async fn save_processes_entries_and_hashes_in_numeric_order_and_answers_32_hex(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let token = app.issuer.link_token("UFH");
     let (hx, hy, hn) = (hash(1), hash(2), hash(3));
     let xy = app
@@ -63,9 +63,8 @@ async fn save_processes_entries_and_hashes_in_numeric_order_and_answers_32_hex()
     assert_eq!(counts["conflicts"], 2, "(X, N) and (X, Y)");
 }
 
-#[tokio::test]
-async fn save_with_empty_data_answers_empty_success() {
-    let app = spawn_app().await;
+async fn save_with_empty_data_answers_empty_success(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let r = app
         .post(
             "/api/save",
@@ -78,9 +77,8 @@ async fn save_with_empty_data_answers_empty_success() {
     assert_eq!(v, json!({"status": "success", "data": {}}));
 }
 
-#[tokio::test]
-async fn save_refuses_bad_labels_empty_entries_and_bad_hashes_writing_nothing() {
-    let app = spawn_app().await;
+async fn save_refuses_bad_labels_empty_entries_and_bad_hashes_writing_nothing(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let token = app.issuer.link_token("UFH");
     let before = app.counts().await;
     for body in [
@@ -101,9 +99,8 @@ async fn save_refuses_bad_labels_empty_entries_and_bad_hashes_writing_nothing() 
     assert_eq!(app.counts().await, before);
 }
 
-#[tokio::test]
-async fn save_authentication_errors_use_the_standard_envelope() {
-    let app = spawn_app().await;
+async fn save_authentication_errors_use_the_standard_envelope(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let r = app.post("/api/save", None, &json!({"data": {}})).await;
     assert_eq!(r.status(), 401);
     let v: Value = r.json().await.unwrap();
@@ -116,3 +113,10 @@ async fn save_authentication_errors_use_the_standard_envelope() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"], "partner_required");
 }
+
+per_backend!(
+    save_processes_entries_and_hashes_in_numeric_order_and_answers_32_hex,
+    save_with_empty_data_answers_empty_success,
+    save_refuses_bad_labels_empty_entries_and_bad_hashes_writing_nothing,
+    save_authentication_errors_use_the_standard_envelope,
+);

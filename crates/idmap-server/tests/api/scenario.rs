@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
+use idmap_storage::testing::TestDatabase;
 
 /// Rows of the file that carry at least one hash: (PATID, hashes in column order).
 fn rows() -> Vec<(String, Vec<(&'static str, String)>)> {
@@ -62,9 +63,8 @@ fn body() -> Value {
     json!({ "patients": patients })
 }
 
-#[tokio::test]
-async fn reference_scenario_ufh_then_flm() {
-    let app = spawn_app().await;
+async fn reference_scenario_ufh_then_flm(db: TestDatabase) {
+    let app = spawn_app(db).await;
     let ids: Vec<String> = rows().into_iter().map(|(id, _)| id).collect();
     assert_eq!(
         ids,
@@ -128,3 +128,5 @@ async fn reference_scenario_ufh_then_flm() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["results"][0]["uuid"], u(1));
 }
+
+per_backend!(reference_scenario_ufh_then_flm,);
