@@ -8,6 +8,7 @@ mod helpers;
 
 mod auth;
 mod bad_input;
+mod concurrency;
 mod link;
 mod lookup;
 mod ops;
