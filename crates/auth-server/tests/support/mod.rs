@@ -3,6 +3,8 @@
 //! verify tokens against the served JWKS.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod flow;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
