@@ -1,0 +1,100 @@
+//! A bounded flood of wrong secrets from a local client: refused with 429
+//! and `Retry-After` once over the threshold, cheaply, while a well-behaved
+//! client keeps getting tokens. Only failures count.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Instant;
+
+use serde_json::Value;
+use support::spawn_app_with;
+
+/// Requests of the flood (bounded, all to loopback).
+const FLOOD: usize = 200;
+
+#[tokio::test]
+async fn a_flood_of_bad_secrets_is_throttled_and_good_clients_are_not() {
+    let app = spawn_app_with(&[
+        ("AUTH_RATE_LIMIT_CLIENT_FAILURES", "5"),
+        ("AUTH_RATE_LIMIT_IP_FAILURES", "20"),
+        ("AUTH_RATE_LIMIT_WINDOW", "60"),
+    ])
+    .await;
+    let (good, good_secret) = app.add_client(None, "idmap:read").await;
+    let (victim, _) = app.add_client(None, "idmap:read").await;
+
+    // The attacker sits behind the trusted proxy (loopback), so its
+    // address comes from X-Forwarded-For; the good client connects directly.
+    let started = Instant::now();
+    let mut statuses = Vec::new();
+    for i in 0..FLOOD {
+        let res = app
+            .client
+            .post(app.url("/oauth/token"))
+            .basic_auth(&victim, Some("wrong"))
+            .header("x-forwarded-for", "203.0.113.7")
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        if status == 429 {
+            let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=60).contains(&wait));
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["error"], "rate_limited");
+        }
+        statuses.push(status);
+        if i % 20 == 0 {
+            let ok = app
+                .post_token(Some((&good, &good_secret)), &[("grant_type", "client_credentials")])
+                .await;
+            assert_eq!(ok.status(), 200, "the good client is never throttled");
+        }
+    }
+    let elapsed = started.elapsed();
+    assert!(statuses[..5].iter().all(|s| *s == 401), "{:?}", &statuses[..6]);
+    assert!(statuses[5..].iter().all(|s| *s == 429));
+    println!("flood of {FLOOD} bad secrets answered in {elapsed:?}");
+
+    // A spray over many client ids from the same address hits the IP limit.
+    let mut spray = Vec::new();
+    for i in 0..30 {
+        let res = app
+            .client
+            .post(app.url("/oauth/token"))
+            .basic_auth(format!("spray-{i}"), Some("wrong"))
+            .header("x-forwarded-for", "198.51.100.9")
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        spray.push(res.status().as_u16());
+    }
+    assert_eq!(spray.iter().filter(|s| **s == 401).count(), 20);
+    assert!(spray[20..].iter().all(|s| *s == 429));
+
+    // Introspection is limited the same way.
+    let res = app
+        .client
+        .post(app.url("/oauth/introspect"))
+        .basic_auth(&victim, Some("wrong"))
+        .form(&[("token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+}
+
+#[tokio::test]
+async fn the_limit_can_be_switched_off_for_benchmarks() {
+    let app = spawn_app_with(&[("AUTH_RATE_LIMIT_ENABLED", "false")]).await;
+    let (id, _) = app.add_client(None, "idmap:read").await;
+    for _ in 0..30 {
+        let res = app
+            .post_token(Some((&id, "wrong")), &[("grant_type", "client_credentials")])
+            .await;
+        assert_eq!(res.status(), 401);
+    }
+}
