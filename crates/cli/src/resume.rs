@@ -6,7 +6,7 @@
 //! output and fsync it, then replace the state file atomically (write a
 //! temporary file, fsync, rename, fsync the directory). The state holds the
 //! number of input rows done, the output length at that point, the running
-//! counts, a fingerprint of the settings (salt fingerprint, server, options)
+//! counts, a fingerprint of the settings (salt fingerprint, rules, options)
 //! and a digest chained over every row done (row number, ref, rule codes and
 //! hashes; never identifying fields). On restart the output is cut back to
 //! the recorded length (dropping rows of a batch whose state was never
@@ -164,7 +164,7 @@ impl Journal {
         }
         if state.settings != settings {
             bail!(
-                "{} was left by an unfinished run with other settings (salt or key, server, \
+                "{} was left by an unfinished run with other settings (salt or key, rules, \
                  or options such as --allow-no-ref); rerun it with the same settings to resume, \
                  or {restart_hint}",
                 state_path.display()

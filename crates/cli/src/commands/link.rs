@@ -13,12 +13,12 @@ use crate::exit::Outcome;
 use crate::hashfile::HashFileReader;
 use crate::linker::{LinkSettings, Sink, link_rows};
 use crate::progress::{Counts, Log, Progress, ProgressOptions};
-use crate::resume::{Journal, settings_fingerprint};
+use crate::resume::{Journal, OUTPUT_HEADER, settings_fingerprint};
 use crate::secret::{load_hasher, read_secret_file};
 use crate::source::RowSource;
 use anyhow::{Context, bail};
 use secrecy::SecretString;
-use std::io::BufReader;
+use std::io::{BufReader, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
@@ -55,7 +55,7 @@ unfinished. Running the same command again after a kill, a crash or exit
 3/4/5 resumes after the last committed batch (a batch answered but not yet
 written is sent again, which is safe: the server answers the same UUIDs for
 refs it knows). A resume with another input, salt, server or options is
-refused. A finished output is never overwritten unless --restart is given.
+refused (the server URL may change). A finished output is never overwritten unless --restart is given.
 Without -o the rows go to standard output and there is no resume.
 
 Retries: network errors, 408, 429 and 5xx are retried with exponential
@@ -322,7 +322,10 @@ pub fn drive(
         max_delay: Duration::from_secs(args.retry_max_delay.max(1)),
     };
     let allow = if args.allow_no_ref { "no-ref" } else { "ref" };
-    let mut parts = vec!["idmap link state v1", fingerprint, url.as_str(), allow];
+    // The server URL is left out on purpose: the same server may be reached
+    // through another name or proxy; the salt fingerprint ties the run to
+    // its network.
+    let mut parts = vec!["idmap link state v1", fingerprint, allow];
     parts.extend_from_slice(mode);
     let settings_fp = settings_fingerprint(&parts);
 
@@ -331,10 +334,12 @@ pub fn drive(
             let (journal, resumed) = Journal::open(path, &settings_fp, args.restart)?;
             (Sink::Journal(journal), resumed)
         }
-        None => (
-            Sink::Stream(Box::new(std::io::BufWriter::new(std::io::stdout()))),
-            None,
-        ),
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            out.write_all(OUTPUT_HEADER)
+                .context("cannot write the output")?;
+            (Sink::Stream(Box::new(out)), None)
+        }
     };
     let rows_at_start = resumed.as_ref().map_or(0, |r| r.rows_done);
     let mut progress = Progress::start(

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod standin;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -26,6 +28,14 @@ pub fn idmap() -> Command {
         "IDMAP_HMAC_KEY_FILE",
         "IDMAP_CONFIG",
         "MY_SALT",
+        "IDMAP_SALT_FINGERPRINT",
+        "IDMAP_URL",
+        "IDMAP_TOKEN_URL",
+        "IDMAP_AUTH_ISSUER",
+        "IDMAP_CLIENT_ID",
+        "IDMAP_CLIENT_SECRET",
+        "IDMAP_CLIENT_SECRET_FILE",
+        "IDMAP_CA_FILE",
     ] {
         cmd.env_remove(var);
     }

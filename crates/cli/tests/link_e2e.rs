@@ -1,0 +1,587 @@
+//! `idmap link` and `idmap run` end to end: the real binary against the real
+//! auth-server and idmap-server (started in-process by `idmap-e2e`), with a
+//! stand-in in between where a test needs faults (503, 401, slowness) or
+//! needs to count what was sent.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::standin::{Faults, StandIn};
+use common::{OLASS_SALT, idmap, stderr, vectors_dir};
+use idmap_e2e::{Settings, System};
+use idmap_storage::Backend;
+use idmap_storage::testing::TestDatabase;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+const RULES: &str = "F_L_D_Z,L_F_D_Z,F_L_D_C,L_F_D_C";
+
+fn fingerprint(salt: &str) -> String {
+    idmap_common::fingerprint::salt_fingerprint(salt.as_bytes())
+}
+
+/// A running system, one partner client, and a scratch directory.
+struct Env {
+    sys: System,
+    id: String,
+    secret: String,
+    dir: tempfile::TempDir,
+}
+
+async fn env_with(settings: Settings) -> Env {
+    let sys = System::start_with(TestDatabase::create(Backend::Sqlite).unwrap(), settings)
+        .await
+        .unwrap();
+    let (id, secret) = sys.client(Some("UFH"), "idmap:link").await.unwrap();
+    Env {
+        sys,
+        id,
+        secret,
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+/// The network checks the olass salt's fingerprint.
+async fn env() -> Env {
+    env_with(Settings::default().idmap("IDMAP_SALT_FINGERPRINTS", fingerprint(OLASS_SALT))).await
+}
+
+impl Env {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `idmap <sub>` aimed at `url` with this client's credentials, the
+    /// olass salt in the environment and fast retries.
+    fn cmd(&self, sub: &str, url: &str) -> Command {
+        self.cmd_as(sub, url, &self.id, &self.secret)
+    }
+
+    /// `cmd` with another client's credentials.
+    fn cmd_as(&self, sub: &str, url: &str, id: &str, secret: &str) -> Command {
+        let mut cmd = idmap();
+        cmd.env("IDMAP_SALT", OLASS_SALT)
+            .env("IDMAP_CLIENT_SECRET", secret)
+            .arg(sub)
+            .args(["--url", url, "--issuer", &self.sys.auth_url])
+            .args(["--client-id", id])
+            .args(["--retry-initial-delay-ms", "20", "--retry-max-delay", "1"]);
+        cmd
+    }
+
+    /// Hashes `input` to a hash file and returns its path.
+    async fn hash(&self, input: &Path) -> PathBuf {
+        let out = self.path("hashes.tsv");
+        let mut cmd = idmap();
+        cmd.env("IDMAP_SALT", OLASS_SALT)
+            .args(["hash", "--rules", RULES, "-o"])
+            .arg(&out)
+            .arg(input);
+        let result = run(cmd).await;
+        assert!(result.status.success(), "{}", stderr(&result));
+        out
+    }
+
+    /// What the server answers for every row of a hash file, sent again
+    /// with the same refs (rule 2: the same UUIDs).
+    async fn server_answers(&self, hash_file: &Path) -> HashMap<String, String> {
+        let text = std::fs::read_to_string(hash_file).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+        let patients: Vec<Value> = lines
+            .map(|line| {
+                let cells: Vec<&str> = line.split('\t').collect();
+                let hashes: Vec<Value> = header[1..]
+                    .iter()
+                    .zip(&cells[1..])
+                    .filter(|(_, h)| !h.is_empty())
+                    .map(|(rule, hash)| json!({"rule": rule, "hash": hash}))
+                    .collect();
+                json!({"ref": cells[0], "hashes": hashes})
+            })
+            .filter(|p| !p["hashes"].as_array().unwrap().is_empty())
+            .collect();
+        let token = self.sys.token(&self.id, &self.secret).await.unwrap();
+        let body = json!({"patients": patients, "salt_fingerprint": fingerprint(OLASS_SALT)});
+        let r = self
+            .sys
+            .api("/api/v1/link", Some(&token), &body)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let answer: Value = r.json().await.unwrap();
+        answer["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["ref"].as_str().unwrap().to_owned(),
+                    r["uuid"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Runs a command off the async runtime's threads.
+async fn run(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// `ref,uuid` rows of an output file, header checked.
+fn read_output(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("ref,uuid"));
+    lines
+        .map(|l| {
+            let (r, u) = l.split_once(',').unwrap();
+            (r.to_owned(), u.to_owned())
+        })
+        .collect()
+}
+
+/// Every ref exactly once, each with the server's UUID for it.
+fn assert_matches_server(rows: &[(String, String)], server: &HashMap<String, String>) {
+    assert_eq!(rows.len(), server.len(), "{rows:?}");
+    let mut seen = std::collections::HashSet::new();
+    for (r, u) in rows {
+        assert!(seen.insert(r.clone()), "ref {r} answered twice");
+        assert_eq!(server.get(r), Some(u), "ref {r}");
+        assert_eq!(u.len(), 36);
+    }
+}
+
+/// A people file of `n` distinct rows in the olass layout.
+fn people(dir: &Path, n: usize) -> PathBuf {
+    let mut text = String::from("patid\tfirst\tlast\tdob\tsex\tzip\tcity\n");
+    for i in 0..n {
+        let (a, b) = (i % 26, i / 26);
+        let first = format!("Ann{}{}", char::from(b'a' + a as u8), b);
+        text.push_str(&format!(
+            "P{i}\t{first}\tLee\t1980-02-03\tF\t3260{}\tGainesville\n",
+            i % 10
+        ));
+    }
+    let path = dir.join("people.tsv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hash_then_link_and_run_give_the_servers_uuids() {
+    let env = env().await;
+    let vectors = vectors_dir().join("olass/olass_rules.tsv");
+    let hashes = env.hash(&vectors).await;
+
+    let linked = env.path("linked.csv");
+    let mut cmd = env.cmd("link", &env.sys.idmap_url);
+    cmd.arg(&hashes)
+        .arg("-o")
+        .arg(&linked)
+        .args(["--batch-size", "3"]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("done: 8 rows read, 8 sent, 8 linked, 0 skipped"),
+        "{err}"
+    );
+    assert!(!linked.with_extension("csv.idmap-state").exists());
+
+    let server = env.server_answers(&hashes).await;
+    assert_matches_server(&read_output(&linked), &server);
+
+    // `run` hashes in memory and gets the same answers for the same refs.
+    let ran = env.path("ran.csv");
+    let mut cmd = env.cmd("run", &env.sys.idmap_url);
+    cmd.args(["--rules", RULES])
+        .arg(&vectors)
+        .arg("-o")
+        .arg(&ran);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(read_output(&ran), read_output(&linked));
+    assert!(!env.dir.path().read_dir().unwrap().any(|e| {
+        let name = e.unwrap().file_name();
+        name.to_string_lossy().ends_with(".idmap-state")
+    }));
+
+    // The same output is not overwritten by accident.
+    let mut cmd = env.cmd("link", &env.sys.idmap_url);
+    cmd.arg(&hashes).arg("-o").arg(&linked);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--restart"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn salt_mismatch_stops_with_exit_5() {
+    let env = env().await;
+    let vectors = vectors_dir().join("olass/olass_rules.tsv");
+    let hashes = env.hash(&vectors).await;
+    let out_file = env.path("uuids.csv");
+    let mut cmd = env.cmd("link", &env.sys.idmap_url);
+    cmd.arg(&hashes)
+        .arg("-o")
+        .arg(&out_file)
+        .args([
+            "--salt-fingerprint",
+            &fingerprint("another salt of the wrong network"),
+        ])
+        .env_remove("IDMAP_SALT");
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("salt mismatch"), "{err}");
+    assert!(err.contains("every patient would get a new UUID"), "{err}");
+    assert!(read_output(&out_file).is_empty());
+
+    // `run` with the wrong salt is refused the same way.
+    let mut cmd = env.cmd("run", &env.sys.idmap_url);
+    cmd.env("IDMAP_SALT", "0123456789abcdef0123456789abcdef")
+        .args(["--rules", RULES])
+        .arg(&vectors);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_an_abrupt_exit_sends_only_the_unanswered_batch_again() {
+    let env = env().await;
+    let input = people(env.dir.path(), 40);
+    let hashes = env.hash(&input).await;
+    let proxy = StandIn::start(&env.sys.idmap_url, Faults::default()).await;
+    let output = env.path("uuids.csv");
+
+    // Dies after 3 committed batches, with the 4th answered but unwritten.
+    let mut cmd = env.cmd("link", &proxy.url);
+    cmd.arg(&hashes).arg("-o").arg(&output).args([
+        "--batch-size",
+        "5",
+        "--test-exit-after-batches",
+        "3",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(86), "{}", stderr(&out));
+    assert_eq!(read_output(&output).len(), 15);
+    assert!(PathBuf::from(format!("{}.idmap-state", output.display())).exists());
+
+    // Another input is refused rather than mixed in.
+    let other = env.dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let other_hashes = {
+        let people = people(&other, 39);
+        let out = other.join("h.tsv");
+        let mut cmd = idmap();
+        cmd.env("IDMAP_SALT", OLASS_SALT)
+            .args(["hash", "--rules", "F_L_D_Z", "-o"])
+            .arg(&out)
+            .arg(people);
+        assert!(run(cmd).await.status.success());
+        out
+    };
+    let mut cmd = env.cmd("link", &proxy.url);
+    cmd.arg(&other_hashes).arg("-o").arg(&output);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+
+    let mut cmd = env.cmd("link", &proxy.url);
+    cmd.arg(&hashes)
+        .arg("-o")
+        .arg(&output)
+        .args(["--batch-size", "5"]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("resuming after row 15"),
+        "{}",
+        stderr(&out)
+    );
+
+    let server = env.server_answers(&hashes).await;
+    assert_matches_server(&read_output(&output), &server);
+    // 40 rows, plus the one batch of 5 answered before the exit: resent once.
+    let forwarded = proxy.faults.lock().unwrap().refs_forwarded.clone();
+    assert_eq!(forwarded.len(), 45, "{forwarded:?}");
+    assert_eq!(forwarded.iter().filter(|r| *r == "P15").count(), 2);
+    assert_eq!(forwarded.iter().filter(|r| *r == "P20").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_kill_9_links_every_row_once() {
+    let env = env().await;
+    let input = people(env.dir.path(), 30);
+    let proxy = StandIn::start(
+        &env.sys.idmap_url,
+        Faults {
+            delay: Duration::from_millis(150),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let output = env.path("uuids.csv");
+    let mut cmd = env.cmd("run", &proxy.url);
+    cmd.args(["--rules", RULES, "--batch-size", "2", "-o"])
+        .arg(&output)
+        .arg(&input)
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let done = std::fs::read_to_string(&output)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if done >= 7 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let partial = read_output(&output).len();
+    assert!((6..30).contains(&partial), "{partial}");
+
+    proxy.faults.lock().unwrap().delay = Duration::ZERO;
+    let mut cmd = env.cmd("run", &proxy.url);
+    cmd.args(["--rules", RULES, "--batch-size", "2", "-o"])
+        .arg(&output)
+        .arg(&input);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let hashes = env.hash(&input).await;
+    assert_matches_server(&read_output(&output), &env.server_answers(&hashes).await);
+    // At most one batch (2 rows) was sent twice.
+    let forwarded = proxy.faults.lock().unwrap().refs_forwarded.len();
+    assert!((30..=32).contains(&forwarded), "{forwarded}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_renewed_during_a_long_run_and_after_a_401() {
+    let env = env_with(
+        Settings::default()
+            .auth("AUTH_ACCESS_TOKEN_TTL", "2")
+            .idmap("IDMAP_SALT_FINGERPRINTS", fingerprint(OLASS_SALT)),
+    )
+    .await;
+    let input = people(env.dir.path(), 24);
+    let hashes = env.hash(&input).await;
+
+    // Tokens live 2 s; 12 requests of 300 ms outlast several of them.
+    let slow = StandIn::start(
+        &env.sys.idmap_url,
+        Faults {
+            delay: Duration::from_millis(300),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let mut cmd = env.cmd("link", &slow.url);
+    cmd.arg(&hashes).args(["--batch-size", "2", "-v"]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let fetched = stderr(&out).matches("fetched an access token").count();
+    assert!(fetched >= 2, "{}", stderr(&out));
+    assert!(slow.faults.lock().unwrap().tokens.len() >= 2);
+
+    // A 401 (token revoked, say) makes the CLI fetch a new token at once.
+    let revoked = StandIn::start(
+        &env.sys.idmap_url,
+        Faults {
+            unauthorized: 1,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let mut cmd = env.cmd("link", &revoked.url);
+    cmd.arg(&hashes).args(["-v"]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("fetching a new token"), "{err}");
+    assert_eq!(err.matches("fetched an access token").count(), 2, "{err}");
+    assert_eq!(revoked.requests(), 2);
+
+    // A 401 that persists with a fresh token is fatal (exit 3).
+    let always = StandIn::start(
+        &env.sys.idmap_url,
+        Faults {
+            unauthorized: 100,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let mut cmd = env.cmd("link", &always.url);
+    cmd.arg(&hashes);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unavailable_server_is_retried_then_given_up_then_resumed() {
+    let env = env().await;
+    let input = people(env.dir.path(), 12);
+    let hashes = env.hash(&input).await;
+
+    // 503 with Retry-After: 1, three times, then the real answers.
+    let flaky = StandIn::start(
+        &env.sys.idmap_url,
+        Faults {
+            unavailable: 3,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let output = env.path("uuids.csv");
+    let mut cmd = env.cmd("link", &flaky.url);
+    cmd.arg(&hashes)
+        .arg("-o")
+        .arg(&output)
+        .args(["--batch-size", "4"]);
+    let started = std::time::Instant::now();
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "Retry-After honoured"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("503"), "{err}");
+    assert!(err.contains("3 requests retried"), "{err}");
+    let server = env.server_answers(&hashes).await;
+    assert_matches_server(&read_output(&output), &server);
+
+    // Down for longer than the retries allow: exit 4, then a rerun resumes.
+    let down = StandIn::start(
+        &env.sys.idmap_url,
+        Faults {
+            unavailable: 1000,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let output = env.path("again.csv");
+    let mut cmd = env.cmd("link", &down.url);
+    cmd.arg(&hashes)
+        .arg("-o")
+        .arg(&output)
+        .args(["--retries", "2", "--batch-size", "4"]);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("giving up after 2 attempts"),
+        "{}",
+        stderr(&out)
+    );
+    let mut cmd = env.cmd("link", &env.sys.idmap_url);
+    cmd.arg(&hashes)
+        .arg("-o")
+        .arg(&output)
+        .args(["--batch-size", "4"]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_matches_server(&read_output(&output), &server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_rows_are_reported_by_number_and_the_others_linked() {
+    let env = env().await;
+    let input = people(env.dir.path(), 10);
+    let hashes = env.hash(&input).await;
+    let server = env.server_answers(&hashes).await;
+
+    // Damage row 5's first hash and drop row 7's ref.
+    let text = std::fs::read_to_string(&hashes).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[5] = lines[5].replacen("\t", "\tzz", 1);
+    lines[7] = lines[7]
+        .split_once('\t')
+        .map(|(_, rest)| format!("\t{rest}"))
+        .unwrap();
+    let damaged = env.path("damaged.tsv");
+    std::fs::write(&damaged, lines.join("\n") + "\n").unwrap();
+    let output = env.path("uuids.csv");
+    let mut cmd = env.cmd("link", &env.sys.idmap_url);
+    cmd.arg(&damaged).arg("-o").arg(&output);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("row 5: F_L_D_Z is not a hash"), "{err}");
+    assert!(err.contains("row 7: no ref"), "{err}");
+    assert!(err.contains("8 linked, 2 skipped"), "{err}");
+    let rows = read_output(&output);
+    assert_eq!(rows.len(), 8);
+    for (r, u) in &rows {
+        assert_eq!(server.get(r), Some(u));
+    }
+
+    // `run` with a bad date in the middle: reported without the value.
+    let text = std::fs::read_to_string(&input).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[4] = lines[4].replace("1980-02-03", "02/30/1980");
+    let bad = env.path("bad.tsv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let mut cmd = env.cmd("run", &env.sys.idmap_url);
+    cmd.args(["--rules", RULES]).arg(&bad);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("row 4: dob:"), "{err}");
+    assert!(!err.contains("02/30/1980") && !err.contains("Ann"), "{err}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1 + 9, "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_requests_and_bad_configuration_have_their_exit_codes() {
+    let env = env().await;
+    let vectors = vectors_dir().join("olass/olass_rules.tsv");
+    let hashes = env.hash(&vectors).await;
+
+    // A client without the link scope: 403 from the server, exit 3.
+    let (reader_id, reader_secret) = env.sys.client(None, "idmap:read").await.unwrap();
+    let mut cmd = env.cmd_as("link", &env.sys.idmap_url, &reader_id, &reader_secret);
+    cmd.arg(&hashes);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("403"), "{}", stderr(&out));
+
+    // A wrong secret: the token endpoint refuses, exit 3, secret not shown.
+    let mut cmd = env.cmd("link", &env.sys.idmap_url);
+    cmd.arg(&hashes)
+        .env("IDMAP_CLIENT_SECRET", "not-the-secret-123");
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("not-the-secret-123"));
+
+    // No secret at all, or an unknown option: exit 1.
+    let mut cmd = env.cmd("link", &env.sys.idmap_url);
+    cmd.arg(&hashes).env_remove("IDMAP_CLIENT_SECRET");
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = run({
+        let mut c = idmap();
+        c.args(["link", "--no-such-option"]);
+        c
+    })
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+
+    // The help documents the exit codes for cron.
+    let out = run({
+        let mut c = idmap();
+        c.args(["link", "--help"]);
+        c
+    })
+    .await;
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("5  salt mismatch"), "{help}");
+}
