@@ -1,0 +1,150 @@
+//! The extractors against a real auth-server (in-process): a verifier
+//! loading its JWKS, tokens with and without the scope, bad and missing
+//! tokens, and the RFC 6750 answers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use actix_web::{App, HttpResponse, test, web};
+use idmap_actix_auth::{BearerClaims, RequireScope, ScopeName};
+use idmap_common::verifier::{Verifier, VerifierConfig};
+use serde_json::Value;
+
+const ISSUER: &str = "http://auth.test";
+
+struct ReadScope;
+impl ScopeName for ReadScope {
+    const SCOPE: &'static str = "idmap:read";
+}
+
+async fn whoami(c: BearerClaims) -> HttpResponse {
+    HttpResponse::Ok().body(c.client_id.clone())
+}
+
+async fn read(c: RequireScope<ReadScope>) -> HttpResponse {
+    HttpResponse::Ok().body(c.scope.clone())
+}
+
+struct Auth {
+    base: String,
+    db: idmap_storage::Database,
+    hasher: std::sync::Arc<auth_server::domain::client_secret::SecretHasher>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_auth() -> Auth {
+    let dir = tempfile::tempdir().unwrap();
+    let env: std::collections::HashMap<String, String> = [
+        ("AUTH_LISTEN", "127.0.0.1:0".to_owned()),
+        ("AUTH_ISSUER", ISSUER.to_owned()),
+        ("AUTH_DATABASE_URL", format!("sqlite://{}/a.db", dir.path().display())),
+        ("AUTH_SIGNING_KEY_DIR", dir.path().join("keys").display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let settings = auth_server::config::Settings::load(None, &env).unwrap();
+    let app = auth_server::startup::Application::build(&settings).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_without_signal_handlers());
+    let db = auth_server::startup::open_database(&settings).await.unwrap();
+    let hasher = auth_server::startup::load_secret_hasher(&settings).await.unwrap();
+    Auth { base, db, hasher, _dir: dir }
+}
+
+async fn token(auth: &Auth, scope: &str) -> String {
+    let c = auth_server::services::clients::add_client(
+        &auth.db,
+        &auth.hasher,
+        auth_server::services::clients::NewClient {
+            partner: None,
+            scope: scope.into(),
+            name: None,
+            public: false,
+            redirect_uris: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let body: Value = reqwest::Client::new()
+        .post(format!("{}/oauth/token", auth.base))
+        .basic_auth(&c.client_id, c.client_secret.as_deref())
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn scopes_are_enforced_and_errors_follow_rfc_6750() {
+    let auth = start_auth().await;
+    let mut config = VerifierConfig::new(ISSUER, "idmap");
+    config.jwks_url = Some(format!("{}/oauth/jwks.json", auth.base));
+    config.http_timeout = Duration::from_secs(2);
+    let verifier = Verifier::new(config).unwrap();
+
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(verifier.clone()))
+            .route("/whoami", web::get().to(whoami))
+            .route("/read", web::get().to(read)),
+    )
+    .await;
+
+    // No refresh task: the first token's unknown kid triggers the one on-demand fetch.
+    let reader = token(&auth, "idmap:read").await;
+    let linker = token(&auth, "idmap:link").await;
+
+    let req = test::TestRequest::get().uri("/read").insert_header(("authorization", format!("Bearer {reader}"))).to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(test::read_body(res).await, "idmap:read");
+
+    let req = test::TestRequest::get().uri("/whoami").insert_header(("authorization", format!("Bearer {linker}"))).to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), 200);
+
+    let req = test::TestRequest::get().uri("/read").insert_header(("authorization", format!("Bearer {linker}"))).to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        res.headers().get("www-authenticate").unwrap(),
+        "Bearer realm=\"idmap\", error=\"insufficient_scope\", scope=\"idmap:read\""
+    );
+    let body: Value = test::read_body_json(res).await;
+    assert_eq!(body["error"], "insufficient_scope");
+
+    let req = test::TestRequest::get().uri("/read").to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers().get("www-authenticate").unwrap(), "Bearer realm=\"idmap\"");
+
+    let req = test::TestRequest::get().uri("/read").insert_header(("authorization", "Bearer not.a.jwt")).to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers().get("www-authenticate").unwrap(), "Bearer realm=\"idmap\", error=\"invalid_token\"");
+    let body: Value = test::read_body_json(res).await;
+    assert_eq!(body["error"], "invalid_token");
+}
+
+#[actix_web::test]
+async fn without_keys_the_answer_is_503() {
+    let mut config = VerifierConfig::new("http://127.0.0.1:9", "idmap");
+    config.http_timeout = Duration::from_millis(300);
+    let verifier = Verifier::new(config).unwrap();
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(verifier))
+            .route("/read", web::get().to(read)),
+    )
+    .await;
+    // A structurally valid token with a kid: the verifier must fetch keys, and cannot.
+    let token = "eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImsifQ.e30.c2ln";
+    let req = test::TestRequest::get().uri("/read").insert_header(("authorization", format!("Bearer {token}"))).to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().contains_key("retry-after"));
+}
