@@ -43,7 +43,10 @@ impl ResponseError for AuthError {
     fn error_response(&self) -> HttpResponse {
         let mut builder = HttpResponse::build(self.status_code());
         let (code, challenge) = match self {
-            Self::Missing { realm } => (ErrorCode::InvalidToken, Some(format!("Bearer realm=\"{realm}\""))),
+            Self::Missing { realm } => (
+                ErrorCode::InvalidToken,
+                Some(format!("Bearer realm=\"{realm}\"")),
+            ),
             Self::Invalid { realm, .. } => (
                 ErrorCode::InvalidToken,
                 Some(format!("Bearer realm=\"{realm}\", error=\"invalid_token\"")),

@@ -59,7 +59,10 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
 }
 
 /// Verifies the request's token; the realm is the verifier's audience.
-async fn verify(verifier: Option<web::Data<Verifier>>, token: Option<String>) -> Result<AccessClaims, AuthError> {
+async fn verify(
+    verifier: Option<web::Data<Verifier>>,
+    token: Option<String>,
+) -> Result<AccessClaims, AuthError> {
     let Some(verifier) = verifier else {
         tracing::error!("no web::Data<Verifier> registered; refusing every token");
         return Err(AuthError::Unavailable);
@@ -132,6 +135,9 @@ mod tests {
             .insert_header(("authorization", "Basic abc"))
             .to_http_request();
         assert_eq!(bearer_token(&req), None);
-        assert_eq!(bearer_token(&TestRequest::default().to_http_request()), None);
+        assert_eq!(
+            bearer_token(&TestRequest::default().to_http_request()),
+            None
+        );
     }
 }

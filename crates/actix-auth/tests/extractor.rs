@@ -37,19 +37,36 @@ async fn start_auth() -> Auth {
     let env: std::collections::HashMap<String, String> = [
         ("AUTH_LISTEN", "127.0.0.1:0".to_owned()),
         ("AUTH_ISSUER", ISSUER.to_owned()),
-        ("AUTH_DATABASE_URL", format!("sqlite://{}/a.db", dir.path().display())),
-        ("AUTH_SIGNING_KEY_DIR", dir.path().join("keys").display().to_string()),
+        (
+            "AUTH_DATABASE_URL",
+            format!("sqlite://{}/a.db", dir.path().display()),
+        ),
+        (
+            "AUTH_SIGNING_KEY_DIR",
+            dir.path().join("keys").display().to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     let settings = auth_server::config::Settings::load(None, &env).unwrap();
-    let app = auth_server::startup::Application::build(&settings).await.unwrap();
+    let app = auth_server::startup::Application::build(&settings)
+        .await
+        .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_without_signal_handlers());
-    let db = auth_server::startup::open_database(&settings).await.unwrap();
-    let hasher = auth_server::startup::load_secret_hasher(&settings).await.unwrap();
-    Auth { base, db, hasher, _dir: dir }
+    let db = auth_server::startup::open_database(&settings)
+        .await
+        .unwrap();
+    let hasher = auth_server::startup::load_secret_hasher(&settings)
+        .await
+        .unwrap();
+    Auth {
+        base,
+        db,
+        hasher,
+        _dir: dir,
+    }
 }
 
 async fn token(auth: &Auth, scope: &str) -> String {
@@ -99,15 +116,24 @@ async fn scopes_are_enforced_and_errors_follow_rfc_6750() {
     let reader = token(&auth, "idmap:read").await;
     let linker = token(&auth, "idmap:link").await;
 
-    let req = test::TestRequest::get().uri("/read").insert_header(("authorization", format!("Bearer {reader}"))).to_request();
+    let req = test::TestRequest::get()
+        .uri("/read")
+        .insert_header(("authorization", format!("Bearer {reader}")))
+        .to_request();
     let res = test::call_service(&app, req).await;
     assert_eq!(res.status(), 200);
     assert_eq!(test::read_body(res).await, "idmap:read");
 
-    let req = test::TestRequest::get().uri("/whoami").insert_header(("authorization", format!("Bearer {linker}"))).to_request();
+    let req = test::TestRequest::get()
+        .uri("/whoami")
+        .insert_header(("authorization", format!("Bearer {linker}")))
+        .to_request();
     assert_eq!(test::call_service(&app, req).await.status(), 200);
 
-    let req = test::TestRequest::get().uri("/read").insert_header(("authorization", format!("Bearer {linker}"))).to_request();
+    let req = test::TestRequest::get()
+        .uri("/read")
+        .insert_header(("authorization", format!("Bearer {linker}")))
+        .to_request();
     let res = test::call_service(&app, req).await;
     assert_eq!(res.status(), 403);
     assert_eq!(
@@ -120,12 +146,21 @@ async fn scopes_are_enforced_and_errors_follow_rfc_6750() {
     let req = test::TestRequest::get().uri("/read").to_request();
     let res = test::call_service(&app, req).await;
     assert_eq!(res.status(), 401);
-    assert_eq!(res.headers().get("www-authenticate").unwrap(), "Bearer realm=\"idmap\"");
+    assert_eq!(
+        res.headers().get("www-authenticate").unwrap(),
+        "Bearer realm=\"idmap\""
+    );
 
-    let req = test::TestRequest::get().uri("/read").insert_header(("authorization", "Bearer not.a.jwt")).to_request();
+    let req = test::TestRequest::get()
+        .uri("/read")
+        .insert_header(("authorization", "Bearer not.a.jwt"))
+        .to_request();
     let res = test::call_service(&app, req).await;
     assert_eq!(res.status(), 401);
-    assert_eq!(res.headers().get("www-authenticate").unwrap(), "Bearer realm=\"idmap\", error=\"invalid_token\"");
+    assert_eq!(
+        res.headers().get("www-authenticate").unwrap(),
+        "Bearer realm=\"idmap\", error=\"invalid_token\""
+    );
     let body: Value = test::read_body_json(res).await;
     assert_eq!(body["error"], "invalid_token");
 }
@@ -143,7 +178,10 @@ async fn without_keys_the_answer_is_503() {
     .await;
     // A structurally valid token with a kid: the verifier must fetch keys, and cannot.
     let token = "eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImsifQ.e30.c2ln";
-    let req = test::TestRequest::get().uri("/read").insert_header(("authorization", format!("Bearer {token}"))).to_request();
+    let req = test::TestRequest::get()
+        .uri("/read")
+        .insert_header(("authorization", format!("Bearer {token}")))
+        .to_request();
     let res = test::call_service(&app, req).await;
     assert_eq!(res.status(), 503);
     assert!(res.headers().contains_key("retry-after"));

@@ -215,7 +215,9 @@ impl Settings {
             .filter(|s| !s.is_empty())
             .map(|s| {
                 s.parse().map_err(|_| {
-                    SettingsError::Value(format!("AUTH_TRUSTED_PROXIES: '{s}' is not an IP address"))
+                    SettingsError::Value(format!(
+                        "AUTH_TRUSTED_PROXIES: '{s}' is not an IP address"
+                    ))
                 })
             })
             .collect()

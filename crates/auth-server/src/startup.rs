@@ -201,7 +201,9 @@ fn spawn_key_poller(keys: Arc<KeyStore>, interval: u64) -> tokio::task::JoinHand
             match tokio::task::spawn_blocking(move || store.reload_if_changed()).await {
                 Ok(Ok(true)) => tracing::info!("signing keys reloaded"),
                 Ok(Ok(false)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "cannot reload signing keys; keeping the loaded ones"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "cannot reload signing keys; keeping the loaded ones")
+                }
                 Err(e) => tracing::warn!(error = %e, "key reload task failed"),
             }
         }

@@ -20,7 +20,11 @@ async fn setup(public: bool) -> (TestApp, String, Option<String>, String) {
     (app, id, secret, cookie)
 }
 
-async fn exchange(app: &TestApp, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (u16, Value) {
+async fn exchange(
+    app: &TestApp,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> (u16, Value) {
     let res = app.post_token(basic, form).await;
     let status = res.status().as_u16();
     if status == 200 {
@@ -76,7 +80,11 @@ async fn confidential_client_authenticates_and_may_skip_pkce() {
     let loc = app
         .authorize(
             &cookie,
-            &[("response_type", "code"), ("client_id", &id), ("redirect_uri", CB)],
+            &[
+                ("response_type", "code"),
+                ("client_id", &id),
+                ("redirect_uri", CB),
+            ],
             "allow",
         )
         .await;
@@ -84,14 +92,25 @@ async fn confidential_client_authenticates_and_may_skip_pkce() {
     // Without its secret the confidential client is refused.
     let (status, body) = exchange(
         &app,
-        &[("grant_type", "authorization_code"), ("code", &code), ("client_id", &id)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &id),
+        ],
         None,
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
     let (status, body) = exchange(
         &app,
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", CB)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+        ],
         Some((&id, &secret)),
     )
     .await;
@@ -100,18 +119,29 @@ async fn confidential_client_authenticates_and_may_skip_pkce() {
     let loc = app
         .authorize(
             &cookie,
-            &[("response_type", "code"), ("client_id", &id), ("redirect_uri", CB)],
+            &[
+                ("response_type", "code"),
+                ("client_id", &id),
+                ("redirect_uri", CB),
+            ],
             "allow",
         )
         .await;
     let code = redirect_params(&loc)["code"].clone();
     let (status, body) = exchange(
         &app,
-        &[("grant_type", "authorization_code"), ("code", &code), ("code_verifier", VERIFIER)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+        ],
         Some((&id, &secret)),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }
 
 #[tokio::test]
@@ -127,7 +157,10 @@ async fn code_reuse_is_refused_and_revokes_what_the_code_issued() {
     let (status, first) = exchange(&app, &form, None).await;
     assert_eq!(status, 200);
     let (status, second) = exchange(&app, &form, None).await;
-    assert_eq!((status, second["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, second["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     // The refresh token of the first exchange no longer works.
     let (status, body) = exchange(
         &app,
@@ -139,7 +172,10 @@ async fn code_reuse_is_refused_and_revokes_what_the_code_issued() {
         None,
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }
 
 #[tokio::test]
@@ -162,25 +198,44 @@ async fn pkce_redirect_and_client_mismatches_are_invalid_grant() {
         form.push((field, value));
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let (status, body) = exchange(&app, &form, None).await;
-        assert_eq!((status, body["error"].as_str()), (400, Some(expected)), "{field}");
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some(expected)),
+            "{field}"
+        );
     }
     // A missing verifier is a malformed request.
     let code = app.code_for(&id, CB, CHALLENGE, &cookie).await;
     let (status, body) = exchange(
         &app,
-        &[("grant_type", "authorization_code"), ("code", &code), ("client_id", &id)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &id),
+        ],
         None,
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
     // An unknown code.
     let (status, body) = exchange(
         &app,
-        &[("grant_type", "authorization_code"), ("code", "nope"), ("client_id", &id), ("code_verifier", VERIFIER)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", "nope"),
+            ("client_id", &id),
+            ("code_verifier", VERIFIER),
+        ],
         None,
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }
 
 #[tokio::test]
@@ -188,9 +243,21 @@ async fn authorize_errors_redirect_only_to_a_verified_redirect_uri() {
     let (app, id, _, cookie) = setup(true).await;
     // Unknown client, unregistered redirect URI: an error page, no redirect.
     for params in [
-        vec![("response_type", "code"), ("client_id", "nobody"), ("redirect_uri", CB)],
-        vec![("response_type", "code"), ("client_id", id.as_str()), ("redirect_uri", "https://evil.example/cb")],
-        vec![("response_type", "code"), ("client_id", id.as_str()), ("redirect_uri", "https://app.example/cb/")],
+        vec![
+            ("response_type", "code"),
+            ("client_id", "nobody"),
+            ("redirect_uri", CB),
+        ],
+        vec![
+            ("response_type", "code"),
+            ("client_id", id.as_str()),
+            ("redirect_uri", "https://evil.example/cb"),
+        ],
+        vec![
+            ("response_type", "code"),
+            ("client_id", id.as_str()),
+            ("redirect_uri", "https://app.example/cb/"),
+        ],
     ] {
         let res = app.authorize_get(&cookie, &params).await;
         assert_eq!(res.status(), 400);
@@ -200,13 +267,35 @@ async fn authorize_errors_redirect_only_to_a_verified_redirect_uri() {
     // Other errors come back to the client with state.
     let cases: [(&[(&str, &str)], &str); 5] = [
         (&[("response_type", "token")], "unsupported_response_type"),
-        (&[("response_type", "id_token")], "unsupported_response_type"),
+        (
+            &[("response_type", "id_token")],
+            "unsupported_response_type",
+        ),
         (&[("response_type", "code")], "invalid_request"),
-        (&[("response_type", "code"), ("code_challenge", CHALLENGE), ("code_challenge_method", "plain")], "invalid_request"),
-        (&[("response_type", "code"), ("code_challenge", CHALLENGE), ("code_challenge_method", "S256"), ("scope", "idmap:link")], "invalid_scope"),
+        (
+            &[
+                ("response_type", "code"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "plain"),
+            ],
+            "invalid_request",
+        ),
+        (
+            &[
+                ("response_type", "code"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("scope", "idmap:link"),
+            ],
+            "invalid_scope",
+        ),
     ];
     for (extra, expected) in cases {
-        let mut params = vec![("client_id", id.as_str()), ("redirect_uri", CB), ("state", "xyz")];
+        let mut params = vec![
+            ("client_id", id.as_str()),
+            ("redirect_uri", CB),
+            ("state", "xyz"),
+        ];
         params.extend_from_slice(extra);
         let res = app.authorize_get(&cookie, &params).await;
         assert_eq!(res.status(), 302, "{expected}");
@@ -232,7 +321,10 @@ async fn authorize_errors_redirect_only_to_a_verified_redirect_uri() {
         )
         .await;
     let p = redirect_params(&loc);
-    assert_eq!((p["error"].as_str(), p["state"].as_str()), ("access_denied", "s2"));
+    assert_eq!(
+        (p["error"].as_str(), p["state"].as_str()),
+        ("access_denied", "s2")
+    );
 }
 
 #[tokio::test]
@@ -247,7 +339,11 @@ async fn login_and_consent_need_session_and_csrf() {
     ];
     // Not logged in: to the login page, coming back afterwards.
     let q = serde_urlencoded::to_string(params).unwrap();
-    let res = browser().get(app.url(&format!("/oauth/authorize?{q}"))).send().await.unwrap();
+    let res = browser()
+        .get(app.url(&format!("/oauth/authorize?{q}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
     assert!(location(&res).starts_with("/accounts/login/?next=%2Foauth%2Fauthorize%3F"));
 
@@ -275,14 +371,21 @@ async fn login_and_consent_need_session_and_csrf() {
     let b = browser();
     let res = b.get(app.url("/accounts/login/")).send().await.unwrap();
     let set = res.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
     let anon = support::flow::session_cookie(&res).unwrap();
     let html = res.text().await.unwrap();
     let csrf = support::flow::input_value(&html, "csrf_token").unwrap();
     let res = b
         .post(app.url("/accounts/login/"))
         .header("cookie", &anon)
-        .form(&[("email", "ann@example.org"), ("password", "wrong"), ("csrf_token", &csrf)])
+        .form(&[
+            ("email", "ann@example.org"),
+            ("password", "wrong"),
+            ("csrf_token", &csrf),
+        ])
         .send()
         .await
         .unwrap();
@@ -321,8 +424,8 @@ async fn codes_expire_quickly_and_are_bound_to_the_client() {
     let hash = auth_server::domain::opaque::hash(&code);
     app.db
         .run(move |c| {
-            use diesel::prelude::*;
             use auth_server::db::schema::authorization_codes as t;
+            use diesel::prelude::*;
             diesel::update(t::table.filter(t::code_hash.eq(hash)))
                 .set(t::expires_at.eq(0i64))
                 .execute(c)?;
@@ -332,9 +435,17 @@ async fn codes_expire_quickly_and_are_bound_to_the_client() {
         .unwrap();
     let (status, body) = exchange(
         &app,
-        &[("grant_type", "authorization_code"), ("code", &code), ("client_id", &id), ("code_verifier", VERIFIER)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &id),
+            ("code_verifier", VERIFIER),
+        ],
         None,
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }

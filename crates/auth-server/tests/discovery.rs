@@ -64,7 +64,13 @@ async fn metadata_follows_the_grant_switches() {
         .unwrap();
     assert_eq!(
         body["grant_types_supported"],
-        json!(["authorization_code", "client_credentials", "refresh_token", "password", "implicit"])
+        json!([
+            "authorization_code",
+            "client_credentials",
+            "refresh_token",
+            "password",
+            "implicit"
+        ])
     );
     assert_eq!(body["response_types_supported"], json!(["code", "token"]));
 }

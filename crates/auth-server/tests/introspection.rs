@@ -92,10 +92,16 @@ async fn a_revoked_access_token_is_inactive_and_unknown_tokens_answer_200() {
     let token = token_for(&app, &id, &secret).await;
     // Another client cannot revoke it (silently ignored, 200).
     assert_eq!(revoke(&app, (&oid, &osecret), &token).await, 200);
-    assert_eq!(introspect(&app, (&id, &secret), &token).await.1["active"], true);
+    assert_eq!(
+        introspect(&app, (&id, &secret), &token).await.1["active"],
+        true
+    );
     // Its own client can.
     assert_eq!(revoke(&app, (&id, &secret), &token).await, 200);
-    assert_eq!(introspect(&app, (&id, &secret), &token).await.1["active"], false);
+    assert_eq!(
+        introspect(&app, (&id, &secret), &token).await.1["active"],
+        false
+    );
     // Revoking twice and unknown tokens are fine.
     assert_eq!(revoke(&app, (&id, &secret), &token).await, 200);
     assert_eq!(revoke(&app, (&id, &secret), "no-such-token").await, 200);
@@ -108,7 +114,9 @@ async fn a_revoked_access_token_is_inactive_and_unknown_tokens_answer_200() {
             use auth_server::db::schema::revoked_tokens as t;
             use diesel::dsl::{count_star, max};
             use diesel::prelude::*;
-            Ok(t::table.select((count_star(), max(t::expires_at))).first(c)?)
+            Ok(t::table
+                .select((count_star(), max(t::expires_at)))
+                .first(c)?)
         })
         .await
         .unwrap();
@@ -120,16 +128,28 @@ async fn a_revoked_access_token_is_inactive_and_unknown_tokens_answer_200() {
 async fn refresh_tokens_introspect_and_revoke_their_family() {
     let app = spawn_app().await;
     let cb = "https://app.example/cb";
-    app.add_user("cy@example.org", "correct horse battery").await;
+    app.add_user("cy@example.org", "correct horse battery")
+        .await;
     let (id, secret) = app.add_app_client(false, "profile", cb).await;
     let secret = secret.unwrap();
     let cookie = app.login("cy@example.org", "correct horse battery").await;
     let loc = app
-        .authorize(&cookie, &[("response_type", "code"), ("client_id", &id), ("redirect_uri", cb)], "allow")
+        .authorize(
+            &cookie,
+            &[
+                ("response_type", "code"),
+                ("client_id", &id),
+                ("redirect_uri", cb),
+            ],
+            "allow",
+        )
         .await;
     let code = support::flow::redirect_params(&loc)["code"].clone();
     let res = app
-        .post_token(Some((&id, &secret)), &[("grant_type", "authorization_code"), ("code", &code)])
+        .post_token(
+            Some((&id, &secret)),
+            &[("grant_type", "authorization_code"), ("code", &code)],
+        )
         .await;
     let body: Value = res.json().await.unwrap();
     let refresh = body["refresh_token"].as_str().unwrap();
@@ -141,11 +161,20 @@ async fn refresh_tokens_introspect_and_revoke_their_family() {
     assert_eq!(info["scope"], "profile");
 
     assert_eq!(revoke(&app, (&id, &secret), refresh).await, 200);
-    assert_eq!(introspect(&app, (&id, &secret), refresh).await.1["active"], false);
+    assert_eq!(
+        introspect(&app, (&id, &secret), refresh).await.1["active"],
+        false
+    );
     // Revoking the refresh token also ended the access token of its grant.
-    assert_eq!(introspect(&app, (&id, &secret), access).await.1["active"], false);
+    assert_eq!(
+        introspect(&app, (&id, &secret), access).await.1["active"],
+        false
+    );
     let res = app
-        .post_token(Some((&id, &secret)), &[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .post_token(
+            Some((&id, &secret)),
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+        )
         .await;
     assert_eq!(res.status(), 400);
 }

@@ -24,12 +24,24 @@ fn admin(env: &HashMap<String, String>, args: &[&str]) -> Value {
         cmd.env_remove(name);
     }
     let out = cmd.envs(env).args(args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 async fn jwks_served(app: &TestApp) -> u64 {
-    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     text.lines()
         .find_map(|l| l.strip_prefix("auth_jwks_requests_total "))
         .unwrap()
@@ -38,7 +50,9 @@ async fn jwks_served(app: &TestApp) -> u64 {
 }
 
 async fn token(app: &TestApp, id: &str, secret: &str) -> (String, String) {
-    let res = app.post_token(Some((id, secret)), &[("grant_type", "client_credentials")]).await;
+    let res = app
+        .post_token(Some((id, secret)), &[("grant_type", "client_credentials")])
+        .await;
     let body: Value = res.json().await.unwrap();
     let t = body["access_token"].as_str().unwrap().to_owned();
     let kid = jsonwebtoken::decode_header(&t).unwrap().kid.unwrap();
@@ -60,11 +74,15 @@ async fn lookup(client: &reqwest::Client, idmap: &str, token: &str) -> u16 {
 #[tokio::test]
 async fn tokens_of_both_keys_are_accepted_across_a_rotation_without_a_refetch_storm() {
     let dir = Arc::new(tempfile::tempdir().unwrap());
-    let extra = [("AUTH_JWKS_MAX_AGE", MAX_AGE), ("AUTH_KEY_POLL_INTERVAL", "1")];
+    let extra = [
+        ("AUTH_JWKS_MAX_AGE", MAX_AGE),
+        ("AUTH_KEY_POLL_INTERVAL", "1"),
+    ];
     let auth = spawn_app_in(dir.clone(), &extra).await;
     let env = test_env(dir.path(), &extra);
 
-    let idmap_db = idmap_storage::testing::TestDatabase::create(idmap_storage::Backend::Sqlite).unwrap();
+    let idmap_db =
+        idmap_storage::testing::TestDatabase::create(idmap_storage::Backend::Sqlite).unwrap();
     let idmap_env: HashMap<String, String> = [
         ("IDMAP_LISTEN", "127.0.0.1:0".to_owned()),
         ("IDMAP_DATABASE_URL", idmap_db.url().to_owned()),
@@ -76,13 +94,25 @@ async fn tokens_of_both_keys_are_accepted_across_a_rotation_without_a_refetch_st
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     let settings = idmap_server::config::Settings::load(None, &idmap_env).unwrap();
-    let idmap_app = idmap_server::startup::Application::build(&settings).await.unwrap();
+    let idmap_app = idmap_server::startup::Application::build(&settings)
+        .await
+        .unwrap();
     let idmap = format!("http://127.0.0.1:{}", idmap_app.port());
     tokio::spawn(idmap_app.run_until_stopped());
     let client = reqwest::Client::new();
     let started = Instant::now();
-    while client.get(format!("{idmap}/health/ready")).send().await.unwrap().status() != 200 {
-        assert!(started.elapsed() < Duration::from_secs(20), "idmap-server never loaded the JWKS");
+    while client
+        .get(format!("{idmap}/health/ready"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        != 200
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "idmap-server never loaded the JWKS"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -92,7 +122,13 @@ async fn tokens_of_both_keys_are_accepted_across_a_rotation_without_a_refetch_st
 
     // Rotate as an operator would, while both servers run.
     let views = admin(&env, &["admin", "keys", "rotate"]);
-    let new = views.as_array().unwrap().iter().find(|k| k["state"] == "pending").unwrap().clone();
+    let new = views
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["state"] == "pending")
+        .unwrap()
+        .clone();
     let activates_at = new["activates_at"].as_i64().unwrap();
     let kid_b = new["kid"].as_str().unwrap().to_owned();
     assert_ne!(kid_a, kid_b);
@@ -101,19 +137,30 @@ async fn tokens_of_both_keys_are_accepted_across_a_rotation_without_a_refetch_st
     // and the JWKS max-age runs no later than its activation.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let res = auth.client.get(auth.url("/oauth/jwks.json")).send().await.unwrap();
+        let res = auth
+            .client
+            .get(auth.url("/oauth/jwks.json"))
+            .send()
+            .await
+            .unwrap();
         let cc = res.headers()["cache-control"].to_str().unwrap().to_owned();
         let jwks: Value = res.json().await.unwrap();
         if jwks["keys"].as_array().unwrap().len() == 2 {
             let max_age: i64 = cc.trim_start_matches("public, max-age=").parse().unwrap();
-            assert!(max_age <= activates_at - auth_server::db::now_unix() + 1, "{cc}");
+            assert!(
+                max_age <= activates_at - auth_server::db::now_unix() + 1,
+                "{cc}"
+            );
             break;
         }
         assert!(Instant::now() < deadline, "rotated key never published");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let (_, kid_still) = token(&auth, &id, &secret).await;
-    assert_eq!(kid_still, kid_a, "the new key must not sign before its activation");
+    assert_eq!(
+        kid_still, kid_a,
+        "the new key must not sign before its activation"
+    );
 
     // Keep using token A while waiting for the activation.
     while auth_server::db::now_unix() <= activates_at {
@@ -128,8 +175,14 @@ async fn tokens_of_both_keys_are_accepted_across_a_rotation_without_a_refetch_st
     let mut tasks = Vec::new();
     for i in 0..100 {
         let (client, idmap) = (client.clone(), idmap.clone());
-        let t = if i % 2 == 0 { token_a.clone() } else { token_b.clone() };
-        tasks.push(tokio::spawn(async move { lookup(&client, &idmap, &t).await }));
+        let t = if i % 2 == 0 {
+            token_a.clone()
+        } else {
+            token_b.clone()
+        };
+        tasks.push(tokio::spawn(
+            async move { lookup(&client, &idmap, &t).await },
+        ));
     }
     for t in tasks {
         assert_eq!(t.await.unwrap(), 200);
@@ -137,15 +190,25 @@ async fn tokens_of_both_keys_are_accepted_across_a_rotation_without_a_refetch_st
     let during = jwks_served(&auth).await - before;
     let total = jwks_served(&auth).await;
     let elapsed = started.elapsed().as_secs();
-    println!("JWKS fetches: {during} during 100 mixed-key requests, {total} in {elapsed} s overall");
+    println!(
+        "JWKS fetches: {during} during 100 mixed-key requests, {total} in {elapsed} s overall"
+    );
     assert!(during <= 1, "no refetch storm: {during}");
     // Roughly one fetch per cache lifetime (5 s floor in the verifier), plus
     // this test's own polling of the JWKS above (at most ~50).
-    assert!(total <= 60 + elapsed / 5 + 3, "{total} fetches in {elapsed} s");
+    assert!(
+        total <= 60 + elapsed / 5 + 3,
+        "{total} fetches in {elapsed} s"
+    );
 
     // `admin keys list` shows both with their schedule.
     let list = admin(&env, &["admin", "keys", "list"]);
-    let states: Vec<&str> = list.as_array().unwrap().iter().map(|k| k["state"].as_str().unwrap()).collect();
+    let states: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["state"].as_str().unwrap())
+        .collect();
     assert_eq!(states, ["published", "signing"]);
     assert!(list[0]["retires_at"].as_i64().unwrap() >= activates_at + 3600);
 }

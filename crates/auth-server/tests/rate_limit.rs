@@ -40,7 +40,11 @@ async fn a_flood_of_bad_secrets_is_throttled_and_good_clients_are_not() {
             .unwrap();
         let status = res.status().as_u16();
         if status == 429 {
-            let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            let wait: u64 = res.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
             assert!((1..=60).contains(&wait));
             let body: Value = res.json().await.unwrap();
             assert_eq!(body["error"], "rate_limited");
@@ -48,13 +52,20 @@ async fn a_flood_of_bad_secrets_is_throttled_and_good_clients_are_not() {
         statuses.push(status);
         if i % 20 == 0 {
             let ok = app
-                .post_token(Some((&good, &good_secret)), &[("grant_type", "client_credentials")])
+                .post_token(
+                    Some((&good, &good_secret)),
+                    &[("grant_type", "client_credentials")],
+                )
                 .await;
             assert_eq!(ok.status(), 200, "the good client is never throttled");
         }
     }
     let elapsed = started.elapsed();
-    assert!(statuses[..5].iter().all(|s| *s == 401), "{:?}", &statuses[..6]);
+    assert!(
+        statuses[..5].iter().all(|s| *s == 401),
+        "{:?}",
+        &statuses[..6]
+    );
     assert!(statuses[5..].iter().all(|s| *s == 429));
     println!("flood of {FLOOD} bad secrets answered in {elapsed:?}");
 
@@ -93,7 +104,10 @@ async fn the_limit_can_be_switched_off_for_benchmarks() {
     let (id, _) = app.add_client(None, "idmap:read").await;
     for _ in 0..30 {
         let res = app
-            .post_token(Some((&id, "wrong")), &[("grant_type", "client_credentials")])
+            .post_token(
+                Some((&id, "wrong")),
+                &[("grant_type", "client_credentials")],
+            )
             .await;
         assert_eq!(res.status(), 401);
     }

@@ -18,7 +18,8 @@ use support::{TestApp, spawn_app};
 const CB: &str = "https://app.example/cb";
 
 async fn first_pair(app: &TestApp) -> (String, Value) {
-    app.add_user("bob@example.org", "correct horse battery").await;
+    app.add_user("bob@example.org", "correct horse battery")
+        .await;
     let (id, _) = app.add_app_client(true, "idmap:read profile", CB).await;
     let cookie = app.login("bob@example.org", "correct horse battery").await;
     let code = app.code_for(&id, CB, CHALLENGE, &cookie).await;
@@ -39,7 +40,14 @@ async fn first_pair(app: &TestApp) -> (String, Value) {
 
 async fn refresh(app: &TestApp, id: &str, token: &str) -> (u16, Value) {
     let res = app
-        .post_token(None, &[("grant_type", "refresh_token"), ("refresh_token", token), ("client_id", id)])
+        .post_token(
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token),
+                ("client_id", id),
+            ],
+        )
         .await;
     (res.status().as_u16(), res.json().await.unwrap())
 }
@@ -70,13 +78,22 @@ async fn every_use_rotates_and_a_reused_token_revokes_the_family() {
     assert_ne!(r1, r2);
     // Narrower scope on refresh is allowed, wider is not.
     let (status, body) = refresh_scope(&app, &id, r2, "admin").await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
 
     // Replaying r1: invalid_grant, and r2 (and its access token) die with the family.
     let (status, body) = refresh(&app, &id, r1).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     let (status, body) = refresh(&app, &id, r2).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     assert!(!introspect_active(&app, second["access_token"].as_str().unwrap()).await);
 }
 
@@ -84,7 +101,12 @@ async fn refresh_scope(app: &TestApp, id: &str, token: &str, scope: &str) -> (u1
     let res = app
         .post_token(
             None,
-            &[("grant_type", "refresh_token"), ("refresh_token", token), ("client_id", id), ("scope", scope)],
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token),
+                ("client_id", id),
+                ("scope", scope),
+            ],
         )
         .await;
     (res.status().as_u16(), res.json().await.unwrap())
@@ -97,9 +119,15 @@ async fn another_clients_token_is_invalid_grant_without_revoking() {
     let (other, _) = app.add_app_client(true, "profile", CB).await;
     let r1 = first["refresh_token"].as_str().unwrap();
     let (status, body) = refresh(&app, &other, r1).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     let (status, _) = refresh(&app, &id, r1).await;
-    assert_eq!(status, 200, "a foreign presentation must not burn the owner's token");
+    assert_eq!(
+        status, 200,
+        "a foreign presentation must not burn the owner's token"
+    );
 }
 
 #[tokio::test]
@@ -111,13 +139,22 @@ async fn concurrent_presentations_yield_exactly_one_new_pair() {
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N));
     let mut tasks = Vec::new();
     for _ in 0..N {
-        let (url, id, token, barrier) = (app.url("/oauth/token"), id.clone(), token.clone(), barrier.clone());
+        let (url, id, token, barrier) = (
+            app.url("/oauth/token"),
+            id.clone(),
+            token.clone(),
+            barrier.clone(),
+        );
         let client = reqwest::Client::new();
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
             let res = client
                 .post(url)
-                .form(&[("grant_type", "refresh_token"), ("refresh_token", &token), ("client_id", &id)])
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &token),
+                    ("client_id", &id),
+                ])
                 .send()
                 .await
                 .unwrap();
@@ -142,6 +179,9 @@ async fn concurrent_presentations_yield_exactly_one_new_pair() {
     // The reuse rule then revoked the family: the winner's new refresh token is dead too.
     let new_refresh = winners[0]["refresh_token"].as_str().unwrap();
     let (status, body) = refresh(&app, &id, new_refresh).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     assert!(!introspect_active(&app, winners[0]["access_token"].as_str().unwrap()).await);
 }

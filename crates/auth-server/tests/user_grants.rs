@@ -16,8 +16,14 @@ async fn password_grant_is_refused_unless_enabled() {
     let app = spawn_app().await;
     app.add_user("ann@example.org", PW).await;
     let (id, secret) = app.add_app_client(false, "profile", CB).await;
-    let form = [("grant_type", "password"), ("username", "ann@example.org"), ("password", PW)];
-    let res = app.post_token(Some((&id, secret.as_deref().unwrap())), &form).await;
+    let form = [
+        ("grant_type", "password"),
+        ("username", "ann@example.org"),
+        ("password", PW),
+    ];
+    let res = app
+        .post_token(Some((&id, secret.as_deref().unwrap())), &form)
+        .await;
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "unsupported_grant_type");
@@ -33,7 +39,11 @@ async fn password_grant_is_refused_unless_enabled() {
     let (_, claims) = app.verify(body["access_token"].as_str().unwrap()).await;
     assert_eq!(claims["sub"], user.as_str());
 
-    let wrong = [("grant_type", "password"), ("username", "ann@example.org"), ("password", "nope")];
+    let wrong = [
+        ("grant_type", "password"),
+        ("username", "ann@example.org"),
+        ("password", "nope"),
+    ];
     let res = app.post_token(Some((&id, &secret)), &wrong).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
@@ -54,18 +64,31 @@ async fn implicit_grant_is_refused_unless_enabled() {
     app.add_user("ann@example.org", PW).await;
     let (id, _) = app.add_app_client(true, "profile", CB).await;
     let cookie = app.login("ann@example.org", PW).await;
-    let params = [("response_type", "token"), ("client_id", id.as_str()), ("redirect_uri", CB), ("state", "s")];
+    let params = [
+        ("response_type", "token"),
+        ("client_id", id.as_str()),
+        ("redirect_uri", CB),
+        ("state", "s"),
+    ];
     let res = app.authorize_get(&cookie, &params).await;
     assert_eq!(res.status(), 302);
     let loc = support::flow::location(&res);
-    assert!(loc.contains('#'), "errors of the implicit flow go in the fragment: {loc}");
+    assert!(
+        loc.contains('#'),
+        "errors of the implicit flow go in the fragment: {loc}"
+    );
     assert_eq!(redirect_params(&loc)["error"], "unsupported_response_type");
 
     let app = spawn_app_with(&[("AUTH_ENABLE_IMPLICIT_GRANT", "true")]).await;
     app.add_user("ann@example.org", PW).await;
     let (id, _) = app.add_app_client(true, "profile", CB).await;
     let cookie = app.login("ann@example.org", PW).await;
-    let params = [("response_type", "token"), ("client_id", id.as_str()), ("redirect_uri", CB), ("state", "s")];
+    let params = [
+        ("response_type", "token"),
+        ("client_id", id.as_str()),
+        ("redirect_uri", CB),
+        ("state", "s"),
+    ];
     let loc = app.authorize(&cookie, &params, "allow").await;
     let p = redirect_params(&loc);
     assert!(loc.starts_with(&format!("{CB}#")));
@@ -103,7 +126,10 @@ async fn resource_selects_the_audience_and_unknown_resources_are_invalid_target(
     assert_eq!(body["scope"], "admin");
 
     let (status, body) = token(Some("https://evil.example")).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_target")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_target"))
+    );
 
     // The authorization endpoint checks it too, and the code carries it.
     app.add_user("ann@example.org", PW).await;
@@ -119,7 +145,10 @@ async fn resource_selects_the_audience_and_unknown_resources_are_invalid_target(
     let mut bad = base.to_vec();
     bad.push(("resource", "https://evil.example"));
     let res = app.authorize_get(&cookie, &bad).await;
-    assert_eq!(redirect_params(&support::flow::location(&res))["error"], "invalid_target");
+    assert_eq!(
+        redirect_params(&support::flow::location(&res))["error"],
+        "invalid_target"
+    );
     let mut good = base.to_vec();
     good.push(("resource", "idmap"));
     let loc = app.authorize(&cookie, &good, "allow").await;
@@ -144,17 +173,33 @@ async fn resource_selects_the_audience_and_unknown_resources_are_invalid_target(
 #[tokio::test]
 async fn userinfo_answers_rfc_6750_errors() {
     let app = spawn_app().await;
-    let res = app.client.get(app.url("/oauth/userinfo")).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/oauth/userinfo"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(res.headers()["www-authenticate"], "Bearer realm=\"idmap\"");
-    let res = app.client.get(app.url("/oauth/userinfo")).bearer_auth("junk").send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/oauth/userinfo"))
+        .bearer_auth("junk")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(
         res.headers()["www-authenticate"],
         "Bearer realm=\"idmap\", error=\"invalid_token\""
     );
     let (id, secret) = app.add_client(None, "admin").await;
-    let res = app.post_token(Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
+    let res = app
+        .post_token(
+            Some((&id, &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
     let body: Value = res.json().await.unwrap();
     let res = app
         .client

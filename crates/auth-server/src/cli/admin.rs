@@ -139,6 +139,9 @@ fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
         }
     };
     let password = text.lines().next().unwrap_or_default().to_owned();
-    anyhow::ensure!(!password.is_empty(), "no password given (stdin or --password-file)");
+    anyhow::ensure!(
+        !password.is_empty(),
+        "no password given (stdin or --password-file)"
+    );
     Ok(password)
 }

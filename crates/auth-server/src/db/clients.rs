@@ -135,7 +135,11 @@ pub fn expire_secret(
 }
 
 /// Deletes a secret.
-pub fn delete_secret(conn: &mut DbConnection, client_id: &str, secret_id: &[u8]) -> QueryResult<bool> {
+pub fn delete_secret(
+    conn: &mut DbConnection,
+    client_id: &str,
+    secret_id: &[u8],
+) -> QueryResult<bool> {
     diesel::delete(
         client_secrets::table
             .filter(client_secrets::client_id.eq(client_id))

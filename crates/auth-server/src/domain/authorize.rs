@@ -58,9 +58,8 @@ pub fn user_grant_scopes(client: &Client, requested: Option<&str>) -> Result<Sco
         .iter()
         .filter(|s| !CLIENT_ONLY_SCOPES.contains(s))
         .collect();
-    let allowed = ScopeSet::from_scopes(allowed).map_err(|_| {
-        OAuthError::invalid_scope("this client has no scope a user can grant")
-    })?;
+    let allowed = ScopeSet::from_scopes(allowed)
+        .map_err(|_| OAuthError::invalid_scope("this client has no scope a user can grant"))?;
     match requested {
         None => Ok(allowed),
         Some(raw) => {
@@ -128,7 +127,9 @@ pub fn validate(
         None => return Err(fail(OAuthError::invalid_request("missing response_type"))),
     };
     let challenge = match params.get("code_challenge") {
-        Some(c) => Some(CodeChallenge::parse(c, params.get("code_challenge_method")).map_err(fail)?),
+        Some(c) => {
+            Some(CodeChallenge::parse(c, params.get("code_challenge_method")).map_err(fail)?)
+        }
         None if client.kind == ClientKind::Public && response_type == ResponseType::Code => {
             return Err(fail(OAuthError::invalid_request(
                 "public clients must use PKCE (code_challenge with S256)",
@@ -212,10 +213,19 @@ mod tests {
     #[test]
     fn unknown_client_or_redirect_is_a_page() {
         let p = params(&[("response_type", "code")]);
-        assert!(matches!(validate(&p, None, "i", false), Err(AuthorizeError::Page(_))));
-        let p = params(&[("response_type", "code"), ("redirect_uri", "https://app.example/cb/x")]);
+        assert!(matches!(
+            validate(&p, None, "i", false),
+            Err(AuthorizeError::Page(_))
+        ));
+        let p = params(&[
+            ("response_type", "code"),
+            ("redirect_uri", "https://app.example/cb/x"),
+        ]);
         let c = client(ClientKind::Confidential);
-        assert!(matches!(validate(&p, Some(&c), "i", false), Err(AuthorizeError::Page(_))));
+        assert!(matches!(
+            validate(&p, Some(&c), "i", false),
+            Err(AuthorizeError::Page(_))
+        ));
     }
 
     #[test]
@@ -231,7 +241,9 @@ mod tests {
         }
         let p = params(&[("response_type", "token")]);
         match validate(&p, Some(&c), "i", false) {
-            Err(AuthorizeError::Redirect { error, fragment, .. }) => {
+            Err(AuthorizeError::Redirect {
+                error, fragment, ..
+            }) => {
                 assert_eq!(error.wire(), "unsupported_response_type");
                 assert!(fragment);
             }
@@ -261,9 +273,16 @@ mod tests {
     #[test]
     fn redirects_keep_the_registered_query() {
         assert_eq!(
-            redirect_with("https://a/cb?x=1", &[("code", "c d"), ("state", "s")], false),
+            redirect_with(
+                "https://a/cb?x=1",
+                &[("code", "c d"), ("state", "s")],
+                false
+            ),
             "https://a/cb?x=1&code=c+d&state=s"
         );
-        assert_eq!(redirect_with("https://a/cb", &[("a", "b")], true), "https://a/cb#a=b");
+        assert_eq!(
+            redirect_with("https://a/cb", &[("a", "b")], true),
+            "https://a/cb#a=b"
+        );
     }
 }

@@ -47,7 +47,10 @@ mod tests {
     #[test]
     fn only_known_resources_parse() {
         assert_eq!(parse("idmap", ISS).unwrap(), AudienceKind::Idmap);
-        assert_eq!(parse("https://auth.example/", ISS).unwrap(), AudienceKind::Issuer);
+        assert_eq!(
+            parse("https://auth.example/", ISS).unwrap(),
+            AudienceKind::Issuer
+        );
         let e = parse("https://evil.example", ISS).unwrap_err();
         assert_eq!(e.wire(), "invalid_target");
     }

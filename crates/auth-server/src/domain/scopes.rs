@@ -79,9 +79,13 @@ impl Scope {
     /// What the scope allows, in plain words for the consent page.
     pub fn description(self) -> &'static str {
         match self {
-            Scope::IdmapLink => "Submit patient hashes to the ID-mapping service and receive network-wide patient IDs",
+            Scope::IdmapLink => {
+                "Submit patient hashes to the ID-mapping service and receive network-wide patient IDs"
+            }
             Scope::IdmapRead => "Look up network-wide patient IDs without creating any",
-            Scope::IdmapAdmin => "Administer the ID-mapping service (conflicts, merges, rules, audit log)",
+            Scope::IdmapAdmin => {
+                "Administer the ID-mapping service (conflicts, merges, rules, audit log)"
+            }
             Scope::Admin => "Administer this sign-in server (partners, clients, users, keys)",
             Scope::Introspect => "Check whether access tokens are still valid",
             Scope::Profile => "See your email address and whether it is verified",

@@ -2,8 +2,8 @@
 //! password hash (PHC string). Hashing is slow on purpose; callers run it
 //! on the blocking pool.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// A syntactically plausible email, lowercased (the unique key of users).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,8 +70,18 @@ mod tests {
 
     #[test]
     fn emails_are_normalized_and_checked() {
-        assert_eq!(Email::parse(" Ann@Example.ORG ").unwrap().as_str(), "ann@example.org");
-        for bad in ["ann", "@x.org", "ann@org", "ann@.org", "a b@x.org", "a@b@x.org"] {
+        assert_eq!(
+            Email::parse(" Ann@Example.ORG ").unwrap().as_str(),
+            "ann@example.org"
+        );
+        for bad in [
+            "ann",
+            "@x.org",
+            "ann@org",
+            "ann@.org",
+            "a b@x.org",
+            "a@b@x.org",
+        ] {
             assert!(Email::parse(bad).is_none(), "{bad}");
         }
     }

@@ -81,7 +81,11 @@ impl KeySet {
     /// Every key that is not retired at `now`, signing key first.
     pub fn published_at(&self, now: i64) -> Vec<Arc<SigningKey>> {
         let sched = self.schedule(now);
-        let mut out: Vec<Arc<SigningKey>> = sched.signing.map(|i| self.keys[i].key.clone()).into_iter().collect();
+        let mut out: Vec<Arc<SigningKey>> = sched
+            .signing
+            .map(|i| self.keys[i].key.clone())
+            .into_iter()
+            .collect();
         for (i, k) in self.keys.iter().enumerate() {
             if Some(i) != sched.signing && sched.states[i] != KeyState::Retired {
                 out.push(k.key.clone());
@@ -230,7 +234,9 @@ pub fn rotate(dir: &Path, alg: SigningAlg, activates_at: i64) -> Result<String, 
             return Ok(file_name(next));
         }
     }
-    Err(KeyError::Invalid("could not pick a key file name (concurrent writers?)".into()))
+    Err(KeyError::Invalid(
+        "could not pick a key file name (concurrent writers?)".into(),
+    ))
 }
 
 /// Sidecar first, then the key: a reader never sees a key without its
@@ -319,9 +325,8 @@ fn scan(dir: &Path) -> Result<Vec<LoadedKey>, KeyError> {
         let key = SigningKey::from_pem(&pem)
             .map_err(|e| KeyError::Invalid(format!("{}: {e}", entry.path().display())))?;
         let meta = match std::fs::read(dir.join(meta_name(seq))) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                KeyError::Invalid(format!("{}: {e}", meta_name(seq)))
-            })?,
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| KeyError::Invalid(format!("{}: {e}", meta_name(seq))))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let written = entry
                     .metadata()?

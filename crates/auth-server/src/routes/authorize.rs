@@ -50,18 +50,22 @@ fn oauth_pairs(pairs: &[(String, String)]) -> Vec<(String, String)> {
 async fn validated(
     state: &AppState,
     pairs: Vec<(String, String)>,
-) -> Result<(Client, AuthorizeRequest), HttpResponse> {
+) -> Result<(Client, AuthorizeRequest), Box<HttpResponse>> {
     let page = |msg: &str| {
-        state
-            .templates
-            .error_page(StatusCode::BAD_REQUEST, msg)
-            .unwrap_or_else(|e| actix_web::ResponseError::error_response(&e))
+        Box::new(
+            state
+                .templates
+                .error_page(StatusCode::BAD_REQUEST, msg)
+                .unwrap_or_else(|e| actix_web::ResponseError::error_response(&e)),
+        )
     };
     let params = Params::from_pairs(pairs).map_err(|e| page(&e.description))?;
     let client = match params.get("client_id").and_then(ClientId::parse) {
-        Some(id) => state.tokens.load_client(&id).await.map_err(|e| {
-            actix_web::ResponseError::error_response(&e)
-        })?,
+        Some(id) => state
+            .tokens
+            .load_client(&id)
+            .await
+            .map_err(|e| Box::new(actix_web::ResponseError::error_response(&e)))?,
         None => return Err(page("client_id is missing or malformed")),
     };
     let issuer = state.tokens.issuer().issuer().to_owned();
@@ -76,12 +80,12 @@ async fn validated(
             state: st,
             error,
             fragment,
-        }) => Err(redirect(&authorize::error_redirect(
+        }) => Err(Box::new(redirect(&authorize::error_redirect(
             &redirect_uri,
             st.as_deref(),
             &error,
             fragment,
-        ))),
+        )))),
     }
 }
 
@@ -93,7 +97,7 @@ fn redirect(location: &str) -> HttpResponse {
 }
 
 /// The logged-in session, or a redirect to the login page that comes back here.
-fn logged_in(state: &AppState, req: &HttpRequest) -> Result<(Session, String), HttpResponse> {
+fn logged_in(state: &AppState, req: &HttpRequest) -> Result<(Session, String), Box<HttpResponse>> {
     match state.sessions.read(req, now_unix()) {
         Some(s) if s.uid.is_some() => {
             let uid = s.uid.clone().unwrap_or_default();
@@ -108,9 +112,11 @@ fn logged_in(state: &AppState, req: &HttpRequest) -> Result<(Session, String), H
                 "/accounts/login/?{}",
                 serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
             );
-            Err(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, login))
-                .finish())
+            Err(Box::new(
+                HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, login))
+                    .finish(),
+            ))
         }
     }
 }
@@ -123,13 +129,15 @@ async fn get_authorize(
     let pairs = oauth_pairs(&query.into_inner());
     let (client, request) = match validated(&state, pairs.clone()).await {
         Ok(v) => v,
-        Err(resp) => return Ok(resp),
+        Err(resp) => return Ok(*resp),
     };
     let (session, uid) = match logged_in(&state, &req) {
         Ok(s) => s,
-        Err(resp) => return Ok(resp),
+        Err(resp) => return Ok(*resp),
     };
-    let Some(user) = users::find(&state.db, &uid).await.map_err(|_| ApiError::Unavailable)?
+    let Some(user) = users::find(&state.db, &uid)
+        .await
+        .map_err(|_| ApiError::Unavailable)?
     else {
         return Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/accounts/login/"))
@@ -179,16 +187,17 @@ async fn post_authorize(
     let pairs = oauth_pairs(&all);
     let (client, request) = match validated(&state, pairs).await {
         Ok(v) => v,
-        Err(resp) => return Ok(resp),
+        Err(resp) => return Ok(*resp),
     };
     let (session, uid) = match logged_in(&state, &req) {
         Ok(s) => s,
-        Err(resp) => return Ok(resp),
+        Err(resp) => return Ok(*resp),
     };
     if !csrf::verify(&state.sessions, &session, csrf_value.as_deref()) {
-        return state
-            .templates
-            .error_page(StatusCode::FORBIDDEN, "the form expired or was not sent from this site; start again");
+        return state.templates.error_page(
+            StatusCode::FORBIDDEN,
+            "the form expired or was not sent from this site; start again",
+        );
     }
     let fragment = request.response_type == ResponseType::Token;
     let state_param = request.state.as_deref();

@@ -12,7 +12,11 @@ use super::AppState;
 use crate::error::ApiError;
 
 /// The verified claims of a request that carries `scope`.
-pub async fn require(state: &AppState, req: &HttpRequest, scope: &str) -> Result<AccessClaims, ApiError> {
+pub async fn require(
+    state: &AppState,
+    req: &HttpRequest,
+    scope: &str,
+) -> Result<AccessClaims, ApiError> {
     let Some(token) = bearer(req) else {
         return Err(ApiError::Bearer {
             status: StatusCode::UNAUTHORIZED,

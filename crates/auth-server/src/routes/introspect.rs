@@ -35,7 +35,10 @@ async fn post_introspect(
 ) -> Result<HttpResponse, TokenError> {
     let params = Params::from_pairs(form.into_inner())?;
     let gate = Gate::enter(&state, &req, &params)?;
-    let caller = state.tokens.authenticate(authorization(&req), &params).await;
+    let caller = state
+        .tokens
+        .authenticate(authorization(&req), &params)
+        .await;
     gate.leave(&state, &caller);
     let caller = caller?;
     let token = params.required("token")?;
@@ -52,7 +55,10 @@ async fn post_revoke(
 ) -> Result<HttpResponse, TokenError> {
     let params = Params::from_pairs(form.into_inner())?;
     let gate = Gate::enter(&state, &req, &params)?;
-    let caller = state.tokens.authenticate(authorization(&req), &params).await;
+    let caller = state
+        .tokens
+        .authenticate(authorization(&req), &params)
+        .await;
     gate.leave(&state, &caller);
     let caller = caller?;
     let token = params.required("token")?;

@@ -20,7 +20,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn get_userinfo(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn get_userinfo(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let claims = bearer::require(&state, &req, "profile").await?;
     let user = users::find(&state.db, &claims.sub)
         .await

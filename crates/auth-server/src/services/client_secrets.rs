@@ -73,7 +73,9 @@ pub async fn rotate(
                 return Ok(Err(AdminError::NotFound(format!("no client {key}"))));
             };
             if client.is_public {
-                return Ok(Err(AdminError::Invalid("public clients have no secret".into())));
+                return Ok(Err(AdminError::Invalid(
+                    "public clients have no secret".into(),
+                )));
             }
             let live: Vec<SecretRow> = db_clients::secrets(c, &key)?
                 .into_iter()
@@ -109,7 +111,14 @@ pub async fn retire(db: &Database, client_id: &str, secret_id: &str) -> Result<(
         .map_err(|_| AdminError::Invalid("secret id must be a UUID".into()))?;
     let key = client_id.to_owned();
     let done = db
-        .run(move |c| Ok(db_clients::expire_secret(c, &key, id.as_bytes(), now_unix())?))
+        .run(move |c| {
+            Ok(db_clients::expire_secret(
+                c,
+                &key,
+                id.as_bytes(),
+                now_unix(),
+            )?)
+        })
         .await?;
     if done {
         tracing::info!(client_id, secret_id, "client secret retired");

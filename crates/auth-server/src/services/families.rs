@@ -55,7 +55,11 @@ pub async fn start(db: &Database, row: RefreshRow) -> Result<(), StorageError> {
 /// Rotation: marks `old_hash` used and stores `next` in one transaction.
 /// `Ok(false)` when another presentation won the race (or the token was
 /// spent meanwhile); nothing is stored then.
-pub async fn rotate(db: &Database, old_hash: Vec<u8>, next: RefreshRow) -> Result<bool, StorageError> {
+pub async fn rotate(
+    db: &Database,
+    old_hash: Vec<u8>,
+    next: RefreshRow,
+) -> Result<bool, StorageError> {
     db.transaction(move |c| {
         if !db_refresh::mark_used(c, &old_hash, now_unix())? {
             return Ok(false);

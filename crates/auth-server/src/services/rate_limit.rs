@@ -64,7 +64,8 @@ impl RateLimiter {
             let ends = w.started + self.limits.window;
             (w.failures >= limit && ends > now).then(|| (ends - now).as_secs().max(1))
         };
-        let by_client = client_id.and_then(|c| blocked(Key::Client(c.to_owned()), self.limits.per_client));
+        let by_client =
+            client_id.and_then(|c| blocked(Key::Client(c.to_owned()), self.limits.per_client));
         let by_ip = ip.and_then(|i| blocked(Key::Ip(i), self.limits.per_ip));
         match by_client.max(by_ip) {
             Some(wait) => Err(wait),
@@ -132,7 +133,10 @@ mod tests {
         assert!(l.check(Some("good"), None).is_ok());
         l.record_failure(Some("x"), Some(ip));
         l.record_failure(Some("y"), Some(ip));
-        assert!(l.check(Some("good"), Some(ip)).is_err(), "the IP is over its limit");
+        assert!(
+            l.check(Some("good"), Some(ip)).is_err(),
+            "the IP is over its limit"
+        );
     }
 
     #[test]

@@ -164,7 +164,9 @@ impl TokenService {
             .db
             .run(move |c| Ok(auth_codes::find(c, &key)?))
             .await?
-            .ok_or_else(|| OAuthError::invalid_grant("the authorization code is invalid or expired"))?;
+            .ok_or_else(|| {
+                OAuthError::invalid_grant("the authorization code is invalid or expired")
+            })?;
         if row.used_at.is_some() {
             return Err(self.code_replayed(&row).await);
         }
@@ -172,7 +174,8 @@ impl TokenService {
             client_id: row.client_id.clone(),
             user_id: row.user_id.clone(),
             redirect_uri: row.redirect_uri.clone(),
-            scopes: ScopeSet::parse(&row.scopes).map_err(|_| TokenError::Corrupt("code scopes".into()))?,
+            scopes: ScopeSet::parse(&row.scopes)
+                .map_err(|_| TokenError::Corrupt("code scopes".into()))?,
             resource: row.resource.clone(),
             challenge: row.challenge_clone(),
             expires_at: row.expires_at,
@@ -241,11 +244,14 @@ impl TokenService {
             .db
             .run(move |c| Ok(refresh_tokens::find(c, &key)?))
             .await?
-            .ok_or_else(|| OAuthError::invalid_grant("the refresh token is invalid, expired or revoked"))?;
+            .ok_or_else(|| {
+                OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
+            })?;
         let stored = StoredRefresh {
             client_id: row.client_id.clone(),
             user_id: row.user_id.clone(),
-            scopes: ScopeSet::parse(&row.scopes).map_err(|_| TokenError::Corrupt("refresh scopes".into()))?,
+            scopes: ScopeSet::parse(&row.scopes)
+                .map_err(|_| TokenError::Corrupt("refresh scopes".into()))?,
             expires_at: row.expires_at,
             spent: row.used_at.is_some() || row.revoked,
         };
@@ -354,7 +360,10 @@ impl TokenService {
 }
 
 /// Narrows a grant's scopes (and so its `aud`) to the requested resource.
-fn narrowed(mut grant: AccessGrant, resource: Option<AudienceKind>) -> Result<AccessGrant, OAuthError> {
+fn narrowed(
+    mut grant: AccessGrant,
+    resource: Option<AudienceKind>,
+) -> Result<AccessGrant, OAuthError> {
     grant.scopes = resource::narrow(&grant.scopes, resource)?;
     Ok(grant)
 }

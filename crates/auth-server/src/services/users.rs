@@ -38,7 +38,8 @@ pub async fn add_user(
     password: &str,
     email_verified: bool,
 ) -> Result<UserView, AdminError> {
-    let email = Email::parse(email).ok_or_else(|| AdminError::Invalid("not an email address".into()))?;
+    let email =
+        Email::parse(email).ok_or_else(|| AdminError::Invalid("not an email address".into()))?;
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(AdminError::Invalid(format!(
             "the password must have at least {MIN_PASSWORD_LEN} characters"
@@ -79,11 +80,14 @@ pub async fn authenticate(
         return Ok(None);
     };
     let key = email.as_str().to_owned();
-    let found = db.run(move |c| Ok(db_users::find_by_email(c, &key)?)).await?;
+    let found = db
+        .run(move |c| Ok(db_users::find_by_email(c, &key)?))
+        .await?;
     let password = password.to_owned();
-    let phc = found
-        .as_ref()
-        .map_or_else(|| user::dummy_hash().to_owned(), |u| u.password_hash.clone());
+    let phc = found.as_ref().map_or_else(
+        || user::dummy_hash().to_owned(),
+        |u| u.password_hash.clone(),
+    );
     let ok = tokio::task::spawn_blocking(move || user::verify_password(&password, &phc))
         .await
         .unwrap_or(false);
@@ -105,7 +109,9 @@ pub async fn list(db: &Database) -> Result<Vec<UserView>, AdminError> {
 /// Disables a user (no new logins or tokens).
 pub async fn disable(db: &Database, id: &str) -> Result<(), AdminError> {
     let key = id.to_owned();
-    let found = db.run(move |c| Ok(db_users::set_disabled(c, &key, true)?)).await?;
+    let found = db
+        .run(move |c| Ok(db_users::set_disabled(c, &key, true)?))
+        .await?;
     if found {
         Ok(())
     } else {

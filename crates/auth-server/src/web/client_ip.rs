@@ -18,7 +18,11 @@ pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
 }
 
 /// The pure rule behind [`client_ip`].
-pub fn resolve(peer: Option<IpAddr>, forwarded: Option<&str>, trusted: &[IpAddr]) -> Option<IpAddr> {
+pub fn resolve(
+    peer: Option<IpAddr>,
+    forwarded: Option<&str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
     let peer = peer?;
     if !trusted.contains(&peer) {
         return Some(peer);
@@ -60,7 +64,10 @@ mod tests {
             resolve(Some(ip("127.0.0.1")), Some("1.2.3.4, 127.0.0.1"), &trusted),
             Some(ip("1.2.3.4"))
         );
-        assert_eq!(resolve(Some(ip("127.0.0.1")), None, &trusted), Some(ip("127.0.0.1")));
+        assert_eq!(
+            resolve(Some(ip("127.0.0.1")), None, &trusted),
+            Some(ip("127.0.0.1"))
+        );
         assert_eq!(
             resolve(Some(ip("127.0.0.1")), Some("junk"), &trusted),
             Some(ip("127.0.0.1"))

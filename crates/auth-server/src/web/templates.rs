@@ -52,7 +52,11 @@ impl Templates {
 
     /// The error page of the authorization endpoint.
     pub fn error_page(&self, status: StatusCode, message: &str) -> Result<HttpResponse, ApiError> {
-        self.page(status, "error.html", minijinja::context! { message => message })
+        self.page(
+            status,
+            "error.html",
+            minijinja::context! { message => message },
+        )
     }
 }
 

@@ -14,7 +14,11 @@ pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A fresh PKCE pair.
 pub fn pkce_pair() -> (String, String) {
-    let verifier = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let verifier = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
@@ -93,14 +97,23 @@ impl TestApp {
     /// Logs `email` in and returns the session cookie.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let b = browser();
-        let res = b.get(self.url("/accounts/login/?next=/")).send().await.unwrap();
+        let res = b
+            .get(self.url("/accounts/login/?next=/"))
+            .send()
+            .await
+            .unwrap();
         let cookie = session_cookie(&res).unwrap();
         let html = res.text().await.unwrap();
         let csrf = input_value(&html, "csrf_token").unwrap();
         let res = b
             .post(self.url("/accounts/login/"))
             .header("cookie", &cookie)
-            .form(&[("email", email), ("password", password), ("csrf_token", &csrf), ("next", "/")])
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &csrf),
+                ("next", "/"),
+            ])
             .send()
             .await
             .unwrap();
@@ -147,7 +160,12 @@ impl TestApp {
     }
 
     /// Registers a client for the authorization-code flow.
-    pub async fn add_app_client(&self, public: bool, scope: &str, redirect: &str) -> (String, Option<String>) {
+    pub async fn add_app_client(
+        &self,
+        public: bool,
+        scope: &str,
+        redirect: &str,
+    ) -> (String, Option<String>) {
         let created = auth_server::services::clients::add_client(
             &self.db,
             &self.hasher,
@@ -165,7 +183,13 @@ impl TestApp {
     }
 
     /// Runs the full flow for a public client and returns the code.
-    pub async fn code_for(&self, client_id: &str, redirect: &str, challenge: &str, cookie: &str) -> String {
+    pub async fn code_for(
+        &self,
+        client_id: &str,
+        redirect: &str,
+        challenge: &str,
+        cookie: &str,
+    ) -> String {
         let loc = self
             .authorize(
                 cookie,

@@ -115,16 +115,28 @@ mod tests {
     fn mismatches_are_invalid_grant() {
         let c = client();
         let e = |r: Result<AccessGrant, OAuthError>| r.unwrap_err().code;
-        assert_eq!(e(grant(&c, &code(), None, Some(VERIFIER), 100)), ErrorCode::InvalidGrant);
+        assert_eq!(
+            e(grant(&c, &code(), None, Some(VERIFIER), 100)),
+            ErrorCode::InvalidGrant
+        );
         assert_eq!(
             e(grant(&c, &code(), Some("https://a/cb2"), Some(VERIFIER), 1)),
             ErrorCode::InvalidGrant
         );
         let wrong = "x".repeat(43);
-        assert_eq!(e(grant(&c, &code(), None, Some(&wrong), 1)), ErrorCode::InvalidGrant);
-        assert_eq!(e(grant(&c, &code(), None, None, 1)), ErrorCode::InvalidRequest);
+        assert_eq!(
+            e(grant(&c, &code(), None, Some(&wrong), 1)),
+            ErrorCode::InvalidGrant
+        );
+        assert_eq!(
+            e(grant(&c, &code(), None, None, 1)),
+            ErrorCode::InvalidRequest
+        );
         let mut other = code();
         other.client_id = "c2".into();
-        assert_eq!(e(grant(&c, &other, None, Some(VERIFIER), 1)), ErrorCode::InvalidGrant);
+        assert_eq!(
+            e(grant(&c, &other, None, Some(VERIFIER), 1)),
+            ErrorCode::InvalidGrant
+        );
     }
 }

@@ -85,7 +85,10 @@ mod tests {
             GrantType::parse("client_credentials", false).unwrap(),
             GrantType::ClientCredentials
         );
-        assert_eq!(GrantType::parse("password", true).unwrap(), GrantType::Password);
+        assert_eq!(
+            GrantType::parse("password", true).unwrap(),
+            GrantType::Password
+        );
         for other in ["password", "implicit", "CLIENT_CREDENTIALS", "urn:x"] {
             assert_eq!(
                 GrantType::parse(other, false).unwrap_err().code,
@@ -94,7 +97,12 @@ mod tests {
         }
         assert_eq!(
             GrantType::enabled(false, true),
-            ["authorization_code", "client_credentials", "refresh_token", "implicit"]
+            [
+                "authorization_code",
+                "client_credentials",
+                "refresh_token",
+                "implicit"
+            ]
         );
     }
 }

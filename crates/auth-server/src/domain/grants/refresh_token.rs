@@ -107,11 +107,20 @@ mod tests {
         let mut t = token();
         t.spent = true;
         assert!(is_reuse(&client(), &t));
-        assert_eq!(grant(&client(), &t, None, 1).unwrap_err().code, ErrorCode::InvalidGrant);
-        assert_eq!(grant(&client(), &token(), None, 100).unwrap_err().code, ErrorCode::InvalidGrant);
+        assert_eq!(
+            grant(&client(), &t, None, 1).unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+        assert_eq!(
+            grant(&client(), &token(), None, 100).unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
         let mut f = token();
         f.client_id = "c2".into();
         assert!(!is_reuse(&client(), &f));
-        assert_eq!(grant(&client(), &f, None, 1).unwrap_err().code, ErrorCode::InvalidGrant);
+        assert_eq!(
+            grant(&client(), &f, None, 1).unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
     }
 }

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use super::{ADMIN_SCOPE, api_error};
 use crate::error::ApiError;
 use crate::routes::{AppState, bearer};
-use crate::services::clients::{self, NewClient};
 use crate::services::client_secrets;
+use crate::services::clients::{self, NewClient};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,7 +28,10 @@ pub struct RotateSecretRequest {
     old_expires_in: Option<u64>,
 }
 
-pub async fn list_clients(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_clients(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
     Ok(HttpResponse::Ok().json(clients::list_clients(&state.db).await.map_err(api_error)?))
 }
@@ -64,7 +67,11 @@ pub async fn get_client(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    Ok(HttpResponse::Ok().json(clients::get_client(&state.db, &path).await.map_err(api_error)?))
+    Ok(HttpResponse::Ok().json(
+        clients::get_client(&state.db, &path)
+            .await
+            .map_err(api_error)?,
+    ))
 }
 
 pub async fn disable_client(
@@ -73,7 +80,9 @@ pub async fn disable_client(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    clients::disable_client(&state.db, &path).await.map_err(api_error)?;
+    clients::disable_client(&state.db, &path)
+        .await
+        .map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -84,7 +93,10 @@ pub async fn rotate_secret(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    let old = body.map(|b| b.into_inner()).unwrap_or_default().old_expires_in;
+    let old = body
+        .map(|b| b.into_inner())
+        .unwrap_or_default()
+        .old_expires_in;
     let rotated = client_secrets::rotate(&state.db, &state.hasher, &path, old)
         .await
         .map_err(api_error)?;

@@ -18,7 +18,10 @@ pub struct RotateKeyRequest {
     now: bool,
 }
 
-pub async fn list_keys(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_keys(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
     Ok(HttpResponse::Ok().json(state.keys.current().views(now_unix())))
 }

@@ -15,7 +15,10 @@ pub struct CreatePartnerRequest {
     name: String,
 }
 
-pub async fn list_partners(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_partners(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
     let list = clients::list_partners(&state.db).await.map_err(api_error)?;
     Ok(HttpResponse::Ok().json(list))

@@ -17,7 +17,10 @@ pub struct CreateUserRequest {
     email_verified: bool,
 }
 
-pub async fn list_users(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_users(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
     Ok(HttpResponse::Ok().json(users::list(&state.db).await.map_err(api_error)?))
 }
