@@ -14,7 +14,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use idmap_common::AccessClaims;
-use idmap_common::ids::{PartnerCode, SCOPE_LINK, SCOPE_READ};
+use idmap_common::ids::{PartnerCode, SCOPE_IDMAP_ADMIN, SCOPE_LINK, SCOPE_READ};
 use idmap_common::verifier::VerifyError;
 
 use crate::error::ApiError;
@@ -37,6 +37,12 @@ impl RequiredScope for Read {
     const SCOPE: &'static str = SCOPE_READ;
 }
 
+/// `idmap:admin`: linkage administration under `/api/v1/admin/`.
+pub struct Admin;
+impl RequiredScope for Admin {
+    const SCOPE: &'static str = SCOPE_IDMAP_ADMIN;
+}
+
 /// A caller whose token is valid and carries scope `S`.
 pub struct Authorized<S> {
     pub claims: AccessClaims,
@@ -51,6 +57,11 @@ impl<S> Authorized<S> {
             .as_deref()
             .and_then(|p| PartnerCode::parse(p).ok())
             .ok_or(ApiError::PartnerRequired)
+    }
+
+    /// Who acted, for the audit log: the OAuth client id.
+    pub fn client_id(&self) -> &str {
+        &self.claims.client_id
     }
 }
 

@@ -48,6 +48,10 @@ pub enum ApiError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The request contradicts the stored state (a repeated merge, a
+    /// cycle, a rule that exists); the message says which.
+    #[error("{0}")]
+    Conflict(String),
     /// JWKS not loaded yet, database down or busy: retry later.
     #[error("{0}")]
     Unavailable(&'static str),
@@ -84,6 +88,7 @@ impl ApiError {
             Self::SaltMismatch => ErrorCode::SaltMismatch,
             Self::NotFound => ErrorCode::NotFound,
             Self::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            Self::Conflict(_) => ErrorCode::Conflict,
             Self::Unavailable(_) => ErrorCode::TemporarilyUnavailable,
             Self::Internal(_) => ErrorCode::ServerError,
         }
@@ -143,6 +148,7 @@ impl ResponseError for ApiError {
             Self::SaltMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -14,6 +14,22 @@ use crate::config::LogFormat;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The request id of the current request, put into the request extensions
+/// by [`request_id`] so that handlers can write it to the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+impl RequestId {
+    /// The id the middleware stored, or a fresh one when it did not run.
+    pub fn of(req: &actix_web::HttpRequest) -> Self {
+        use actix_web::HttpMessage;
+        req.extensions()
+            .get::<Self>()
+            .cloned()
+            .unwrap_or_else(|| Self(format!("{:032x}", rand::random::<u128>())))
+    }
+}
+
 /// Installs the global subscriber; a second call (tests) is a no-op.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -36,6 +52,10 @@ pub async fn request_id(
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(|| format!("{:032x}", rand::random::<u128>()), str::to_owned);
+    {
+        use actix_web::HttpMessage;
+        req.extensions_mut().insert(RequestId(id.clone()));
+    }
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = std::time::Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;

@@ -95,3 +95,157 @@ fn insert_ignoring_duplicates(
     }
     Ok(())
 }
+
+/// A recorded conflict as admins read it; UUIDs hyphenated.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConflictView {
+    pub id: i64,
+    pub partner: String,
+    #[serde(rename = "ref")]
+    pub patient_ref: Option<String>,
+    /// The UUID the patient was answered with.
+    pub chosen: String,
+    /// Every UUID involved, as recorded.
+    pub candidates: Vec<String>,
+    /// The candidates after merges, distinct: one entry means a merge
+    /// settled the conflict and it can be resolved.
+    pub candidates_now: Vec<String>,
+    pub status: String,
+    pub created_at: i64,
+    pub resolved_at: Option<i64>,
+    pub resolved_by: Option<String>,
+    pub resolution: Option<String>,
+}
+
+type Row = (
+    i64,
+    String,
+    Option<String>,
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+const COLUMNS: (
+    conflicts::id,
+    conflicts::partner,
+    conflicts::patient_ref,
+    conflicts::uuid,
+    conflicts::candidates,
+    conflicts::status,
+    conflicts::created_at,
+    conflicts::resolved_at,
+    conflicts::resolved_by,
+    conflicts::resolution,
+) = (
+    conflicts::id,
+    conflicts::partner,
+    conflicts::patient_ref,
+    conflicts::uuid,
+    conflicts::candidates,
+    conflicts::status,
+    conflicts::created_at,
+    conflicts::resolved_at,
+    conflicts::resolved_by,
+    conflicts::resolution,
+);
+
+/// Conflicts of `status` with an id above `after`, oldest first.
+pub fn page(
+    conn: &mut DbConnection,
+    status: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ConflictView>, StorageError> {
+    let rows: Vec<Row> = conflicts::table
+        .filter(conflicts::status.eq(status))
+        .filter(conflicts::id.gt(after))
+        .order(conflicts::id.asc())
+        .limit(limit)
+        .select(COLUMNS)
+        .load(conn)?;
+    views(conn, rows)
+}
+
+/// One conflict by id.
+pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<ConflictView>, StorageError> {
+    let rows: Vec<Row> = conflicts::table
+        .filter(conflicts::id.eq(id))
+        .select(COLUMNS)
+        .load(conn)?;
+    Ok(views(conn, rows)?.pop())
+}
+
+/// Marks an open conflict resolved; `false` when it was not open.
+pub fn resolve(
+    conn: &mut DbConnection,
+    id: i64,
+    by: &str,
+    note: Option<&str>,
+    now: i64,
+) -> Result<bool, StorageError> {
+    let n = diesel::update(
+        conflicts::table
+            .filter(conflicts::id.eq(id))
+            .filter(conflicts::status.eq("open")),
+    )
+    .set((
+        conflicts::status.eq("resolved"),
+        conflicts::resolved_at.eq(Some(now)),
+        conflicts::resolved_by.eq(Some(by)),
+        conflicts::resolution.eq(note),
+    ))
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+fn views(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<ConflictView>, StorageError> {
+    use idmap_common::LinkUuid;
+
+    use super::bindings::corrupt;
+    let decode = |b: &[u8]| LinkUuid::from_slice(b).ok_or_else(|| corrupt("conflicts.uuid"));
+    let mut all = Vec::new();
+    let mut parsed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let chosen = decode(&row.3)?;
+        let candidates = row
+            .4
+            .chunks(16)
+            .map(decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        all.push(chosen);
+        all.extend(candidates.iter().copied());
+        parsed.push((row, chosen, candidates));
+    }
+    all.sort_unstable();
+    all.dedup();
+    let aliases = super::uuids::aliases(conn, &all)?;
+    Ok(parsed
+        .into_iter()
+        .map(|(row, chosen, candidates)| {
+            let mut now: Vec<LinkUuid> = candidates
+                .iter()
+                .map(|u| *aliases.get(u).unwrap_or(u))
+                .collect();
+            now.sort_unstable();
+            now.dedup();
+            ConflictView {
+                id: row.0,
+                partner: row.1,
+                patient_ref: row.2,
+                chosen: chosen.hyphenated(),
+                candidates: candidates.iter().map(LinkUuid::hyphenated).collect(),
+                candidates_now: now.iter().map(LinkUuid::hyphenated).collect(),
+                status: row.5,
+                created_at: row.6,
+                resolved_at: row.7,
+                resolved_by: row.8,
+                resolution: row.9,
+            }
+        })
+        .collect())
+}

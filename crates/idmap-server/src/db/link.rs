@@ -10,23 +10,33 @@ use idmap_common::ids::{PartnerCode, PatientRef};
 use idmap_common::{LinkUuid, Sha256Hash};
 use idmap_storage::{Database, DbConnection, StorageError};
 
+use super::audit::{self, Actor};
 use super::{bindings, conflicts, now, patient_refs, uuids};
 use crate::domain::linkage::{self, Binding, Patient, Plan, Snapshot};
 
-/// Links `patients` for `partner` atomically; one UUID per patient, in order.
+/// Links `patients` for `partner` atomically; one UUID per patient, in
+/// order. The audit entry (`action` is `link` or `save`) is written in the
+/// same transaction, so a retried or killed request leaves both or neither.
 pub async fn link(
     db: &Database,
     partner: PartnerCode,
     patients: Vec<Patient>,
+    action: &'static str,
+    actor: Actor,
 ) -> Result<Vec<LinkUuid>, StorageError> {
-    if patients.is_empty() {
-        return Ok(Vec::new());
-    }
     let patients = Arc::new(patients);
     db.transaction(move |conn| {
         let snapshot = load_snapshot(conn, partner.as_str(), &patients)?;
         let plan = linkage::plan(&patients, &snapshot, &mut LinkUuid::new_random);
         apply(conn, partner.as_str(), &plan)?;
+        let entry = audit::NewEntry {
+            action,
+            partner: Some(partner.as_str()),
+            actor: &actor,
+            counts: plan.counts(),
+            detail: None,
+        };
+        audit::append(conn, &entry, now())?;
         Ok(plan.answers)
     })
     .await
@@ -111,11 +121,18 @@ pub fn load_snapshot(
         snapshot.refs.insert(r, resolve(u));
     }
     if !probe.is_empty() {
-        probe.extend(probe.iter().map(|u| resolve(*u)).collect::<Vec<_>>());
+        // After merges a survivor is also held through the refs of the
+        // UUIDs merged into it, whose rows keep their original UUID.
+        let survivors: Vec<LinkUuid> = probe.iter().map(|u| resolve(*u)).collect();
+        let members = uuids::members(conn, &survivors)?;
+        probe.extend(survivors);
+        probe.extend(members.iter().map(|(m, _)| *m));
         probe.sort_unstable();
         probe.dedup();
+        let survivor_of: HashMap<LinkUuid, LinkUuid> = members.into_iter().collect();
         for (r, u) in patient_refs::holding(conn, partner, &probe)? {
-            snapshot.held.entry(resolve(u)).or_default().insert(r);
+            let s = survivor_of.get(&u).copied().unwrap_or_else(|| resolve(u));
+            snapshot.held.entry(s).or_default().insert(r);
         }
     }
     Ok(snapshot)

@@ -4,12 +4,16 @@
 //! [`idmap_storage::DbConnection`]; reads are set-based and chunked so that
 //! no statement exceeds a backend's bind-parameter limit.
 
+pub mod admin;
+pub mod audit;
 pub mod bindings;
 pub mod conflicts;
 pub mod link;
+pub mod merges;
 pub mod patient_refs;
 pub mod rules;
 pub mod schema;
+pub mod stats;
 pub mod uuids;
 
 use std::collections::BTreeMap;
@@ -74,8 +78,9 @@ pub(crate) fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Row count of every table, for statistics and for tests that check that
-/// a refused request wrote nothing.
+/// Row count of every linkage table, for tests that check that a refused
+/// request wrote nothing (the audit log is not linkage data: see
+/// [`audit::count`]).
 pub fn row_counts(conn: &mut DbConnection) -> Result<BTreeMap<&'static str, i64>, StorageError> {
     use schema::*;
     let mut counts = BTreeMap::new();
@@ -87,5 +92,6 @@ pub fn row_counts(conn: &mut DbConnection) -> Result<BTreeMap<&'static str, i64>
         patient_refs::table.count().get_result(conn)?,
     );
     counts.insert("conflicts", conflicts::table.count().get_result(conn)?);
+    counts.insert("merges", merges::table.count().get_result(conn)?);
     Ok(counts)
 }

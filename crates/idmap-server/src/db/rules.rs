@@ -27,6 +27,38 @@ pub fn load_codes(conn: &mut DbConnection) -> Result<HashSet<String>, StorageErr
         .collect())
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = rules)]
+struct NewRule<'a> {
+    code: &'a str,
+    description: &'a str,
+    created_at: i64,
+}
+
+/// Registers a rule code; `false` when it exists already. Checked before the
+/// insert so that a duplicate is an answer, not a retried key violation.
+pub fn register(
+    conn: &mut DbConnection,
+    code: &str,
+    description: &str,
+    now: i64,
+) -> Result<bool, StorageError> {
+    let exists: i64 = rules::table
+        .filter(rules::code.eq(code))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    let row = NewRule {
+        code,
+        description,
+        created_at: now,
+    };
+    super::insert_rows(conn, rules::table, vec![row])?;
+    Ok(true)
+}
+
 /// Registered rule codes, cached; clones share one cache.
 #[derive(Clone)]
 pub struct RuleCache {
@@ -49,6 +81,15 @@ impl RuleCache {
                 loaded: None,
             })),
         }
+    }
+
+    /// Forgets the cached set, so the next request reloads it: this
+    /// instance accepts a rule registered here at once. Other replicas
+    /// reload on the first request naming the unknown code (at most every
+    /// `MISS_INTERVAL`) or when their copy expires (`TTL`).
+    pub fn invalidate(&self) {
+        let mut s = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        s.loaded = None;
     }
 
     /// The current set, reloaded when stale or when it lacks one of `wanted`.

@@ -53,9 +53,50 @@ diesel::table! {
         status -> Text,
         created_at -> BigInt,
         resolved_at -> Nullable<BigInt>,
+        resolved_by -> Nullable<Text>,
+        resolution -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Admin merges: `from_uuid` now answers `into_uuid`; at most one per UUID.
+    merges (id) {
+        id -> BigInt,
+        from_uuid -> Binary,
+        into_uuid -> Binary,
+        requested_into -> Binary,
+        merged_by -> Text,
+        request_id -> Text,
+        merged_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Append-only record of link requests (counts only) and admin actions.
+    audit_log (id) {
+        id -> BigInt,
+        at -> BigInt,
+        action -> Text,
+        partner -> Nullable<Text>,
+        client_id -> Text,
+        request_id -> Text,
+        patients -> BigInt,
+        new_uuids -> BigInt,
+        matched -> BigInt,
+        conflicts -> BigInt,
+        ambiguous -> BigInt,
+        detail -> Nullable<Text>,
     }
 }
 
 diesel::joinable!(bindings -> uuids (uuid));
 diesel::joinable!(patient_refs -> uuids (uuid));
-diesel::allow_tables_to_appear_in_same_query!(rules, uuids, bindings, patient_refs, conflicts);
+diesel::allow_tables_to_appear_in_same_query!(
+    rules,
+    uuids,
+    bindings,
+    patient_refs,
+    conflicts,
+    merges,
+    audit_log
+);

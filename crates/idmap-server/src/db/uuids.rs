@@ -40,19 +40,50 @@ pub fn insert(conn: &mut DbConnection, new: &[LinkUuid], now: i64) -> Result<(),
     Ok(())
 }
 
+/// The UUIDs merged into any of `survivors`, each with its survivor. Merges
+/// point every alias straight at its survivor, so one hop finds them all.
+pub fn members(
+    conn: &mut DbConnection,
+    survivors: &[LinkUuid],
+) -> Result<Vec<(LinkUuid, LinkUuid)>, StorageError> {
+    let mut out = Vec::new();
+    if !any_merge(conn)? {
+        return Ok(out);
+    }
+    for chunk in survivors.chunks(MAX_PARAMS) {
+        let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
+        let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = uuids::table
+            .filter(uuids::merged_into.eq_any(keys))
+            .select((uuids::uuid, uuids::merged_into))
+            .load(conn)?;
+        for (m, s) in rows {
+            let m = LinkUuid::from_slice(&m).ok_or_else(|| corrupt("uuids.uuid"))?;
+            if let Some(s) = s.as_deref().and_then(LinkUuid::from_slice) {
+                out.push((m, s));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether any merge exists; one indexed probe.
+fn any_merge(conn: &mut DbConnection) -> Result<bool, StorageError> {
+    let found: Option<Vec<u8>> = uuids::table
+        .filter(uuids::merged_into.is_not_null())
+        .select(uuids::uuid)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// Maps each merged UUID among `ids` to its survivor; UUIDs that were
 /// never merged are absent. One indexed probe when no merge exists.
 pub fn aliases(
     conn: &mut DbConnection,
     ids: &[LinkUuid],
 ) -> Result<HashMap<LinkUuid, LinkUuid>, StorageError> {
-    let any_merge: Option<Vec<u8>> = uuids::table
-        .filter(uuids::merged_into.is_not_null())
-        .select(uuids::uuid)
-        .first(conn)
-        .optional()?;
     let mut out = HashMap::new();
-    if any_merge.is_none() || ids.is_empty() {
+    if ids.is_empty() || !any_merge(conn)? {
         return Ok(out);
     }
     let mut pending: Vec<LinkUuid> = ids.to_vec();

@@ -69,6 +69,38 @@ pub struct Plan {
     pub mark_ambiguous: Vec<Sha256Hash>,
     pub new_refs: Vec<(PatientRef, LinkUuid)>,
     pub conflicts: Vec<Conflict>,
+    /// Patients without a ref whose every hash is ambiguous: answered with
+    /// a fresh UUID that is not stored (rule 5, last paragraph).
+    pub unidentified: usize,
+}
+
+/// What a link request did, for the audit log: counts only, never hashes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkCounts {
+    pub patients: usize,
+    /// Patients answered with a freshly minted UUID (stored or not).
+    pub new_uuids: usize,
+    /// Patients answered with a UUID that existed or that an earlier
+    /// patient of the same request received.
+    pub matched: usize,
+    pub conflicts: usize,
+    /// Hashes that became ambiguous with this request.
+    pub ambiguous: usize,
+}
+
+impl Plan {
+    /// The audit counts of this plan.
+    pub fn counts(&self) -> LinkCounts {
+        let new_uuids = self.new_uuids.len() + self.unidentified;
+        LinkCounts {
+            patients: self.answers.len(),
+            new_uuids,
+            matched: self.answers.len().saturating_sub(new_uuids),
+            conflicts: self.conflicts.len(),
+            ambiguous: self.mark_ambiguous.len()
+                + self.new_bindings.iter().filter(|b| b.ambiguous).count(),
+        }
+    }
 }
 
 /// Applies rules 1 to 6 to `patients` in order; `new_uuid` supplies fresh
@@ -151,6 +183,7 @@ impl Overlay<'_> {
 
         // Rule 5, last paragraph: nothing identifies this patient.
         if patient_ref.is_none() && all_ambiguous {
+            self.plan.unidentified += 1;
             return new_uuid();
         }
 

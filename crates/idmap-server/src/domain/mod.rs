@@ -2,5 +2,6 @@
 //! rules. Nothing here performs I/O.
 
 pub mod linkage;
+pub mod merge;
 pub mod save;
 pub mod validate;

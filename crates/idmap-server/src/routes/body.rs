@@ -39,6 +39,27 @@ pub async fn read_json<T: DeserializeOwned>(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<T, BodyError> {
+    let bytes = read_bytes(req, payload).await?;
+    serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))
+}
+
+/// Like [`read_json`], but an empty body stands for `T::default()`, for
+/// admin actions whose body is optional.
+pub async fn read_json_or_default<T: DeserializeOwned + Default>(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<T, BodyError> {
+    let bytes = read_bytes(req, payload).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))
+}
+
+async fn read_bytes(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<actix_web::web::Bytes, BodyError> {
     if req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -58,7 +79,7 @@ pub async fn read_json<T: DeserializeOwned>(
         Ok(Err(e)) => return Err(BodyError::Malformed(format!("cannot read the body: {e}"))),
         Err(_) => return Err(BodyError::TooLarge),
     };
-    serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))
+    Ok(bytes)
 }
 
 fn is_json(mime: &mime::Mime) -> bool {

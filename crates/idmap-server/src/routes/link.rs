@@ -9,6 +9,7 @@ use crate::auth::{self, Authorized};
 use crate::db;
 use crate::domain::validate;
 use crate::error::ApiError;
+use crate::routes::actor;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -46,7 +47,14 @@ pub async fn post_link(
         .iter()
         .map(|p| p.patient_ref.as_ref().map(|r| r.as_str().to_owned()))
         .collect();
-    let uuids = db::link::link(&state.db, partner, valid.patients).await?;
+    let uuids = db::link::link(
+        &state.db,
+        partner,
+        valid.patients,
+        "link",
+        actor(&caller, &req),
+    )
+    .await?;
     let results = refs
         .into_iter()
         .zip(uuids)

@@ -1,6 +1,7 @@
 //! The URL map of idmap-server, one module per resource; every route and
 //! every fallback (404, 405) answers with the JSON error envelope.
 
+pub mod admin;
 pub mod body;
 pub mod health;
 pub mod link;
@@ -9,11 +10,15 @@ pub mod save;
 
 use actix_web::{HttpResponse, web};
 
+use crate::auth::Authorized;
+use crate::db::audit::Actor;
 use crate::domain::validate::Invalid;
 use crate::error::ApiError;
+use crate::telemetry::RequestId;
 
 /// Registers every route of the service.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    admin::configure(cfg);
     link::configure(cfg);
     lookup::configure(cfg);
     save::configure(cfg);
@@ -28,6 +33,14 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
 /// Fallback of each resource for methods it does not serve.
 pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed)
+}
+
+/// The audit identity of a request: its client and request id.
+pub(crate) fn actor<S>(caller: &Authorized<S>, req: &actix_web::HttpRequest) -> Actor {
+    Actor {
+        client_id: caller.client_id().to_owned(),
+        request_id: RequestId::of(req).0,
+    }
 }
 
 /// Maps a validation failure to its 400 answer.

@@ -14,6 +14,7 @@ use crate::auth::{self, Authorized};
 use crate::db;
 use crate::domain::save;
 use crate::error::ApiError;
+use crate::routes::actor;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -38,7 +39,7 @@ pub async fn post_save(
     })?;
     let entries = save::save_request(request, state.max_patients).map_err(ApiError::Legacy)?;
     let (labels, patients): (Vec<String>, Vec<_>) = entries.into_iter().unzip();
-    let uuids = db::link::link(&state.db, partner, patients).await?;
+    let uuids = db::link::link(&state.db, partner, patients, "save", actor(&caller, &req)).await?;
     let data: BTreeMap<String, SaveResult> = labels
         .into_iter()
         .zip(uuids)

@@ -114,6 +114,10 @@ impl Issuer {
         self.sign(&self.claims("idmap:link", Some(partner)))
     }
 
+    pub fn admin_token(&self) -> String {
+        self.sign(&self.claims("idmap:admin", None))
+    }
+
     pub fn read_token(&self) -> String {
         self.sign(&self.claims("idmap:read", None))
     }
@@ -255,6 +259,44 @@ impl TestApp {
             req = req.bearer_auth(t);
         }
         req.send().await.unwrap()
+    }
+
+    /// GETs with a bearer token; answers status and JSON body.
+    pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    /// POSTs JSON as an admin; answers status and JSON body.
+    pub async fn admin_post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .post(path, Some(&self.issuer.admin_token()), body)
+            .await;
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    /// The UUID each hash answers through `/api/v1/lookup`.
+    pub async fn lookup(&self, hashes: &[&str]) -> Vec<Option<String>> {
+        let r = self
+            .post(
+                "/api/v1/lookup",
+                Some(&self.issuer.read_token()),
+                &json!({ "hashes": hashes }),
+            )
+            .await;
+        let v: Value = r.json().await.unwrap();
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["uuid"].as_str().map(str::to_owned))
+            .collect()
     }
 
     /// POSTs to `/api/v1/link` as `partner`; asserts 200 and returns the UUIDs.

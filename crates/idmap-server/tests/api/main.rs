@@ -6,6 +6,7 @@
 #[macro_use]
 mod helpers;
 
+mod admin;
 mod auth;
 mod bad_input;
 mod concurrency;

@@ -1,0 +1,34 @@
+//! `GET /api/v1/admin/audit`: the append-only audit log, oldest first,
+//! paginated by id. Link entries carry counts only, never hashes or refs.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{PageQuery, PageResponse};
+use crate::auth::{self, Authorized};
+use crate::db::admin;
+use crate::error::ApiError;
+use crate::routes::method_not_allowed;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/admin/audit")
+            .route(web::get().to(get_audit))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+pub async fn get_audit(
+    state: web::Data<AppState>,
+    _caller: Authorized<auth::Admin>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageQuery::parse(&req)?;
+    if page.status.is_some() {
+        return Err(ApiError::BadRequest(
+            "unknown query parameter status".into(),
+        ));
+    }
+    let items = admin::audit_page(&state.db, page.after(), page.limit()).await?;
+    Ok(HttpResponse::Ok().json(PageResponse::new(items, page.limit(), |e| e.id)))
+}

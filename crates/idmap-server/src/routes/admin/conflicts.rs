@@ -1,0 +1,81 @@
+//! `GET /api/v1/admin/conflicts` (open ones by default, paginated) and
+//! `POST /api/v1/admin/conflicts/{id}/resolve` (body optional:
+//! `{"note": "..."}`; 409 when it was resolved before).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::{PageQuery, PageResponse};
+use crate::auth::{self, Authorized};
+use crate::db::admin::{self, Resolve};
+use crate::error::ApiError;
+use crate::routes::body::read_json_or_default;
+use crate::routes::{actor, method_not_allowed};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/admin/conflicts")
+            .route(web::get().to(get_conflicts))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/v1/admin/conflicts/{id}/resolve")
+            .route(web::post().to(post_resolve))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+/// `{"note": "..."}`, at most 512 characters; may be omitted entirely.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+pub async fn get_conflicts(
+    state: web::Data<AppState>,
+    _caller: Authorized<auth::Admin>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageQuery::parse(&req)?;
+    let status = match page.status.as_deref() {
+        None | Some("open") => "open",
+        Some("resolved") => "resolved",
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "status must be open or resolved".into(),
+            ));
+        }
+    };
+    let items = admin::conflicts_page(&state.db, status, page.after(), page.limit()).await?;
+    Ok(HttpResponse::Ok().json(PageResponse::new(items, page.limit(), |c| c.id)))
+}
+
+pub async fn post_resolve(
+    state: web::Data<AppState>,
+    caller: Authorized<auth::Admin>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let id: i64 = path.parse().map_err(|_| ApiError::NotFound)?;
+    let request: ResolveRequest = read_json_or_default(&req, body).await?;
+    if request
+        .note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 512)
+    {
+        return Err(ApiError::BadRequest(
+            "note is longer than 512 characters".into(),
+        ));
+    }
+    match admin::resolve_conflict(&state.db, id, request.note, actor(&caller, &req)).await? {
+        Resolve::Resolved(view) => Ok(HttpResponse::Ok().json(view)),
+        Resolve::NotFound => Err(ApiError::NotFound),
+        Resolve::AlreadyResolved(_) => Err(ApiError::Conflict(format!(
+            "conflict {id} is resolved already"
+        ))),
+    }
+}

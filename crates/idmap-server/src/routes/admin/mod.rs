@@ -1,0 +1,85 @@
+//! Linkage administration under `/api/v1/admin/` (scope `idmap:admin`):
+//! conflicts, merges, UUIDs, rules, statistics and the audit log. Under
+//! `/api/` so that nginx routes it here; `/admin/` belongs to auth-server.
+//! Lists are paginated by id: `?after=<last id seen>&limit=<1..1000>`,
+//! answered as `{"items": [...], "next_after": <id or null>}`.
+
+pub mod audit;
+pub mod conflicts;
+pub mod merges;
+pub mod rules;
+pub mod stats;
+pub mod uuids;
+
+use actix_web::{HttpRequest, web};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// Registers every admin route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    conflicts::configure(cfg);
+    merges::configure(cfg);
+    uuids::configure(cfg);
+    rules::configure(cfg);
+    stats::configure(cfg);
+    audit::configure(cfg);
+}
+
+/// Default and largest page size.
+const DEFAULT_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 1000;
+
+/// `?after=&limit=` of every list.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    #[serde(default)]
+    pub after: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// Only for conflicts: `open` (default) or `resolved`.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+impl PageQuery {
+    /// Parsed here rather than by an extractor, so that a bad query string
+    /// answers the JSON envelope after the token was checked.
+    pub fn parse(req: &HttpRequest) -> Result<Self, ApiError> {
+        let q = web::Query::<Self>::from_query(req.query_string())
+            .map_err(|e| ApiError::BadRequest(format!("invalid query string: {e}")))?
+            .into_inner();
+        if q.limit.is_some_and(|l| !(1..=MAX_LIMIT).contains(&l)) {
+            return Err(ApiError::BadRequest(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            )));
+        }
+        Ok(q)
+    }
+
+    pub fn after(&self) -> i64 {
+        self.after.unwrap_or(0)
+    }
+
+    pub fn limit(&self) -> i64 {
+        self.limit.unwrap_or(DEFAULT_LIMIT)
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize)]
+pub struct PageResponse<T> {
+    pub items: Vec<T>,
+    /// Pass as `after` to get the next page; `null` on the last one.
+    pub next_after: Option<i64>,
+}
+
+impl<T> PageResponse<T> {
+    /// `id` gives an item's id; a short page is the last.
+    pub fn new(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Self {
+        let full = i64::try_from(items.len()).unwrap_or(i64::MAX) >= limit;
+        let next_after = if full { items.last().map(id) } else { None };
+        Self { items, next_after }
+    }
+}

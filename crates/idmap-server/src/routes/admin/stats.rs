@@ -1,0 +1,25 @@
+//! `GET /api/v1/admin/stats`: totals and, per partner, patients (refs),
+//! hashes bound, ambiguous hashes among them and open conflicts.
+
+use actix_web::{HttpResponse, web};
+
+use crate::auth::{self, Authorized};
+use crate::db::admin;
+use crate::error::ApiError;
+use crate::routes::method_not_allowed;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/admin/stats")
+            .route(web::get().to(get_stats))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+pub async fn get_stats(
+    state: web::Data<AppState>,
+    _caller: Authorized<auth::Admin>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(admin::stats(&state.db).await?))
+}
