@@ -575,6 +575,26 @@ async fn refused_requests_and_bad_configuration_have_their_exit_codes() {
     .await;
     assert_eq!(out.status.code(), Some(1));
 
+    // A CA file that holds no certificate is a configuration error.
+    let not_pem = env.path("ca.pem");
+    std::fs::write(&not_pem, "not a certificate\n").unwrap();
+    let mut cmd = env.cmd("link", &env.sys.idmap_url);
+    cmd.arg(&hashes).arg("--ca-file").arg(&not_pem);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("CA file"), "{}", stderr(&out));
+
+    // --insecure works but says loudly what it gives up.
+    let mut cmd = env.cmd("link", &env.sys.idmap_url);
+    cmd.arg(&hashes).arg("--insecure");
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("WARNING: --insecure"),
+        "{}",
+        stderr(&out)
+    );
+
     // The help documents the exit codes for cron.
     let out = run({
         let mut c = idmap();

@@ -37,7 +37,7 @@ fn row(i: usize) -> String {
         i % 100,
         1 + i % 12,
         1 + i % 28,
-        if i % 2 == 0 { "F" } else { "M" },
+        if i.is_multiple_of(2) { "F" } else { "M" },
         1 + i % 6,
         i % 10_000,
         i % 500
@@ -151,5 +151,8 @@ async fn run_links_a_large_file_in_constant_memory() {
     assert_eq!(lines, rows + 1);
     eprintln!("idmap run, {rows} rows: peak RSS {early} KiB at 10%, {late} KiB at 100%");
     assert!(late < MAX_PEAK_KIB, "peak {late} KiB");
-    assert!(late - early < MAX_GROWTH_KIB, "grew from {early} to {late} KiB");
+    assert!(
+        late - early < MAX_GROWTH_KIB,
+        "grew from {early} to {late} KiB"
+    );
 }
