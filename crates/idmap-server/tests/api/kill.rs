@@ -37,6 +37,9 @@ fn batch(b: u32) -> (Value, Vec<String>) {
     (json!({ "patients": patients }), hashes)
 }
 
+/// A batch id and the answer, if one arrived before the kill.
+type Sent = (u32, Option<Vec<String>>);
+
 struct Server {
     child: Child,
     url: String,
@@ -126,8 +129,7 @@ async fn a_killed_server_leaves_every_batch_whole_or_absent(db: TestDatabase) {
         .build()
         .unwrap();
     let token = issuer.link_token("UFH");
-    // (batch id, answer if one arrived) for every batch sent.
-    let sent: Arc<Mutex<Vec<(u32, Option<Vec<String>>)>>> = Arc::default();
+    let sent: Arc<Mutex<Vec<Sent>>> = Arc::default();
     let load = (0..CLIENTS).map(|c| {
         let (http, token, url, sent) = (
             http.clone(),
