@@ -29,7 +29,8 @@ pub const HELP: &str = "\
 Exit codes (for cron):
   0  every row was linked
   1  usage, configuration or local I/O problem
-  2  finished, but some input rows were skipped (listed by row number on stderr)
+  2  finished, but some input rows were skipped (listed by row number on stderr;
+     link and run only: hash writes such rows with empty cells and exits 0)
   3  the server refused a request (4xx other than 429); fix the cause and rerun
   4  network errors, 429 or 5xx persisted after every retry; rerun later
   5  salt mismatch: this site's salt or key is not the network's (nothing more is sent)
