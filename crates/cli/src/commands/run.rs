@@ -3,8 +3,8 @@
 //! `idmap hash` and the server, output and resume options of `idmap link`;
 //! the salt fingerprint comes from the salt or key itself.
 
-use crate::commands::link::{LinkArgs, drive, open_input};
 use crate::commands::options::{HashingArgs, SecretArgs};
+use crate::commands::session::{LinkArgs, drive, open_input};
 use crate::config::ConfigFile;
 use crate::exit::Outcome;
 use crate::pipeline::HashedRows;
