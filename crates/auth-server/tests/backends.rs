@@ -10,7 +10,84 @@ use std::sync::Arc;
 use auth_server::services::clients;
 use idmap_storage::testing::all_backends;
 use serde_json::Value;
-use support::spawn_app_in;
+use support::flow::{CHALLENGE, VERIFIER};
+use support::{TestApp, spawn_app_in};
+
+/// Users, codes, refresh rotation (with its compare-and-swap under
+/// concurrency), revocation and introspection on one backend.
+async fn user_flows(app: &TestApp, backend: idmap_storage::Backend) {
+    let cb = "https://app.example/cb";
+    app.add_user("ann@example.org", "correct horse battery").await;
+    let dup = auth_server::services::users::add_user(&app.db, "ANN@example.org", "correct horse battery", false).await;
+    assert!(matches!(dup, Err(clients::AdminError::Conflict(_))), "{backend:?}");
+    let (id, _) = app.add_app_client(true, "idmap:read profile", cb).await;
+    let cookie = app.login("ann@example.org", "correct horse battery").await;
+    let code = app.code_for(&id, cb, CHALLENGE, &cookie).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("client_id", id.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
+    let res = app.post_token(None, &form).await;
+    assert_eq!(res.status(), 200, "{backend:?}");
+    let pair: Value = res.json().await.unwrap();
+
+    let refresh = pair["refresh_token"].as_str().unwrap().to_owned();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (url, id, refresh) = (app.url("/oauth/token"), id.clone(), refresh.clone());
+        tasks.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh.as_str()), ("client_id", id.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap() == 200 {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 1, "{backend:?}: exactly one rotation wins");
+    assert_eq!(app.post_token(None, &form).await.status(), 400, "{backend:?} code reuse");
+
+    let (cid, csecret) = app.add_client(None, "idmap:read introspect").await;
+    let res = app.post_token(Some((&cid, &csecret)), &[("grant_type", "client_credentials")]).await;
+    let body: Value = res.json().await.unwrap();
+    let access = body["access_token"].as_str().unwrap();
+    let revoke = app
+        .client
+        .post(app.url("/oauth/revoke"))
+        .basic_auth(&cid, Some(&csecret))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200, "{backend:?}");
+    let info: Value = app
+        .client
+        .post(app.url("/oauth/introspect"))
+        .basic_auth(&cid, Some(&csecret))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["active"], false, "{backend:?}");
+    let rotated = auth_server::services::client_secrets::rotate(&app.db, &app.hasher, &cid, None).await.unwrap();
+    let res = app
+        .post_token(Some((&cid, &rotated.client_secret)), &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(res.status(), 200, "{backend:?}");
+}
 
 #[tokio::test]
 async fn register_and_issue_on_every_backend() {
@@ -71,6 +148,8 @@ async fn register_and_issue_on_every_backend() {
         let listed = clients::list_clients(&app.db).await.unwrap();
         assert_eq!(listed.len(), 1, "{backend:?}");
         assert!(!listed[0].public && !listed[0].disabled);
+
+        user_flows(&app, backend).await;
 
         let res = app
             .client
