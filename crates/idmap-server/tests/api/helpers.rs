@@ -153,7 +153,7 @@ pub struct TestApp {
     pub db: Database,
     pub backend: Backend,
     /// Declared last: dropped (the database removed) after everything using it.
-    _test_db: TestDatabase,
+    _test_db: Option<TestDatabase>,
 }
 
 /// Runs `test` on a fresh database of `backend`; returns early (the
@@ -207,8 +207,15 @@ pub async fn spawn_app_with(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp
 
 /// Starts the server without waiting for it to be ready.
 pub async fn start_app(test_db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
+    let mut app = start_app_at(test_db.url(), extra).await;
+    app._test_db = Some(test_db);
+    app
+}
+
+/// Starts the server on a database the caller manages (a private server).
+pub async fn start_app_at(db_url: &str, extra: &[(&str, &str)]) -> TestApp {
     let issuer = Issuer::start().await;
-    let db_url = test_db.url().to_owned();
+    let db_url = db_url.to_owned();
     let mut env: HashMap<String, String> = HashMap::from([
         ("IDMAP_LISTEN".into(), "127.0.0.1:0".into()),
         ("IDMAP_DATABASE_URL".into(), db_url.clone()),
@@ -231,13 +238,13 @@ pub async fn start_app(test_db: TestDatabase, extra: &[(&str, &str)]) -> TestApp
             .build()
             .unwrap(),
         db,
-        backend: test_db.backend(),
-        _test_db: test_db,
+        backend: DatabaseUrl::parse(&db_url).unwrap().backend(),
+        _test_db: None,
     }
 }
 
 impl TestApp {
-    async fn wait_ready(&self) {
+    pub async fn wait_ready(&self) {
         for _ in 0..200 {
             let r = self
                 .http

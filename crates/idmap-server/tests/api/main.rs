@@ -14,5 +14,7 @@ mod kill;
 mod link;
 mod lookup;
 mod ops;
+mod outage;
 mod save;
 mod scenario;
+mod servers;
