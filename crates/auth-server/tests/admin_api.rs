@@ -15,13 +15,27 @@ use support::{TestApp, spawn_app, spawn_app_in, test_env};
 
 async fn admin_token(app: &TestApp) -> String {
     let (id, secret) = app.add_client(None, "admin").await;
-    let res = app.post_token(Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
+    let res = app
+        .post_token(
+            Some((&id, &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
     let body: Value = res.json().await.unwrap();
     body["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn call(app: &TestApp, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = app.client.request(method, app.url(&format!("/admin/api/v1{path}"))).bearer_auth(token);
+async fn call(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = app
+        .client
+        .request(method, app.url(&format!("/admin/api/v1{path}")))
+        .bearer_auth(token);
     if let Some(b) = body {
         req = req.json(&b);
     }
@@ -37,9 +51,23 @@ async fn admin_api_manages_partners_clients_users_and_keys() {
     let app = spawn_app().await;
     let token = admin_token(&app).await;
 
-    let (s, _) = call(&app, &token, Method::POST, "/partners", Some(json!({"code": "UFH", "name": "UF Health"}))).await;
+    let (s, _) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/partners",
+        Some(json!({"code": "UFH", "name": "UF Health"})),
+    )
+    .await;
     assert_eq!(s, 201);
-    let (s, body) = call(&app, &token, Method::POST, "/partners", Some(json!({"code": "UFH", "name": "again"}))).await;
+    let (s, body) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/partners",
+        Some(json!({"code": "UFH", "name": "again"})),
+    )
+    .await;
     assert_eq!((s, body["error"].as_str()), (409, Some("conflict")));
     let (_, list) = call(&app, &token, Method::GET, "/partners", None).await;
     assert_eq!(list[0]["code"], "UFH");
@@ -55,30 +83,73 @@ async fn admin_api_manages_partners_clients_users_and_keys() {
     assert_eq!(s, 201);
     let id = created["client_id"].as_str().unwrap().to_owned();
     let old_secret = created["client_secret"].as_str().unwrap().to_owned();
-    let (s, body) = call(&app, &token, Method::POST, "/clients", Some(json!({"scope": "nope"}))).await;
+    let (s, body) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/clients",
+        Some(json!({"scope": "nope"})),
+    )
+    .await;
     assert_eq!((s, body["error"].as_str()), (400, Some("invalid_request")));
 
     // Rotate: both secrets work until the old one is deleted.
-    let (s, rotated) = call(&app, &token, Method::POST, &format!("/clients/{id}/secrets"), None).await;
+    let (s, rotated) = call(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/clients/{id}/secrets"),
+        None,
+    )
+    .await;
     assert_eq!(s, 201);
     let new_secret = rotated["client_secret"].as_str().unwrap().to_owned();
     for secret in [&old_secret, &new_secret] {
-        let res = app.post_token(Some((&id, secret)), &[("grant_type", "client_credentials")]).await;
+        let res = app
+            .post_token(Some((&id, secret)), &[("grant_type", "client_credentials")])
+            .await;
         assert_eq!(res.status(), 200);
     }
     let (_, got) = call(&app, &token, Method::GET, &format!("/clients/{id}"), None).await;
     let secrets = got["secrets"].as_array().unwrap();
     assert_eq!(secrets.len(), 2);
-    assert!(!got.to_string().contains(&old_secret), "secrets are never listed");
+    assert!(
+        !got.to_string().contains(&old_secret),
+        "secrets are never listed"
+    );
     let old_id = secrets[0]["secret_id"].as_str().unwrap();
-    let (s, _) = call(&app, &token, Method::DELETE, &format!("/clients/{id}/secrets/{old_id}"), None).await;
+    let (s, _) = call(
+        &app,
+        &token,
+        Method::DELETE,
+        &format!("/clients/{id}/secrets/{old_id}"),
+        None,
+    )
+    .await;
     assert_eq!(s, 204);
-    let res = app.post_token(Some((&id, &old_secret)), &[("grant_type", "client_credentials")]).await;
+    let res = app
+        .post_token(
+            Some((&id, &old_secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
     assert_eq!(res.status(), 401);
 
-    let (s, _) = call(&app, &token, Method::POST, &format!("/clients/{id}/disable"), None).await;
+    let (s, _) = call(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/clients/{id}/disable"),
+        None,
+    )
+    .await;
     assert_eq!(s, 204);
-    let res = app.post_token(Some((&id, &new_secret)), &[("grant_type", "client_credentials")]).await;
+    let res = app
+        .post_token(
+            Some((&id, &new_secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
     assert_eq!(res.status(), 401);
     let (s, _) = call(&app, &token, Method::GET, "/clients/nobody", None).await;
     assert_eq!(s, 404);
@@ -94,10 +165,24 @@ async fn admin_api_manages_partners_clients_users_and_keys() {
     assert_eq!(s, 201);
     assert_eq!(user["email"], "eve@example.org");
     assert!(user.get("password_hash").is_none());
-    let (s, _) = call(&app, &token, Method::POST, "/users", Some(json!({"email": "x@example.org", "password": "short"}))).await;
+    let (s, _) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/users",
+        Some(json!({"email": "x@example.org", "password": "short"})),
+    )
+    .await;
     assert_eq!(s, 400);
     let uid = user["id"].as_str().unwrap();
-    let (s, _) = call(&app, &token, Method::POST, &format!("/users/{uid}/disable"), None).await;
+    let (s, _) = call(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/users/{uid}/disable"),
+        None,
+    )
+    .await;
     assert_eq!(s, 204);
     let (_, users) = call(&app, &token, Method::GET, "/users", None).await;
     assert_eq!(users[0]["disabled"], true);
@@ -105,9 +190,21 @@ async fn admin_api_manages_partners_clients_users_and_keys() {
     let (_, keys) = call(&app, &token, Method::GET, "/keys", None).await;
     assert_eq!(keys.as_array().unwrap().len(), 1);
     assert_eq!(keys[0]["state"], "signing");
-    let (s, keys) = call(&app, &token, Method::POST, "/keys/rotate", Some(json!({"now": true}))).await;
+    let (s, keys) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/keys/rotate",
+        Some(json!({"now": true})),
+    )
+    .await;
     assert_eq!(s, 201);
-    let states: Vec<&str> = keys.as_array().unwrap().iter().map(|k| k["state"].as_str().unwrap()).collect();
+    let states: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["state"].as_str().unwrap())
+        .collect();
     assert_eq!(states, ["published", "signing"]);
     assert_eq!(app.jwks().await.keys.len(), 2);
     // The old admin token (signed by the now-published key) still works.
@@ -118,22 +215,62 @@ async fn admin_api_manages_partners_clients_users_and_keys() {
 #[tokio::test]
 async fn admin_api_requires_a_token_with_the_admin_scope() {
     let app = spawn_app().await;
-    let res = app.client.get(app.url("/admin/api/v1/clients")).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/admin/api/v1/clients"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(res.headers()["www-authenticate"], "Bearer realm=\"idmap\"");
     let (id, secret) = app.add_client(None, "idmap:read").await;
-    let res = app.post_token(Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
+    let res = app
+        .post_token(
+            Some((&id, &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
     let body: Value = res.json().await.unwrap();
-    let (s, body) = call(&app, body["access_token"].as_str().unwrap(), reqwest::Method::GET, "/clients", None).await;
-    assert_eq!((s, body["error"].as_str()), (401, Some("invalid_token")), "an idmap token is not for this server");
+    let (s, body) = call(
+        &app,
+        body["access_token"].as_str().unwrap(),
+        reqwest::Method::GET,
+        "/clients",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (401, Some("invalid_token")),
+        "an idmap token is not for this server"
+    );
     let (id, secret) = app.add_client(None, "profile").await;
-    let res = app.post_token(Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
+    let res = app
+        .post_token(
+            Some((&id, &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
     let body: Value = res.json().await.unwrap();
-    let (s, body) = call(&app, body["access_token"].as_str().unwrap(), reqwest::Method::GET, "/clients", None).await;
-    assert_eq!((s, body["error"].as_str()), (403, Some("insufficient_scope")));
+    let (s, body) = call(
+        &app,
+        body["access_token"].as_str().unwrap(),
+        reqwest::Method::GET,
+        "/clients",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (403, Some("insufficient_scope"))
+    );
 }
 
-fn cli(env: &HashMap<String, String>, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+fn cli(
+    env: &HashMap<String, String>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (bool, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_auth-server"));
     for name in auth_server::config::ENV_VARS {
         cmd.env_remove(name);
@@ -147,7 +284,12 @@ fn cli(env: &HashMap<String, String>, args: &[&str], stdin: Option<&str>) -> (bo
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
@@ -164,13 +306,21 @@ async fn cli_adds_users_from_stdin_and_rotates_and_retires_secrets() {
     let app = spawn_app_in(dir.clone(), &[]).await;
     let env = test_env(dir.path(), &[]);
 
-    let (ok, out, err) = cli(&env, &["admin", "user", "add", "--email", "fay@example.org"], Some("a long enough password\n"));
+    let (ok, out, err) = cli(
+        &env,
+        &["admin", "user", "add", "--email", "fay@example.org"],
+        Some("a long enough password\n"),
+    );
     assert!(ok, "{err}");
     assert!(!out.contains("long enough"), "the password never echoes");
     let cookie = app.login("fay@example.org", "a long enough password").await;
     assert!(cookie.starts_with("idmap_session="));
 
-    let (ok, out, _) = cli(&env, &["admin", "client", "add", "--scope", "idmap:read"], None);
+    let (ok, out, _) = cli(
+        &env,
+        &["admin", "client", "add", "--scope", "idmap:read"],
+        None,
+    );
     assert!(ok);
     let created: Value = serde_json::from_str(&out).unwrap();
     let id = created["client_id"].as_str().unwrap();
@@ -181,7 +331,9 @@ async fn cli_adds_users_from_stdin_and_rotates_and_retires_secrets() {
     let rotated: Value = serde_json::from_str(&out).unwrap();
     let new = rotated["client_secret"].as_str().unwrap();
     for secret in [old, new] {
-        let res = app.post_token(Some((id, secret)), &[("grant_type", "client_credentials")]).await;
+        let res = app
+            .post_token(Some((id, secret)), &[("grant_type", "client_credentials")])
+            .await;
         assert_eq!(res.status(), 200);
     }
     // A third live secret is refused.
@@ -192,18 +344,47 @@ async fn cli_adds_users_from_stdin_and_rotates_and_retires_secrets() {
     assert!(ok);
     assert!(!out.contains(old) && !out.contains(new));
     let list: Value = serde_json::from_str(&out).unwrap();
-    let old_id = list[0]["secrets"][0]["secret_id"].as_str().unwrap().to_owned();
+    let old_id = list[0]["secrets"][0]["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(list[0]["secrets"][0]["created_at"].is_i64());
 
-    let (ok, _, err) = cli(&env, &["admin", "client", "retire-secret", id, "--secret-id", &old_id], None);
+    let (ok, _, err) = cli(
+        &env,
+        &[
+            "admin",
+            "client",
+            "retire-secret",
+            id,
+            "--secret-id",
+            &old_id,
+        ],
+        None,
+    );
     assert!(ok, "{err}");
-    let res = app.post_token(Some((id, old)), &[("grant_type", "client_credentials")]).await;
+    let res = app
+        .post_token(Some((id, old)), &[("grant_type", "client_credentials")])
+        .await;
     assert_eq!(res.status(), 401);
-    let res = app.post_token(Some((id, new)), &[("grant_type", "client_credentials")]).await;
+    let res = app
+        .post_token(Some((id, new)), &[("grant_type", "client_credentials")])
+        .await;
     assert_eq!(res.status(), 200);
 
     // --old-expires-in schedules the old secret's end instead.
-    let (ok, _, err) = cli(&env, &["admin", "client", "rotate-secret", id, "--old-expires-in", "3600"], None);
+    let (ok, _, err) = cli(
+        &env,
+        &[
+            "admin",
+            "client",
+            "rotate-secret",
+            id,
+            "--old-expires-in",
+            "3600",
+        ],
+        None,
+    );
     assert!(ok, "{err}");
     let (_, out, _) = cli(&env, &["admin", "client", "list"], None);
     let list: Value = serde_json::from_str(&out).unwrap();
@@ -211,7 +392,11 @@ async fn cli_adds_users_from_stdin_and_rotates_and_retires_secrets() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|s| s["expires_at"].as_i64().is_some_and(|e| e > auth_server::db::now_unix()))
+        .filter(|s| {
+            s["expires_at"]
+                .as_i64()
+                .is_some_and(|e| e > auth_server::db::now_unix())
+        })
         .count();
     assert_eq!(expiring, 1);
 }

@@ -17,9 +17,19 @@ use support::{TestApp, spawn_app_in};
 /// concurrency), revocation and introspection on one backend.
 async fn user_flows(app: &TestApp, backend: idmap_storage::Backend) {
     let cb = "https://app.example/cb";
-    app.add_user("ann@example.org", "correct horse battery").await;
-    let dup = auth_server::services::users::add_user(&app.db, "ANN@example.org", "correct horse battery", false).await;
-    assert!(matches!(dup, Err(clients::AdminError::Conflict(_))), "{backend:?}");
+    app.add_user("ann@example.org", "correct horse battery")
+        .await;
+    let dup = auth_server::services::users::add_user(
+        &app.db,
+        "ANN@example.org",
+        "correct horse battery",
+        false,
+    )
+    .await;
+    assert!(
+        matches!(dup, Err(clients::AdminError::Conflict(_))),
+        "{backend:?}"
+    );
     let (id, _) = app.add_app_client(true, "idmap:read profile", cb).await;
     let cookie = app.login("ann@example.org", "correct horse battery").await;
     let code = app.code_for(&id, cb, CHALLENGE, &cookie).await;
@@ -40,7 +50,11 @@ async fn user_flows(app: &TestApp, backend: idmap_storage::Backend) {
         tasks.push(tokio::spawn(async move {
             reqwest::Client::new()
                 .post(url)
-                .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh.as_str()), ("client_id", id.as_str())])
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.as_str()),
+                    ("client_id", id.as_str()),
+                ])
                 .send()
                 .await
                 .unwrap()
@@ -55,10 +69,19 @@ async fn user_flows(app: &TestApp, backend: idmap_storage::Backend) {
         }
     }
     assert_eq!(ok, 1, "{backend:?}: exactly one rotation wins");
-    assert_eq!(app.post_token(None, &form).await.status(), 400, "{backend:?} code reuse");
+    assert_eq!(
+        app.post_token(None, &form).await.status(),
+        400,
+        "{backend:?} code reuse"
+    );
 
     let (cid, csecret) = app.add_client(None, "idmap:read introspect").await;
-    let res = app.post_token(Some((&cid, &csecret)), &[("grant_type", "client_credentials")]).await;
+    let res = app
+        .post_token(
+            Some((&cid, &csecret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
     let body: Value = res.json().await.unwrap();
     let access = body["access_token"].as_str().unwrap();
     let revoke = app
@@ -82,9 +105,14 @@ async fn user_flows(app: &TestApp, backend: idmap_storage::Backend) {
         .await
         .unwrap();
     assert_eq!(info["active"], false, "{backend:?}");
-    let rotated = auth_server::services::client_secrets::rotate(&app.db, &app.hasher, &cid, None).await.unwrap();
+    let rotated = auth_server::services::client_secrets::rotate(&app.db, &app.hasher, &cid, None)
+        .await
+        .unwrap();
     let res = app
-        .post_token(Some((&cid, &rotated.client_secret)), &[("grant_type", "client_credentials")])
+        .post_token(
+            Some((&cid, &rotated.client_secret)),
+            &[("grant_type", "client_credentials")],
+        )
         .await;
     assert_eq!(res.status(), 200, "{backend:?}");
 }

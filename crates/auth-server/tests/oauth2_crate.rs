@@ -20,7 +20,9 @@ async fn http(request: HttpRequest) -> Result<HttpResponse, reqwest::Error> {
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let (parts, body) = request.into_parts();
-    let mut req = client.request(parts.method, parts.uri.to_string()).body(body);
+    let mut req = client
+        .request(parts.method, parts.uri.to_string())
+        .body(body);
     for (name, value) in &parts.headers {
         req = req.header(name, value);
     }
@@ -56,7 +58,8 @@ async fn client_credentials_with_the_oauth2_crate() {
 async fn authorization_code_with_pkce_and_refresh_with_the_oauth2_crate() {
     let app = spawn_app().await;
     let cb = "http://127.0.0.1:9/callback";
-    app.add_user("dee@example.org", "correct horse battery").await;
+    app.add_user("dee@example.org", "correct horse battery")
+        .await;
     let (id, _) = app.add_app_client(true, "profile idmap:read", cb).await;
     let client = BasicClient::new(ClientId::new(id.clone()))
         .set_auth_uri(AuthUrl::new(app.url("/oauth/authorize")).unwrap())
@@ -72,7 +75,10 @@ async fn authorization_code_with_pkce_and_refresh_with_the_oauth2_crate() {
     // The browser leg: log in, consent, follow nothing.
     let cookie = app.login("dee@example.org", "correct horse battery").await;
     let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let location = app.authorize(&cookie, &pairs, "allow").await;
     assert!(location.starts_with(cb));
     let p = redirect_params(&location);
@@ -92,7 +98,10 @@ async fn authorization_code_with_pkce_and_refresh_with_the_oauth2_crate() {
         .request_async(&http)
         .await
         .unwrap();
-    assert_ne!(refreshed.refresh_token().unwrap().secret(), refresh.secret());
+    assert_ne!(
+        refreshed.refresh_token().unwrap().secret(),
+        refresh.secret()
+    );
     app.verify(refreshed.access_token().secret()).await;
 
     // The rotated-away token is refused, and the crate reports invalid_grant.

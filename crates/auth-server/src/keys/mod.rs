@@ -410,6 +410,33 @@ mod tests {
     }
 
     #[test]
+    fn a_rotated_key_is_published_before_it_signs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KeyStore::load_or_create(dir.path(), SigningAlg::EdDsa).unwrap();
+        let first = store.signing_key().kid.clone();
+        let now = crate::db::now_unix();
+        rotate(dir.path(), SigningAlg::EdDsa, now + 100).unwrap();
+        assert!(store.reload_if_changed().unwrap());
+        assert!(!store.reload_if_changed().unwrap(), "no change, no reload");
+        assert_eq!(store.signing_key().kid, first);
+        assert_eq!(store.jwks().keys.len(), 2);
+        let set = store.current();
+        assert_eq!(set.next_change(now), Some(now + 100));
+        let later = set.signing_at(now + 100).unwrap();
+        assert_ne!(later.kid, first);
+        assert_eq!(set.published_at(now + 100).len(), 2);
+        // Dropped once every token of the old key has expired.
+        assert_eq!(
+            set.published_at(now + 100 + 3600 + schedule::RETIRE_LEEWAY)
+                .len(),
+            1
+        );
+        let views = set.views(now);
+        assert_eq!(views[0].state, KeyState::Signing);
+        assert_eq!(views[1].state, KeyState::Pending);
+    }
+
+    #[test]
     fn a_corrupt_key_file_is_a_loud_error() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("signing-0001.pem"), "junk").unwrap();

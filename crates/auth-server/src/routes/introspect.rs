@@ -7,6 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::throttle::{Gate, authorization};
 use super::token::form_config;
 use super::{AppState, method_not_allowed};
+use crate::domain::client::ClientKind;
+use crate::domain::oauth_error::OAuthError;
 use crate::domain::params::Params;
 use crate::error::no_store;
 use crate::services::introspect;
@@ -35,10 +37,16 @@ async fn post_introspect(
 ) -> Result<HttpResponse, TokenError> {
     let params = Params::from_pairs(form.into_inner())?;
     let gate = Gate::enter(&state, &req, &params)?;
+    // Introspection is for confidential callers (metadata says so): a
+    // public client's bare client_id is no authentication here.
     let caller = state
         .tokens
         .authenticate(authorization(&req), &params)
-        .await;
+        .await
+        .and_then(|c| match c.kind {
+            ClientKind::Confidential => Ok(c),
+            ClientKind::Public => Err(OAuthError::invalid_client().into()),
+        });
     gate.leave(&state, &caller);
     let caller = caller?;
     let token = params.required("token")?;
