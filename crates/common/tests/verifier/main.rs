@@ -189,16 +189,24 @@ async fn concurrent_unknown_kids_wait_for_one_shared_fetch() {
     config.unknown_kid_min_interval = Duration::ZERO;
     let verifier = Verifier::new(config).unwrap();
     verifier.refresh().await.unwrap();
-    server.set_delay(Duration::from_millis(100));
+    // Long enough that every request below asks while the first fetch is
+    // still in flight, even on a loaded machine.
+    server.set_delay(Duration::from_millis(400));
 
-    let tasks: Vec<_> = (0..1000)
+    // Signed up front so that the requests start together.
+    let tokens: Vec<String> = (0..1000)
         .map(|i| {
-            let verifier = verifier.clone();
-            let token = sign(
+            sign(
                 &header(Algorithm::EdDSA, Some(&format!("random-{i}"))),
                 &claims(&server.issuer),
                 &ed_key(),
-            );
+            )
+        })
+        .collect();
+    let tasks: Vec<_> = tokens
+        .into_iter()
+        .map(|token| {
+            let verifier = verifier.clone();
             tokio::spawn(async move { verifier.verify(&token).await })
         })
         .collect();
