@@ -1,4 +1,5 @@
-//! The `idmap-server` binary: `serve` (the default) or `migrate`.
+//! The `idmap-server` binary: `serve` (the default), `migrate`, or
+//! `import-legacy` (the older system's data; docs/migrating-from-legacy.md).
 
 use std::path::PathBuf;
 
@@ -24,6 +25,60 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Import the older system's MySQL `linkage` table, keeping its UUIDs.
+    ImportLegacy(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The older database, e.g. mysql://user:password@host:3306/idmap_old
+    /// (or IDMAP_LEGACY_URL, which keeps the password out of `ps`).
+    #[arg(long, env = "IDMAP_LEGACY_URL", hide_env_values = true)]
+    from: String,
+    #[arg(long, default_value = "linkage")]
+    table: String,
+    #[arg(long, default_value = "linkage_hash")]
+    hash_column: String,
+    #[arg(long, default_value = "linkage_uuid")]
+    uuid_column: String,
+    /// Partner column; default: the first of linkage_partner, partner_code,
+    /// partner that exists.
+    #[arg(long)]
+    partner_column: Option<String>,
+    /// Partner code for rows without one (or a table without the column).
+    #[arg(long)]
+    partner: Option<String>,
+    /// Rows per batch (one transaction each).
+    #[arg(long, default_value_t = 5000)]
+    batch_size: usize,
+}
+
+async fn import_legacy(
+    settings: &Settings,
+    args: ImportArgs,
+) -> anyhow::Result<idmap_server::import::Summary> {
+    let db = startup::connect_and_migrate(settings).await?;
+    let partner = args
+        .partner
+        .as_deref()
+        .map(idmap_common::ids::PartnerCode::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--partner {e}"))?;
+    let opts = idmap_server::import::Options {
+        table: args.table,
+        hash_column: args.hash_column,
+        uuid_column: args.uuid_column,
+        partner_column: args.partner_column,
+        partner,
+        batch_size: args.batch_size,
+    };
+    let actor = idmap_server::db::audit::Actor {
+        client_id: "idmap-server import-legacy".into(),
+        request_id: format!("import-{}", idmap_server::db::now()),
+    };
+    idmap_server::import::import_legacy(args.from, &db, opts, actor)
+        .await
+        .context("legacy import failed")
 }
 
 #[tokio::main]
@@ -40,6 +95,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let applied = startup::migrate(&settings).await?;
             tracing::info!(count = applied.len(), migrations = ?applied, "migrations applied");
+        }
+        Command::ImportLegacy(args) => {
+            let summary = import_legacy(&settings, args).await?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
         }
     }
     Ok(())

@@ -95,6 +95,13 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<Vec<String>> {
     run_migrations(&db).await
 }
 
+/// A migrated pool for admin commands (`import-legacy`).
+pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database> {
+    let db = connect(settings)?;
+    run_migrations(&db).await?;
+    Ok(db)
+}
+
 fn connect(settings: &Settings) -> anyhow::Result<Database> {
     let url = DatabaseUrl::parse(settings.database_url.expose_secret())
         .context("invalid IDMAP_DATABASE_URL")?;

@@ -76,6 +76,35 @@ pub fn insert(
     Ok(())
 }
 
+/// A binding carried over from the older system: no rule, its own partner
+/// and time.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub hash: Sha256Hash,
+    pub uuid: LinkUuid,
+    pub partner: String,
+    pub created_at: i64,
+}
+
+/// Inserts imported bindings with multi-row statements.
+pub fn insert_imported(conn: &mut DbConnection, rows: &[Imported]) -> Result<(), StorageError> {
+    for chunk in rows.chunks(rows_per_insert(6)) {
+        let rows: Vec<NewRow<'_>> = chunk
+            .iter()
+            .map(|b| NewRow {
+                hash: b.hash.as_bytes(),
+                uuid: b.uuid.as_bytes(),
+                rule: None,
+                partner: &b.partner,
+                ambiguous: false,
+                created_at: b.created_at,
+            })
+            .collect();
+        insert_rows(conn, bindings::table, &rows)?;
+    }
+    Ok(())
+}
+
 /// Marks existing bindings ambiguous (rule 5); their UUID is kept.
 pub fn mark_ambiguous(conn: &mut DbConnection, hashes: &[Sha256Hash]) -> Result<(), StorageError> {
     for chunk in hashes.chunks(MAX_PARAMS) {

@@ -24,6 +24,25 @@ struct NewRow<'a> {
     merged_into: Option<&'a [u8]>,
 }
 
+/// Which of `ids` are stored already.
+pub fn existing(
+    conn: &mut DbConnection,
+    ids: &[LinkUuid],
+) -> Result<std::collections::HashSet<LinkUuid>, StorageError> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
+        let rows: Vec<Vec<u8>> = uuids::table
+            .filter(uuids::uuid.eq_any(keys))
+            .select(uuids::uuid)
+            .load(conn)?;
+        for r in rows {
+            out.insert(LinkUuid::from_slice(&r).ok_or_else(|| corrupt("uuids.uuid"))?);
+        }
+    }
+    Ok(out)
+}
+
 /// Stores freshly minted UUIDs.
 pub fn insert(conn: &mut DbConnection, new: &[LinkUuid], now: i64) -> Result<(), StorageError> {
     for chunk in new.chunks(rows_per_insert(3)) {

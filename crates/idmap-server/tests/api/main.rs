@@ -10,6 +10,7 @@ mod admin;
 mod auth;
 mod bad_input;
 mod concurrency;
+mod import;
 mod kill;
 mod link;
 mod lookup;
