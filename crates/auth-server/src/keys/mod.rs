@@ -15,116 +15,23 @@ pub mod files;
 pub mod hmac_key;
 pub mod material;
 pub mod schedule;
+mod set;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::jwk::JwkSet;
-use serde::Serialize;
 
 use crate::config::SigningAlg;
 pub use material::{KeyError, SigningKey};
-use schedule::{KeyMeta, KeyState, Slot};
+use schedule::KeyMeta;
+pub use set::{KeySet, KeyView, LoadedKey};
 
 const FILE_PREFIX: &str = "signing-";
 const FILE_SUFFIX: &str = ".pem";
 const META_SUFFIX: &str = ".json";
 /// Rounds of "scan, then create the next key" before giving up on a race.
 const CREATE_ATTEMPTS: usize = 5;
-
-/// One key file with its schedule metadata.
-#[derive(Debug)]
-pub struct LoadedKey {
-    pub seq: u32,
-    pub key: Arc<SigningKey>,
-    pub meta: KeyMeta,
-}
-
-/// The keys loaded at one moment; which one signs depends on the time.
-#[derive(Debug)]
-pub struct KeySet {
-    pub keys: Vec<LoadedKey>,
-    alg: SigningAlg,
-    token_ttl: i64,
-}
-
-/// A key as `admin keys list` shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct KeyView {
-    pub kid: String,
-    pub alg: &'static str,
-    pub file: String,
-    pub state: KeyState,
-    pub created_at: i64,
-    pub activates_at: i64,
-    pub retires_at: Option<i64>,
-}
-
-impl KeySet {
-    fn schedule(&self, now: i64) -> schedule::Schedule {
-        let slots: Vec<Slot> = self
-            .keys
-            .iter()
-            .map(|k| Slot {
-                activates_at: k.meta.activates_at,
-                preferred_alg: k.key.alg == self.alg,
-            })
-            .collect();
-        schedule::compute(&slots, now, self.token_ttl)
-    }
-
-    /// The key signing at `now` (the set always holds an active key).
-    pub fn signing_at(&self, now: i64) -> Option<Arc<SigningKey>> {
-        self.schedule(now).signing.map(|i| self.keys[i].key.clone())
-    }
-
-    /// Every key that is not retired at `now`, signing key first.
-    pub fn published_at(&self, now: i64) -> Vec<Arc<SigningKey>> {
-        let sched = self.schedule(now);
-        let mut out: Vec<Arc<SigningKey>> = sched
-            .signing
-            .map(|i| self.keys[i].key.clone())
-            .into_iter()
-            .collect();
-        for (i, k) in self.keys.iter().enumerate() {
-            if Some(i) != sched.signing && sched.states[i] != KeyState::Retired {
-                out.push(k.key.clone());
-            }
-        }
-        out
-    }
-
-    /// The next scheduled change of the published set after `now`.
-    pub fn next_change(&self, now: i64) -> Option<i64> {
-        self.schedule(now).next_change
-    }
-
-    /// The listing for operators.
-    pub fn views(&self, now: i64) -> Vec<KeyView> {
-        let sched = self.schedule(now);
-        self.keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| KeyView {
-                kid: k.key.kid.clone(),
-                alg: alg_name(k.key.alg),
-                file: file_name(k.seq),
-                state: sched.states[i],
-                created_at: k.meta.created_at,
-                activates_at: k.meta.activates_at,
-                retires_at: sched.retires_at[i],
-            })
-            .collect()
-    }
-}
-
-fn alg_name(alg: SigningAlg) -> &'static str {
-    match alg {
-        SigningAlg::Rs256 => "RS256",
-        SigningAlg::Es256 => "ES256",
-        SigningAlg::EdDsa => "EdDSA",
-    }
-}
 
 /// Shared, reloadable view of the key directory; signing never touches disk.
 #[derive(Debug)]
@@ -432,8 +339,8 @@ mod tests {
             1
         );
         let views = set.views(now);
-        assert_eq!(views[0].state, KeyState::Signing);
-        assert_eq!(views[1].state, KeyState::Pending);
+        assert_eq!(views[0].state, schedule::KeyState::Signing);
+        assert_eq!(views[1].state, schedule::KeyState::Pending);
     }
 
     #[test]

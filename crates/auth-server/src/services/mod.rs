@@ -10,4 +10,5 @@ pub mod introspect;
 pub mod issuer;
 pub mod rate_limit;
 pub mod token;
+pub mod user_grants;
 pub mod users;
