@@ -385,11 +385,18 @@ async fn tokens_are_renewed_during_a_long_run_and_after_a_401() {
     )
     .await;
     let mut cmd = env.cmd("link", &slow.url);
-    cmd.arg(&hashes).args(["--batch-size", "2", "-v"]);
+    cmd.arg(&hashes)
+        .args(["--batch-size", "2", "-v", "--progress-interval", "1"]);
     let out = run(cmd).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let fetched = stderr(&out).matches("fetched an access token").count();
     assert!(fetched >= 2, "{}", stderr(&out));
+    // Not a terminal: plain periodic progress lines, as a cron log shows them.
+    assert!(
+        stderr(&out).contains("idmap link: progress: "),
+        "{}",
+        stderr(&out)
+    );
     assert!(slow.faults.lock().unwrap().tokens.len() >= 2);
 
     // A 401 (token revoked, say) makes the CLI fetch a new token at once.
