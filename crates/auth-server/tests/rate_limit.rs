@@ -86,6 +86,46 @@ async fn a_flood_of_bad_secrets_is_throttled_and_good_clients_are_not() {
     assert_eq!(spray.iter().filter(|s| **s == 401).count(), 20);
     assert!(spray[20..].iter().all(|s| *s == 429));
 
+    // Without a proxy: an attacker on the good client's own address (one
+    // NAT) floods with many client ids; the IP gets blocked for unknown ids,
+    // while the good client, known-good from its recent success, goes on.
+    let app2 = spawn_app_with(&[
+        ("AUTH_RATE_LIMIT_CLIENT_FAILURES", "5"),
+        ("AUTH_RATE_LIMIT_IP_FAILURES", "20"),
+    ])
+    .await;
+    let (good2, good2_secret) = app2.add_client(None, "idmap:read").await;
+    let ok = app2
+        .post_token(
+            Some((&good2, &good2_secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+    let mut same_ip = Vec::new();
+    for i in 0..60 {
+        let res = app2
+            .post_token(
+                Some((&format!("nat-{}", i % 12), "wrong")),
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        same_ip.push(res.status().as_u16());
+        let ok = app2
+            .post_token(
+                Some((&good2, &good2_secret)),
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        assert_eq!(
+            ok.status(),
+            200,
+            "the good client on the same address is never throttled"
+        );
+    }
+    assert_eq!(same_ip.iter().filter(|s| **s == 401).count(), 20);
+    assert!(same_ip[20..].iter().all(|s| *s == 429));
+
     // Introspection is limited the same way.
     let res = app
         .client

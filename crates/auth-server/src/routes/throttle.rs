@@ -33,14 +33,23 @@ impl Gate {
         Ok(Self { client_id, ip })
     }
 
-    /// Counts the outcome: only failed client authentications count.
+    /// Counts the outcome: only failed client authentications count; a
+    /// success marks the client id as well-behaved.
     pub fn leave<T>(&self, state: &AppState, result: &Result<T, TokenError>) {
-        if let Err(TokenError::OAuth(e)) = result
-            && e.is_client_authentication_failure()
-        {
-            state
-                .limiter
-                .record_failure(self.client_id.as_deref(), self.ip);
+        match result {
+            Err(TokenError::OAuth(e)) if e.is_client_authentication_failure() => {
+                state
+                    .limiter
+                    .record_failure(self.client_id.as_deref(), self.ip);
+            }
+            // Only a full success proves the credentials (other errors may
+            // come before authentication).
+            Ok(_) => {
+                if let Some(id) = &self.client_id {
+                    state.limiter.record_success(id);
+                }
+            }
+            Err(_) => {}
         }
     }
 }

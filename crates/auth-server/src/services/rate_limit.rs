@@ -3,7 +3,11 @@
 //! never slowed down by its own traffic. A key with too many failures in a
 //! fixed window is refused up front (429 with `Retry-After`) until the
 //! window ends, which keeps a flood of wrong secrets cheap: no database
-//! lookup, no hashing. Memory is bounded: past `MAX_KEYS` tracked keys,
+//! lookup, no hashing. A client id that authenticated successfully within
+//! the window is exempt from its IP's block (the per-client limit still
+//! applies to it), so a well-behaved client sharing an address with an
+//! attacker (one NAT, one proxy) keeps getting tokens. Memory is bounded:
+//! past `MAX_KEYS` tracked keys,
 //! expired entries are dropped, and if that is not enough new keys are not
 //! tracked (failing open rather than growing without bound).
 
@@ -42,6 +46,8 @@ pub struct Limits {
 pub struct RateLimiter {
     limits: Limits,
     windows: Mutex<HashMap<Key, Window>>,
+    /// Client ids with a recent successful authentication.
+    good: Mutex<HashMap<String, Instant>>,
 }
 
 impl RateLimiter {
@@ -49,7 +55,32 @@ impl RateLimiter {
         Self {
             limits,
             windows: Mutex::new(HashMap::new()),
+            good: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Remembers a successful authentication of `client_id`.
+    pub fn record_success(&self, client_id: &str) {
+        if !self.limits.enabled {
+            return;
+        }
+        let now = Instant::now();
+        let mut good = self.good.lock().unwrap_or_else(|e| e.into_inner());
+        if good.len() >= MAX_KEYS && !good.contains_key(client_id) {
+            let window = self.limits.window;
+            good.retain(|_, at| *at + window > now);
+            if good.len() >= MAX_KEYS {
+                return;
+            }
+        }
+        good.insert(client_id.to_owned(), now);
+    }
+
+    fn recently_good(&self, client_id: Option<&str>, now: Instant) -> bool {
+        let Some(id) = client_id else { return false };
+        let good = self.good.lock().unwrap_or_else(|e| e.into_inner());
+        good.get(id)
+            .is_some_and(|at| *at + self.limits.window > now)
     }
 
     /// `Err(seconds)` to wait when the client id or the IP is blocked.
@@ -58,6 +89,7 @@ impl RateLimiter {
             return Ok(());
         }
         let now = Instant::now();
+        let exempt_from_ip = self.recently_good(client_id, now);
         let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         let blocked = |key: Key, limit: u32| -> Option<u64> {
             let w = windows.get(&key)?;
@@ -66,7 +98,9 @@ impl RateLimiter {
         };
         let by_client =
             client_id.and_then(|c| blocked(Key::Client(c.to_owned()), self.limits.per_client));
-        let by_ip = ip.and_then(|i| blocked(Key::Ip(i), self.limits.per_ip));
+        let by_ip = ip
+            .filter(|_| !exempt_from_ip)
+            .and_then(|i| blocked(Key::Ip(i), self.limits.per_ip));
         match by_client.max(by_ip) {
             Some(wait) => Err(wait),
             None => Ok(()),
