@@ -449,3 +449,39 @@ async fn codes_expire_quickly_and_are_bound_to_the_client() {
         (400, Some("invalid_grant"))
     );
 }
+
+#[tokio::test]
+async fn a_disabled_user_is_signed_out_and_gets_no_tokens() {
+    let (app, id, _, cookie) = setup(true).await;
+    let code = app.code_for(&id, CB, CHALLENGE, &cookie).await;
+    let users = auth_server::services::users::list(&app.db).await.unwrap();
+    auth_server::services::users::disable(&app.db, &users[0].id)
+        .await
+        .unwrap();
+    let params = [
+        ("response_type", "code"),
+        ("client_id", id.as_str()),
+        ("redirect_uri", CB),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let res = app.authorize_get(&cookie, &params).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/accounts/login/");
+    // A code issued before the user was disabled no longer yields tokens.
+    let (status, body) = exchange(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &id),
+            ("code_verifier", VERIFIER),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}

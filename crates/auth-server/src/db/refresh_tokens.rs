@@ -72,3 +72,8 @@ pub fn revoke_family(
         .select((rt::access_jti, rt::access_expires_at))
         .load(conn)
 }
+
+/// Deletes tokens that expired before `before`.
+pub fn purge_expired(conn: &mut DbConnection, before: i64) -> QueryResult<usize> {
+    diesel::delete(rt::table.filter(rt::expires_at.lt(before))).execute(conn)
+}

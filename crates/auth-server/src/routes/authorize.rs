@@ -121,6 +121,25 @@ fn logged_in(state: &AppState, req: &HttpRequest) -> Result<(Session, String), B
     }
 }
 
+/// The session's user, if it still exists and is not disabled.
+async fn active_user(
+    state: &AppState,
+    uid: &str,
+) -> Result<Option<crate::db::users::UserRow>, ApiError> {
+    Ok(users::find(&state.db, uid)
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .filter(|u| !u.disabled))
+}
+
+/// Ends a session whose user is gone or disabled.
+fn signed_out(state: &AppState) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/accounts/login/"))
+        .cookie(state.sessions.removal())
+        .finish()
+}
+
 async fn get_authorize(
     req: HttpRequest,
     query: web::Query<Vec<(String, String)>>,
@@ -135,14 +154,8 @@ async fn get_authorize(
         Ok(s) => s,
         Err(resp) => return Ok(*resp),
     };
-    let Some(user) = users::find(&state.db, &uid)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-    else {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/accounts/login/"))
-            .cookie(state.sessions.removal())
-            .finish());
+    let Some(user) = active_user(&state, &uid).await? else {
+        return Ok(signed_out(&state));
     };
     let scopes: Vec<ScopeLine> = request
         .scopes
@@ -193,6 +206,9 @@ async fn post_authorize(
         Ok(s) => s,
         Err(resp) => return Ok(*resp),
     };
+    if active_user(&state, &uid).await?.is_none() {
+        return Ok(signed_out(&state));
+    }
     if !csrf::verify(&state.sessions, &session, csrf_value.as_deref()) {
         return state.templates.error_page(
             StatusCode::FORBIDDEN,

@@ -46,10 +46,14 @@ pub fn new_row(
     }
 }
 
-/// Stores the first token of a new family.
+/// Stores the first token of a new family, and drops tokens that expired
+/// more than a day ago (kept that long so a late replay still revokes).
 pub async fn start(db: &Database, row: RefreshRow) -> Result<(), StorageError> {
-    db.transaction(move |c| Ok(db_refresh::insert(c, &row)?))
-        .await
+    db.transaction(move |c| {
+        db_refresh::purge_expired(c, row.created_at - 86_400)?;
+        Ok(db_refresh::insert(c, &row)?)
+    })
+    .await
 }
 
 /// Rotation: marks `old_hash` used and stores `next` in one transaction.
@@ -109,6 +113,7 @@ pub async fn redeem_code(
         if !auth_codes::mark_used(c, &code_hash, now_unix())? {
             return Ok(false);
         }
+        db_refresh::purge_expired(c, refresh.created_at - 86_400)?;
         db_refresh::insert(c, &refresh)?;
         auth_codes::record_issued(
             c,
