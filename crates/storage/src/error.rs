@@ -69,6 +69,9 @@ fn is_connection_loss(e: &DieselError) -> bool {
                 || m.contains("server closed the connection")
                 || m.contains("the database system is shutting down")
                 || m.contains("the database system is starting up")
+                || m.contains("no connection to the server")
+                || m.contains("Server shutdown in progress")
+                || m.contains("Connection refused")
         }
         DieselError::BrokenTransactionManager => true,
         _ => false,
