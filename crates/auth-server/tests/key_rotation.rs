@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use support::{ISSUER, TestApp, spawn_app_in, test_env};
 
 /// JWKS cache lifetime, and so the publication delay of a rotated key.
-const MAX_AGE: &str = "6";
+const MAX_AGE: &str = "8";
 
 fn admin(env: &HashMap<String, String>, args: &[&str]) -> Value {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_auth-server"));
