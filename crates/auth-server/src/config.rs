@@ -308,6 +308,37 @@ mod tests {
     }
 
     #[test]
+    fn grant_switches_rate_limits_proxies_and_key_delay() {
+        let s = Settings::load(None, &HashMap::new()).unwrap();
+        assert!(!s.enable_password_grant && !s.enable_implicit_grant);
+        assert!(s.rate_limit_enabled);
+        assert_eq!(s.publication_delay(), s.jwks_max_age);
+        assert_eq!(s.trusted_proxy_list().unwrap().len(), 2);
+        assert!(!s.issuer_is_https());
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("AUTH_ENABLE_PASSWORD_GRANT", "true"),
+                ("AUTH_ENABLE_IMPLICIT_GRANT", "true"),
+                ("AUTH_RATE_LIMIT_ENABLED", "false"),
+                ("AUTH_KEY_PUBLICATION_DELAY", "600"),
+                ("AUTH_TRUSTED_PROXIES", "10.0.0.5"),
+                ("AUTH_ISSUER", "https://auth.example"),
+            ]),
+        )
+        .unwrap();
+        assert!(s.enable_password_grant && s.enable_implicit_grant && !s.rate_limit_enabled);
+        assert_eq!(s.publication_delay(), 600);
+        assert_eq!(
+            s.trusted_proxy_list().unwrap(),
+            ["10.0.0.5".parse::<std::net::IpAddr>().unwrap()]
+        );
+        assert!(s.issuer_is_https());
+        assert!(Settings::load(None, &env(&[("AUTH_TRUSTED_PROXIES", "nginx")])).is_err());
+        assert!(Settings::load(None, &env(&[("AUTH_RATE_LIMIT_WINDOW", "0")])).is_err());
+    }
+
+    #[test]
     fn database_url_is_not_in_debug_output() {
         let s = Settings::load(
             None,
