@@ -26,6 +26,13 @@
 //! | `AUTH_RATE_LIMIT_IP_FAILURES` | `30`                | failures per client IP per window         |
 //! | `AUTH_RATE_LIMIT_WINDOW` | `60`                     | window in seconds (also the longest block) |
 //! | `AUTH_TRUSTED_PROXIES`   | `127.0.0.1,::1`          | peers whose `X-Forwarded-For` is believed |
+//! | `AUTH_MAILER`            | `file`                   | `file`, `smtp` or `log` (user-center mail) |
+//! | `AUTH_MAIL_DIR`          | `data/mail`              | file mailer: one `.eml` file per message  |
+//! | `AUTH_SMTP_URL`          | (none)                   | smtp mailer: `smtps://user:pass@host:465` or `smtp://host:587?tls=required` |
+//! | `AUTH_MAIL_FROM`         | `idmap <noreply@localhost>` | sender of user-center mail             |
+//! | `AUTH_LOGIN_FAILURES`    | `5`                      | wrong passwords per account per window    |
+//! | `AUTH_LOGIN_IP_FAILURES` | `20`                     | wrong passwords per IP per window         |
+//! | `AUTH_LOGIN_WINDOW`      | `300`                    | login throttle window in seconds          |
 //!
 //! `RUST_LOG` (read by the log filter, default `info`) is the only other one.
 
@@ -36,7 +43,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 /// Environment variables this service reads; everything else is ignored.
-pub const ENV_VARS: [&str; 20] = [
+pub const ENV_VARS: [&str; 27] = [
     "AUTH_LISTEN",
     "AUTH_ISSUER",
     "AUTH_DATABASE_URL",
@@ -57,6 +64,13 @@ pub const ENV_VARS: [&str; 20] = [
     "AUTH_RATE_LIMIT_IP_FAILURES",
     "AUTH_RATE_LIMIT_WINDOW",
     "AUTH_TRUSTED_PROXIES",
+    "AUTH_MAILER",
+    "AUTH_MAIL_DIR",
+    "AUTH_SMTP_URL",
+    "AUTH_MAIL_FROM",
+    "AUTH_LOGIN_FAILURES",
+    "AUTH_LOGIN_IP_FAILURES",
+    "AUTH_LOGIN_WINDOW",
 ];
 
 /// Every setting of the service, loaded once in `main` and passed down.
@@ -86,6 +100,26 @@ pub struct Settings {
     pub rate_limit_window: u64,
     /// Comma-separated IP addresses.
     pub trusted_proxies: String,
+    pub mailer: MailerKind,
+    pub mail_dir: PathBuf,
+    #[serde(default)]
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: String,
+    pub login_failures: u32,
+    pub login_ip_failures: u32,
+    pub login_window: u64,
+}
+
+/// Where user-center mail goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailerKind {
+    /// One `.eml` file per message in `AUTH_MAIL_DIR` (development, tests).
+    File,
+    /// SMTP through lettre at `AUTH_SMTP_URL` (production).
+    Smtp,
+    /// Only a log line (recipient and subject; never the body, which holds a link).
+    Log,
 }
 
 /// JWS algorithm of newly signed access tokens.
@@ -146,7 +180,13 @@ impl Settings {
             .set_default("rate_limit_client_failures", 10)?
             .set_default("rate_limit_ip_failures", 30)?
             .set_default("rate_limit_window", 60)?
-            .set_default("trusted_proxies", "127.0.0.1,::1")?;
+            .set_default("trusted_proxies", "127.0.0.1,::1")?
+            .set_default("mailer", "file")?
+            .set_default("mail_dir", "data/mail")?
+            .set_default("mail_from", "idmap <noreply@localhost>")?
+            .set_default("login_failures", 5)?
+            .set_default("login_ip_failures", 20)?
+            .set_default("login_window", 300)?;
         if let Some(path) = file {
             builder = builder.add_source(
                 config::File::from(path)
@@ -192,6 +232,22 @@ impl Settings {
         if self.refresh_token_ttl == 0 {
             return Err(SettingsError::Value(
                 "AUTH_REFRESH_TOKEN_TTL must be positive".into(),
+            ));
+        }
+        if self.mailer == MailerKind::Smtp && self.smtp_url.is_none() {
+            return Err(SettingsError::Value(
+                "AUTH_MAILER=smtp needs AUTH_SMTP_URL".into(),
+            ));
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(SettingsError::Value(
+                "AUTH_MAIL_FROM must be an address such as 'idmap <noreply@example.org>'".into(),
+            ));
+        }
+        if self.login_window == 0 || self.login_failures == 0 || self.login_ip_failures == 0 {
+            return Err(SettingsError::Value(
+                "AUTH_LOGIN_FAILURES, AUTH_LOGIN_IP_FAILURES and AUTH_LOGIN_WINDOW must be positive"
+                    .into(),
             ));
         }
         if self.db_pool_size == 0 {

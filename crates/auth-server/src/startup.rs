@@ -22,6 +22,7 @@ use crate::keys::{KeyStore, hmac_key};
 use crate::routes::{self, AppState, metadata::ServerMetadata};
 use crate::services::access_tokens::LocalVerifier;
 use crate::services::issuer::TokenIssuer;
+use crate::services::mailer::Mailer;
 use crate::services::rate_limit::{Limits, RateLimiter};
 use crate::services::token::TokenService;
 use crate::telemetry;
@@ -129,6 +130,14 @@ impl Application {
             signing_alg: settings.signing_alg,
             publication_delay: settings.publication_delay(),
             jwks_served: AtomicU64::new(0),
+            mailer: Mailer::from_settings(settings).context("cannot set up the mailer")?,
+            login_limiter: RateLimiter::new(Limits {
+                enabled: true,
+                per_client: settings.login_failures,
+                per_ip: settings.login_ip_failures,
+                window: Duration::from_secs(settings.login_window),
+            }),
+            base_url: issuer.clone(),
         });
 
         let listener = TcpListener::bind(&settings.listen)

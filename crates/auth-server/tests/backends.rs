@@ -139,6 +139,7 @@ async fn register_and_issue_on_every_backend() {
                 name: None,
                 public: false,
                 redirect_uris: vec![],
+                owner: None,
             },
         )
         .await;

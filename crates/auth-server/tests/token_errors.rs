@@ -198,6 +198,7 @@ async fn public_clients_cannot_use_client_credentials() {
             name: None,
             public: true,
             redirect_uris: vec!["https://app.example/cb".into()],
+            owner: None,
         },
     )
     .await
@@ -231,6 +232,7 @@ async fn basic_credentials_are_form_urldecoded() {
         redirect_uris: String::new(),
         disabled: false,
         created_at: 0,
+        owner_user_id: None,
     };
     let secret_row = SecretRow {
         secret_id: vec![7; 16],

@@ -38,6 +38,7 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
                     name,
                     public,
                     redirect_uris: redirect_uri,
+                    owner: None,
                 },
             )
             .await?;

@@ -17,6 +17,8 @@ pub struct ClientRow {
     pub redirect_uris: String,
     pub disabled: bool,
     pub created_at: i64,
+    /// The user who registered it in the user center (`None`: an operator).
+    pub owner_user_id: Option<String>,
 }
 
 /// One stored secret hash of a client.
@@ -144,6 +146,61 @@ pub fn delete_secret(
         client_secrets::table
             .filter(client_secrets::client_id.eq(client_id))
             .filter(client_secrets::secret_id.eq(secret_id)),
+    )
+    .execute(conn)
+    .map(|n| n > 0)
+}
+
+/// The clients a user registered, oldest first.
+pub fn list_owned(conn: &mut DbConnection, owner: &str) -> QueryResult<Vec<ClientRow>> {
+    clients::table
+        .filter(clients::owner_user_id.eq(owner))
+        .order((clients::created_at.asc(), clients::client_id.asc()))
+        .select(ClientRow::as_select())
+        .load(conn)
+}
+
+/// One client of this owner (`None` also when someone else owns it).
+pub fn find_owned(
+    conn: &mut DbConnection,
+    owner: &str,
+    client_id: &str,
+) -> QueryResult<Option<ClientRow>> {
+    clients::table
+        .filter(clients::owner_user_id.eq(owner))
+        .filter(clients::client_id.eq(client_id))
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Changes the name and redirect URIs of an owned client.
+pub fn update_owned(
+    conn: &mut DbConnection,
+    owner: &str,
+    client_id: &str,
+    name: &str,
+    redirect_uris: &str,
+) -> QueryResult<bool> {
+    diesel::update(
+        clients::table
+            .filter(clients::owner_user_id.eq(owner))
+            .filter(clients::client_id.eq(client_id)),
+    )
+    .set((
+        clients::name.eq(name),
+        clients::redirect_uris.eq(redirect_uris),
+    ))
+    .execute(conn)
+    .map(|n| n > 0)
+}
+
+/// Deletes an owned client (its secrets, codes, tokens and consents cascade).
+pub fn delete_owned(conn: &mut DbConnection, owner: &str, client_id: &str) -> QueryResult<bool> {
+    diesel::delete(
+        clients::table
+            .filter(clients::owner_user_id.eq(owner))
+            .filter(clients::client_id.eq(client_id)),
     )
     .execute(conn)
     .map(|n| n > 0)

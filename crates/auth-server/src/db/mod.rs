@@ -4,6 +4,9 @@
 
 pub mod auth_codes;
 pub mod clients;
+pub mod consents;
+pub mod email_tokens;
+pub mod groups;
 pub mod partners;
 pub mod refresh_tokens;
 pub mod revoked_tokens;

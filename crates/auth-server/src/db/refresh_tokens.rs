@@ -77,3 +77,34 @@ pub fn revoke_family(
 pub fn purge_expired(conn: &mut DbConnection, before: i64) -> QueryResult<usize> {
     diesel::delete(rt::table.filter(rt::expires_at.lt(before))).execute(conn)
 }
+
+/// The families a user holds for a client, with their scopes (unrevoked
+/// and unexpired at `now`).
+pub fn live_families(
+    conn: &mut DbConnection,
+    user_id: &str,
+    client_id: &str,
+    now: i64,
+) -> QueryResult<Vec<(String, String)>> {
+    rt::table
+        .filter(rt::user_id.eq(user_id))
+        .filter(rt::client_id.eq(client_id))
+        .filter(rt::revoked.eq(false))
+        .filter(rt::expires_at.gt(now))
+        .select((rt::family_id, rt::scopes))
+        .distinct()
+        .load(conn)
+}
+
+/// Access-token ids issued to a client that may still be live at `now`.
+pub fn live_access_of_client(
+    conn: &mut DbConnection,
+    client_id: &str,
+    now: i64,
+) -> QueryResult<Vec<(String, i64)>> {
+    rt::table
+        .filter(rt::client_id.eq(client_id))
+        .filter(rt::access_expires_at.gt(now))
+        .select((rt::access_jti, rt::access_expires_at))
+        .load(conn)
+}

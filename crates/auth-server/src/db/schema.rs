@@ -18,6 +18,7 @@ diesel::table! {
         redirect_uris -> Text,
         disabled -> Bool,
         created_at -> BigInt,
+        owner_user_id -> Nullable<Text>,
     }
 }
 
@@ -39,6 +40,7 @@ diesel::table! {
         email_verified -> Bool,
         created_at -> BigInt,
         disabled -> Bool,
+        session_generation -> BigInt,
     }
 }
 
@@ -84,7 +86,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    email_tokens (token_hash) {
+        token_hash -> Binary,
+        user_id -> Text,
+        purpose -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Text,
+        user_id -> Text,
+        client_id -> Text,
+        scopes -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_groups (id) {
+        id -> Text,
+        partner_code -> Text,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_members (user_id, group_id) {
+        user_id -> Text,
+        group_id -> Text,
+        role -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(clients -> partners (partner_code));
+diesel::joinable!(group_members -> user_groups (group_id));
+diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(client_secrets -> clients (client_id));
 diesel::allow_tables_to_appear_in_same_query!(
     partners,
@@ -93,5 +136,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     authorization_codes,
     refresh_tokens,
-    revoked_tokens
+    revoked_tokens,
+    email_tokens,
+    consents,
+    user_groups,
+    group_members
 );

@@ -15,6 +15,8 @@ pub struct UserRow {
     pub email_verified: bool,
     pub created_at: i64,
     pub disabled: bool,
+    /// Sessions carry the generation they started in; bumping it ends them all.
+    pub session_generation: i64,
 }
 
 /// Inserts a user; a duplicate email is a unique violation.
@@ -57,4 +59,28 @@ pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> QueryR
         .set(users::disabled.eq(disabled))
         .execute(conn)
         .map(|n| n > 0)
+}
+
+/// Marks the address verified.
+pub fn set_verified(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set(users::email_verified.eq(true))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Ends every session of the user (logout, password change).
+pub fn bump_generation(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set(users::session_generation.eq(users::session_generation + 1))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Replaces the password hash and ends every session.
+pub fn set_password(conn: &mut DbConnection, id: &str, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)?;
+    bump_generation(conn, id)
 }

@@ -10,6 +10,7 @@ pub mod local_path;
 pub mod oauth_error;
 pub mod opaque;
 pub mod params;
+pub mod password_policy;
 pub mod pkce;
 pub mod resource;
 pub mod scopes;

@@ -10,15 +10,15 @@ use serde::Serialize;
 
 use super::token::form_config;
 use super::{AppState, method_not_allowed};
-use crate::db::now_unix;
+use crate::db::users::UserRow;
 use crate::domain::authorize::{self, AuthorizeError, AuthorizeRequest, ResponseType};
 use crate::domain::client::{Client, ClientId};
 use crate::domain::oauth_error::OAuthError;
 use crate::domain::params::Params;
 use crate::error::ApiError;
-use crate::services::{authorize as issue, users};
-use crate::web::csrf;
+use crate::services::{authorize as issue, consents};
 use crate::web::session::Session;
+use crate::web::{csrf, current, page};
 
 /// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -96,48 +96,29 @@ fn redirect(location: &str) -> HttpResponse {
         .finish()
 }
 
-/// The logged-in session, or a redirect to the login page that comes back here.
-fn logged_in(state: &AppState, req: &HttpRequest) -> Result<(Session, String), Box<HttpResponse>> {
-    match state.sessions.read(req, now_unix()) {
-        Some(s) if s.uid.is_some() => {
-            let uid = s.uid.clone().unwrap_or_default();
-            Ok((s, uid))
-        }
-        _ => {
-            let next = match req.query_string() {
-                "" => req.path().to_owned(),
-                q => format!("{}?{q}", req.path()),
-            };
-            let login = format!(
-                "/accounts/login/?{}",
-                serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
-            );
-            Err(Box::new(
-                HttpResponse::SeeOther()
-                    .insert_header((header::LOCATION, login))
-                    .finish(),
-            ))
-        }
-    }
-}
-
-/// The session's user, if it still exists and is not disabled.
-async fn active_user(
+/// The signed-in user, or the response to send instead: the login page
+/// (coming back here), or a refusal for an unverified address.
+async fn approver(
     state: &AppState,
-    uid: &str,
-) -> Result<Option<crate::db::users::UserRow>, ApiError> {
-    Ok(users::find(&state.db, uid)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-        .filter(|u| !u.disabled))
+    req: &HttpRequest,
+) -> Result<Result<(Session, UserRow), HttpResponse>, ApiError> {
+    let Some((session, user)) = current::signed_in(state, req).await? else {
+        return Ok(Err(page::to_login(req)));
+    };
+    if !user.email_verified {
+        return Ok(Err(state.templates.error_page(
+            StatusCode::FORBIDDEN,
+            "Confirm your e-mail address before approving applications: open the link we \
+             mailed you (your account page at /accounts/ can send it again).",
+        )?));
+    }
+    Ok(Ok((session, user)))
 }
 
-/// Ends a session whose user is gone or disabled.
-fn signed_out(state: &AppState) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/accounts/login/"))
-        .cookie(state.sessions.removal())
-        .finish()
+/// The origin (`scheme://host:port`) of a redirect URI, for the CSP.
+fn origin(uri: &str) -> Option<String> {
+    let u = url::Url::parse(uri).ok()?;
+    matches!(u.scheme(), "http" | "https").then(|| u.origin().ascii_serialization())
 }
 
 async fn get_authorize(
@@ -150,13 +131,16 @@ async fn get_authorize(
         Ok(v) => v,
         Err(resp) => return Ok(*resp),
     };
-    let (session, uid) = match logged_in(&state, &req) {
+    let (session, user) = match approver(&state, &req).await? {
         Ok(s) => s,
-        Err(resp) => return Ok(*resp),
+        Err(resp) => return Ok(resp),
     };
-    let Some(user) = active_user(&state, &uid).await? else {
-        return Ok(signed_out(&state));
-    };
+    if consents::is_remembered(&state.db, &user.id, client.id.as_str(), &request.scopes)
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+    {
+        return grant(&state, &client, &user.id, &request).await;
+    }
     let scopes: Vec<ScopeLine> = request
         .scopes
         .iter()
@@ -169,7 +153,7 @@ async fn get_authorize(
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
-    state.templates.page(
+    let mut resp = state.templates.page_posting_to(
         StatusCode::OK,
         "consent.html",
         minijinja::context! {
@@ -178,9 +162,14 @@ async fn get_authorize(
             scopes => scopes,
             redirect_host => redirect_host,
             csrf_token => csrf::token(&state.sessions, &session),
+            user_email => user.email,
             params => pairs,
         },
-    )
+        origin(&request.redirect_uri).as_deref(),
+    )?;
+    resp.add_cookie(&state.sessions.cookie(&session))
+        .map_err(ApiError::internal)?;
+    Ok(resp)
 }
 
 async fn post_authorize(
@@ -202,13 +191,10 @@ async fn post_authorize(
         Ok(v) => v,
         Err(resp) => return Ok(*resp),
     };
-    let (session, uid) = match logged_in(&state, &req) {
+    let (session, user) = match approver(&state, &req).await? {
         Ok(s) => s,
-        Err(resp) => return Ok(*resp),
+        Err(resp) => return Ok(resp),
     };
-    if active_user(&state, &uid).await?.is_none() {
-        return Ok(signed_out(&state));
-    }
     if !csrf::verify(&state.sessions, &session, csrf_value.as_deref()) {
         return state.templates.error_page(
             StatusCode::FORBIDDEN,
@@ -226,9 +212,23 @@ async fn post_authorize(
             fragment,
         )));
     }
+    consents::remember(&state.db, &user.id, client.id.as_str(), &request.scopes)
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
+    grant(&state, &client, &user.id, &request).await
+}
+
+/// Issues what the request asked for and redirects back to the client.
+async fn grant(
+    state: &AppState,
+    client: &Client,
+    uid: &str,
+    request: &AuthorizeRequest,
+) -> Result<HttpResponse, ApiError> {
+    let state_param = request.state.as_deref();
     let location = match request.response_type {
         ResponseType::Code => {
-            let code = issue::issue_code(&state.db, &client, &uid, &request)
+            let code = issue::issue_code(&state.db, client, uid, request)
                 .await
                 .map_err(|_| ApiError::Unavailable)?;
             let mut pairs = vec![("code", code.as_str())];
@@ -238,7 +238,7 @@ async fn post_authorize(
             authorize::redirect_with(&request.redirect_uri, &pairs, false)
         }
         ResponseType::Token => {
-            let issued = issue::issue_implicit(state.tokens.issuer(), &client, &uid, &request)
+            let issued = issue::issue_implicit(state.tokens.issuer(), client, uid, request)
                 .map_err(ApiError::internal)?;
             let expires = issued.expires_in.to_string();
             let mut pairs = vec![

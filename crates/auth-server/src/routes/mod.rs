@@ -7,7 +7,6 @@ pub mod bearer;
 pub mod health;
 pub mod introspect;
 pub mod jwks;
-pub mod login;
 pub mod metadata;
 pub mod metrics;
 pub mod throttle;
@@ -27,6 +26,7 @@ use crate::domain::client_secret::SecretHasher;
 use crate::error::ApiError;
 use crate::keys::KeyStore;
 use crate::services::access_tokens::LocalVerifier;
+use crate::services::mailer::Mailer;
 use crate::services::rate_limit::RateLimiter;
 use crate::services::token::TokenService;
 use crate::web::session::SessionKeys;
@@ -52,6 +52,12 @@ pub struct AppState {
     pub publication_delay: u64,
     /// JWKS documents served since start (exported in `/metrics`).
     pub jwks_served: AtomicU64,
+    /// User-center mail (verification and reset links).
+    pub mailer: Mailer,
+    /// Wrong passwords on the login page, per account and per IP.
+    pub login_limiter: RateLimiter,
+    /// The issuer URL without a trailing slash: the base of mailed links.
+    pub base_url: String,
 }
 
 /// Registers every route of the service.
@@ -61,7 +67,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     jwks::configure(cfg);
     token::configure(cfg);
     authorize::configure(cfg);
-    login::configure(cfg);
+    crate::web::accounts::configure(cfg);
+    crate::web::applications::configure(cfg);
+    crate::web::authorized_tokens::configure(cfg);
+    crate::web::static_files::configure(cfg);
     introspect::configure(cfg);
     userinfo::configure(cfg);
     admin::configure(cfg);

@@ -59,6 +59,8 @@ pub struct NewClient {
     pub name: Option<String>,
     pub public: bool,
     pub redirect_uris: Vec<String>,
+    /// The user registering it in the user center, if not an operator.
+    pub owner: Option<String>,
 }
 
 /// The one-time answer to adding a client: `client_secret` is null for public clients.
@@ -68,7 +70,7 @@ pub struct CreatedClient {
     pub client_secret: Option<String>,
 }
 
-fn check_name(name: &str) -> Result<String, AdminError> {
+pub(crate) fn check_name(name: &str) -> Result<String, AdminError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(AdminError::Invalid(
@@ -79,7 +81,7 @@ fn check_name(name: &str) -> Result<String, AdminError> {
 }
 
 /// RFC 6749 3.1.2: absolute URI without fragment.
-fn check_redirect_uri(uri: &str) -> Result<String, AdminError> {
+pub(crate) fn check_redirect_uri(uri: &str) -> Result<String, AdminError> {
     let parsed = url::Url::parse(uri)
         .map_err(|e| AdminError::Invalid(format!("redirect URI '{uri}' is not absolute: {e}")))?;
     if parsed.fragment().is_some() || uri.chars().any(char::is_whitespace) {
@@ -158,6 +160,7 @@ pub async fn add_client(
         redirect_uris: redirect_uris.join("\n"),
         disabled: false,
         created_at: now,
+        owner_user_id: new.owner.clone(),
     };
     let secrets: Vec<SecretRow> = secret
         .iter()

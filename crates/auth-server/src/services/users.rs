@@ -57,6 +57,7 @@ pub async fn add_user(
         email_verified,
         created_at: now_unix(),
         disabled: false,
+        session_generation: 0,
     };
     let insert = row.clone();
     match db.run(move |c| Ok(db_users::insert(c, &insert)?)).await {

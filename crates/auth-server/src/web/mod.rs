@@ -1,8 +1,15 @@
-//! Pieces of the server-rendered pages, each in its own module so that the
-//! user center built later reuses them: signed session cookies, CSRF
-//! tokens, templates, and the client address behind trusted proxies.
+//! The server-rendered user center and the pieces its pages share: signed
+//! session cookies, CSRF tokens, templates, the signed-in user, the client
+//! address behind trusted proxies, the accounts pages, the applications a
+//! user owns, the approvals they gave, and the one stylesheet.
 
+pub mod accounts;
+pub mod applications;
+pub mod authorized_tokens;
 pub mod client_ip;
 pub mod csrf;
+pub mod current;
+pub mod page;
 pub mod session;
+pub mod static_files;
 pub mod templates;

@@ -28,6 +28,11 @@ pub struct Session {
     pub uid: Option<String>,
     /// Unix seconds after which the cookie is ignored.
     pub exp: i64,
+    /// The user's session generation at login; a session of an older
+    /// generation is dead (logout and password reset bump it server-side,
+    /// so a copied cookie stops working).
+    #[serde(default)]
+    pub generation: i64,
 }
 
 /// Signs and reads session cookies.
@@ -71,6 +76,15 @@ impl SessionKeys {
             sid: OpaqueToken::generate().expose().to_owned(),
             uid,
             exp: now + self.ttl,
+            generation: 0,
+        }
+    }
+
+    /// A new logged-in session of `uid` at the user's session generation.
+    pub fn start_user(&self, uid: String, generation: i64, now: i64) -> Session {
+        Session {
+            generation,
+            ..self.start(Some(uid), now)
         }
     }
 

@@ -1,6 +1,8 @@
 //! Server-rendered pages with minijinja: templates are compiled into the
 //! binary (`templates/*.html`), HTML-escaped automatically, and rendered
-//! into a response with a no-store, frame-denying set of headers.
+//! into a response with a no-store, frame-denying set of headers: a CSP
+//! without inline scripts or styles (the stylesheet is served by this
+//! server), `X-Frame-Options: DENY`, `nosniff` and `no-referrer`.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -9,6 +11,60 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::error::ApiError;
+
+/// Every page, by name.
+const PAGES: [(&str, &str); 17] = [
+    ("base.html", include_str!("../../templates/base.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    ("consent.html", include_str!("../../templates/consent.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    ("message.html", include_str!("../../templates/message.html")),
+    (
+        "register.html",
+        include_str!("../../templates/register.html"),
+    ),
+    ("home.html", include_str!("../../templates/home.html")),
+    (
+        "reset_request.html",
+        include_str!("../../templates/reset_request.html"),
+    ),
+    (
+        "reset_confirm.html",
+        include_str!("../../templates/reset_confirm.html"),
+    ),
+    (
+        "applications.html",
+        include_str!("../../templates/applications.html"),
+    ),
+    (
+        "application_form.html",
+        include_str!("../../templates/application_form.html"),
+    ),
+    (
+        "application.html",
+        include_str!("../../templates/application.html"),
+    ),
+    (
+        "application_delete.html",
+        include_str!("../../templates/application_delete.html"),
+    ),
+    (
+        "authorized_tokens.html",
+        include_str!("../../templates/authorized_tokens.html"),
+    ),
+    (
+        "resource_user.html",
+        include_str!("../../templates/resource_user.html"),
+    ),
+    (
+        "resource_group.html",
+        include_str!("../../templates/resource_group.html"),
+    ),
+    (
+        "throttled.html",
+        include_str!("../../templates/throttled.html"),
+    ),
+];
 
 /// The compiled templates.
 #[derive(Debug)]
@@ -20,10 +76,9 @@ impl Templates {
     /// Loads every page; a broken template is a start-up error.
     pub fn new() -> Result<Self, minijinja::Error> {
         let mut env = Environment::new();
-        env.add_template("base.html", include_str!("../../templates/base.html"))?;
-        env.add_template("login.html", include_str!("../../templates/login.html"))?;
-        env.add_template("consent.html", include_str!("../../templates/consent.html"))?;
-        env.add_template("error.html", include_str!("../../templates/error.html"))?;
+        for (name, source) in PAGES {
+            env.add_template(name, source)?;
+        }
         Ok(Self { env })
     }
 
@@ -34,6 +89,24 @@ impl Templates {
         name: &str,
         ctx: S,
     ) -> Result<HttpResponse, ApiError> {
+        self.page_posting_to(status, name, ctx, None)
+    }
+
+    /// Like [`Self::page`], for a page whose form may end in a redirect to
+    /// `origin` (the consent form: browsers apply `form-action` to the
+    /// redirect that follows a form post).
+    pub fn page_posting_to<S: Serialize>(
+        &self,
+        status: StatusCode,
+        name: &str,
+        ctx: S,
+        origin: Option<&str>,
+    ) -> Result<HttpResponse, ApiError> {
+        let csp = format!(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'{}; \
+             frame-ancestors 'none'; base-uri 'none'",
+            origin.map(|o| format!(" {o}")).unwrap_or_default()
+        );
         let html = self
             .env
             .get_template(name)
@@ -43,10 +116,9 @@ impl Templates {
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-            .insert_header((
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-            ))
+            .insert_header((header::CONTENT_SECURITY_POLICY, csp))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((header::REFERRER_POLICY, "no-referrer"))
             .body(html))
     }
 

@@ -133,9 +133,12 @@ impl TestApp {
     }
 
     /// The whole browser leg: consent page, then `decision`; returns the
-    /// final redirect's Location.
+    /// final redirect's Location (at once when the approval is remembered).
     pub async fn authorize(&self, cookie: &str, params: &[(&str, &str)], decision: &str) -> String {
         let res = self.authorize_get(cookie, params).await;
+        if res.status() == 302 && decision == "allow" {
+            return location(&res);
+        }
         assert_eq!(res.status(), 200, "expected the consent page");
         let html = res.text().await.unwrap();
         let mut form = hidden_inputs(&html);
@@ -175,6 +178,7 @@ impl TestApp {
                 name: Some("Test App".into()),
                 public,
                 redirect_uris: vec![redirect.to_owned()],
+                owner: None,
             },
         )
         .await

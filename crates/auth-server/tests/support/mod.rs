@@ -100,6 +100,7 @@ impl TestApp {
                 name: None,
                 public: false,
                 redirect_uris: vec![],
+                owner: None,
             },
         )
         .await

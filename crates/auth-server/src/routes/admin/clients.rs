@@ -52,6 +52,7 @@ pub async fn create_client(
             name: b.name,
             public: b.public,
             redirect_uris: b.redirect_uris,
+            owner: None,
         },
     )
     .await

@@ -1,0 +1,102 @@
+//! Outgoing mail of the user center (verification and password-reset
+//! links): SMTP through lettre in production, one `.eml` file per message
+//! in development (the default, into `data/mail`; tests and the browser
+//! suite read these files to follow the links), or a log line that names
+//! recipient and subject only (bodies hold single-use links, which must
+//! never reach a log).
+
+use std::path::PathBuf;
+
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+
+use crate::config::{MailerKind, Settings};
+
+/// Why a message could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("invalid address: {0}")]
+    Address(#[from] lettre::address::AddressError),
+    #[error("cannot build the message: {0}")]
+    Build(#[from] lettre::error::Error),
+    #[error("cannot write the message file: {0}")]
+    File(#[from] std::io::Error),
+    #[error("SMTP failed: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+}
+
+enum Transport {
+    File(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Log,
+}
+
+/// The configured mailer.
+pub struct Mailer {
+    from: Mailbox,
+    transport: Transport,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.transport {
+            Transport::File(_) => "file",
+            Transport::Smtp(_) => "smtp",
+            Transport::Log => "log",
+        };
+        write!(f, "Mailer({kind})")
+    }
+}
+
+impl Mailer {
+    /// Builds the mailer the settings name.
+    pub fn from_settings(settings: &Settings) -> Result<Self, MailError> {
+        let from: Mailbox = settings.mail_from.parse()?;
+        let transport = match (settings.mailer, &settings.smtp_url) {
+            (MailerKind::File, _) => {
+                std::fs::create_dir_all(&settings.mail_dir)?;
+                Transport::File(settings.mail_dir.clone())
+            }
+            (MailerKind::Smtp, Some(url)) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())?.build(),
+            ),
+            (MailerKind::Smtp, None) | (MailerKind::Log, _) => Transport::Log,
+        };
+        Ok(Self { from, transport })
+    }
+
+    /// Sends a plain-text message. The body goes out as 7bit (not
+    /// quoted-printable), so the links in it stay on one line.
+    pub async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), MailError> {
+        let to: Mailbox = to.parse()?;
+        let part = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(
+            Body::new_with_encoding(body, ContentTransferEncoding::SevenBit).map_err(|_| {
+                lettre::error::Error::Io(std::io::Error::other("the body is not 7-bit text"))
+            })?,
+        );
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to.clone())
+            .subject(subject)
+            .singlepart(part)?;
+        match &self.transport {
+            Transport::File(dir) => {
+                let name = format!(
+                    "{}-{}.eml",
+                    crate::db::now_unix(),
+                    uuid::Uuid::new_v4().simple()
+                );
+                tokio::fs::write(dir.join(name), message.formatted()).await?;
+            }
+            Transport::Smtp(smtp) => {
+                smtp.send(message).await?;
+            }
+            Transport::Log => {
+                tracing::info!(to = %to.email, subject, "mail (log mailer; body withheld)");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,130 @@
+//! `/oauth/authorized_tokens/`: the approvals the signed-in user gave
+//! (application, scopes in plain words, date, live token grants) and
+//! `{id}/revoke/`, which withdraws one and revokes its tokens.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::routes::token::form_config;
+use crate::routes::{AppState, method_not_allowed};
+use crate::services::consents;
+use crate::web::{current, page};
+
+/// Registers this area's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/oauth/authorized_tokens/")
+            .route(web::get().to(list_authorized))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/oauth/authorized_tokens/{id}/revoke/")
+            .app_data(form_config())
+            .route(web::post().to(revoke_authorized))
+            .default_service(method_not_allowed("POST")),
+    );
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf_token: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ScopeLine {
+    name: &'static str,
+    description: &'static str,
+}
+
+#[derive(Serialize)]
+struct Line {
+    id: String,
+    client_name: String,
+    approved: String,
+    scopes: Vec<ScopeLine>,
+    live_tokens: usize,
+}
+
+/// A unix time as a UTC date (`YYYY-MM-DD`), without a date library.
+fn date(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    // Civil-from-days (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+pub async fn list_authorized(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some((session, user)) = current::signed_in(&state, &req).await? else {
+        return Ok(page::to_login(&req));
+    };
+    let lines: Vec<Line> = consents::list(&state.db, &user.id)
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .into_iter()
+        .map(|c| Line {
+            scopes: consents::scope_lines(&c.scope)
+                .into_iter()
+                .map(|(name, description)| ScopeLine { name, description })
+                .collect(),
+            approved: date(c.created_at),
+            id: c.id,
+            client_name: c.client_name,
+            live_tokens: c.live_tokens,
+        })
+        .collect();
+    page::render(
+        &state,
+        &session,
+        Some(&user.email),
+        StatusCode::OK,
+        "authorized_tokens.html",
+        minijinja::context! { consents => lines },
+    )
+}
+
+pub async fn revoke_authorized(
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some((session, user)) = current::signed_in(&state, &req).await? else {
+        return Ok(page::to_login(&req));
+    };
+    if !page::csrf_ok(&state, &session, form.csrf_token.as_deref()) {
+        return page::csrf_refused(&state);
+    }
+    if !consents::revoke(&state.db, &user.id, &path)
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+    {
+        return Err(ApiError::NotFound);
+    }
+    tracing::info!(user_id = %user.id, "approval withdrawn");
+    Ok(page::see_other("/oauth/authorized_tokens/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(1_700_000_000), "2023-11-14");
+        assert_eq!(date(951_782_400), "2000-02-29");
+    }
+}

@@ -1,0 +1,79 @@
+//! What every user-center page handler needs: the request's session (or a
+//! new anonymous one), rendering a template with the CSRF token and the
+//! signed-in user's address, setting the session cookie, checking a form's
+//! CSRF token, and the redirect to the login page.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use minijinja::Value;
+
+use crate::db::now_unix;
+use crate::error::ApiError;
+use crate::routes::AppState;
+
+use super::csrf;
+use super::session::Session;
+
+/// The request's session, or a new anonymous one (its cookie is set by [`render`]).
+pub fn session(state: &AppState, req: &HttpRequest) -> Session {
+    let now = now_unix();
+    state
+        .sessions
+        .read(req, now)
+        .unwrap_or_else(|| state.sessions.start(None, now))
+}
+
+/// Renders `name` with `ctx` plus `csrf_token` and `user_email`, and
+/// (re)sets the session cookie.
+pub fn render(
+    state: &AppState,
+    session: &Session,
+    user_email: Option<&str>,
+    status: StatusCode,
+    name: &str,
+    ctx: Value,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = minijinja::context! {
+        csrf_token => csrf::token(&state.sessions, session),
+        user_email => user_email,
+        ..ctx
+    };
+    let mut resp = state.templates.page(status, name, ctx)?;
+    resp.add_cookie(&state.sessions.cookie(session))
+        .map_err(ApiError::internal)?;
+    Ok(resp)
+}
+
+/// Whether the form's token belongs to this session.
+pub fn csrf_ok(state: &AppState, session: &Session, presented: Option<&str>) -> bool {
+    csrf::verify(&state.sessions, session, presented)
+}
+
+/// The page for a form whose CSRF token is missing or wrong.
+pub fn csrf_refused(state: &AppState) -> Result<HttpResponse, ApiError> {
+    state.templates.error_page(
+        StatusCode::FORBIDDEN,
+        "The form expired or was not sent from this site. Open the page again and retry.",
+    )
+}
+
+/// Sends the browser to the login page, coming back to this request's path.
+pub fn to_login(req: &HttpRequest) -> HttpResponse {
+    let next = match req.query_string() {
+        "" => req.path().to_owned(),
+        q => format!("{}?{q}", req.path()),
+    };
+    let login = format!(
+        "/accounts/login/?{}",
+        serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
+    );
+    see_other(&login)
+}
+
+/// A 303 to `location`.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
