@@ -1,7 +1,7 @@
 //! The password rules of the user center: at least [`MIN_PASSWORD_LEN`]
 //! characters, at most 1024, not the e-mail address, and not one of the
-//! 10,000 most common passwords (`data/common-passwords.txt`, from the
-//! zxcvbn package, MIT licensed; see `data/common-passwords.LICENSE`).
+//! 10,000 most common passwords (`assets/common-passwords.txt`, from the
+//! zxcvbn package, MIT licensed; see `assets/common-passwords.LICENSE`).
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -11,7 +11,7 @@ pub use super::user::MIN_PASSWORD_LEN;
 /// Longest password accepted (argon2 would take more, but nobody types it).
 pub const MAX_PASSWORD_LEN: usize = 1024;
 
-const LIST: &str = include_str!("../../data/common-passwords.txt");
+const LIST: &str = include_str!("../../assets/common-passwords.txt");
 
 fn common() -> &'static HashSet<&'static str> {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();

@@ -45,6 +45,7 @@ pub fn test_env(dir: &std::path::Path, extra: &[(&str, &str)]) -> HashMap<String
             dir.join("keys").display().to_string(),
         ),
         ("AUTH_DB_POOL_SIZE", "4".to_owned()),
+        ("AUTH_MAIL_DIR", dir.join("mail").display().to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
