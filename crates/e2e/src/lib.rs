@@ -2,7 +2,8 @@
 //! free port with its issuer URL pointing at itself, and idmap-server that
 //! discovers the JWKS through that issuer's metadata, as in production.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use auth_server::domain::client_secret::SecretHasher;
@@ -18,6 +19,8 @@ pub struct System {
     pub http: reqwest::Client,
     auth_db: Database,
     hasher: Arc<SecretHasher>,
+    key_dir: PathBuf,
+    idmap_db_handle: Database,
     _dir: tempfile::TempDir,
     _idmap_db: TestDatabase,
 }
@@ -106,17 +109,39 @@ impl System {
         let idmap_url = format!("http://127.0.0.1:{}", idmap.port());
         tokio::spawn(idmap.run_until_stopped());
 
+        let idmap_db_handle = Database::connect(&idmap_db.database_url(), 2)?;
         let system = Self {
             auth_url,
             idmap_url,
             http: reqwest::Client::new(),
             auth_db,
             hasher,
+            key_dir: dir.path().join("keys"),
+            idmap_db_handle,
             _dir: dir,
             _idmap_db: idmap_db,
         };
         system.wait_ready().await?;
         Ok(system)
+    }
+
+    /// auth-server's signing-key directory (`signing-<seq>.pem`, PKCS#8),
+    /// so security tests can mint tokens with the real private key.
+    pub fn signing_key_dir(&self) -> &Path {
+        &self.key_dir
+    }
+
+    /// Row count of every idmap linkage table plus `audit_log`, for tests
+    /// that check that a refused request wrote nothing.
+    pub async fn idmap_counts(&self) -> StartResult<BTreeMap<&'static str, i64>> {
+        Ok(self
+            .idmap_db_handle
+            .run(|c| {
+                let mut counts = idmap_server::db::row_counts(c)?;
+                counts.insert("audit_log", idmap_server::db::audit::count(c, None)?);
+                Ok(counts)
+            })
+            .await?)
     }
 
     async fn wait_ready(&self) -> StartResult<()> {
