@@ -24,6 +24,23 @@ pub struct Migrations {
     pub mysql: EmbeddedMigrations,
 }
 
+/// How many pooled connections exist and how many of them wait idle, for
+/// the services' pool gauges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Open connections, in use or idle.
+    pub connections: u32,
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
+impl PoolState {
+    pub fn in_use(&self) -> u32 {
+        self.connections.saturating_sub(self.idle)
+    }
+}
+
 /// A pool of connections to one database; cheap to clone.
 #[derive(Clone)]
 pub struct Database {
@@ -125,6 +142,16 @@ impl Database {
             }
         }))
         .await
+    }
+
+    /// A snapshot of the pool (no I/O; cheap enough for every scrape).
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max: self.pool.max_size(),
+        }
     }
 
     /// Cheap round trip for readiness checks.

@@ -11,6 +11,6 @@ pub mod testing;
 mod url;
 
 pub use connection::DbConnection;
-pub use database::{Database, Migrations};
+pub use database::{Database, Migrations, PoolState};
 pub use error::{Result, StorageError};
 pub use url::{Backend, DatabaseUrl};

@@ -70,6 +70,10 @@ async fn migrations_apply_once_and_queries_run_on_every_backend() {
             .await
             .unwrap();
         assert_eq!(n, 1);
+        let pool = db.pool_state();
+        assert_eq!(pool.max, 4);
+        assert!(pool.connections >= 1 && pool.connections <= 4, "{pool:?}");
+        assert_eq!(pool.in_use(), 0, "{pool:?}");
     }
 }
 

@@ -1,0 +1,28 @@
+//! What auth-server and idmap-server need identically at the HTTP edge, so
+//! that operators see one log format, one request-id convention and one set
+//! of HTTP metrics across the network:
+//!
+//! - [`request_id`]: takes nginx's `X-Request-Id` (or makes one), puts it in
+//!   a span around every log line of the request, in the response, in the
+//!   request extensions and in a task-local for error bodies;
+//! - [`logging`]: the `tracing` subscriber, text or JSON lines, `RUST_LOG`;
+//! - [`metrics`]: a Prometheus registry per application, the middleware
+//!   counting requests and timing them by route pattern and status, and the
+//!   `GET /metrics` handler.
+//!
+//! Metrics use the `prometheus` crate (tikv, maintained, used by TiKV and
+//! many actix services) without its protobuf feature: it renders the classic
+//! Prometheus text format that every scraper reads, its registries are plain
+//! values (one per application, so tests can run several apps in one
+//! process), and labelled vectors take label values at run time, which the
+//! route-pattern label needs. `prometheus-client` was the alternative; it
+//! speaks OpenMetrics and wants label sets as types, more ceremony for no
+//! gain here.
+
+pub mod logging;
+pub mod metrics;
+pub mod request_id;
+
+pub use logging::LogFormat;
+pub use metrics::Metrics;
+pub use request_id::{RequestId, current_request_id};
