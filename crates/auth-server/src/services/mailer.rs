@@ -67,15 +67,12 @@ impl Mailer {
         Ok(Self { from, transport })
     }
 
-    /// Sends a plain-text message. The body goes out as 7bit (not
-    /// quoted-printable), so the links in it stay on one line.
+    /// Sends a plain-text message.
     pub async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), MailError> {
         let to: Mailbox = to.parse()?;
-        let part = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(
-            Body::new_with_encoding(body, ContentTransferEncoding::SevenBit).map_err(|_| {
-                lettre::error::Error::Io(std::io::Error::other("the body is not 7-bit text"))
-            })?,
-        );
+        let part = SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .body(seven_bit(body));
         let message = Message::builder()
             .from(self.from.clone())
             .to(to.clone())
@@ -98,5 +95,35 @@ impl Mailer {
             }
         }
         Ok(())
+    }
+}
+
+/// ASCII bodies with lines under 998 octets go out as 7bit (lettre would
+/// pick quoted-printable for lines over 76 characters and break the links
+/// with soft line breaks); anything else gets lettre's own choice.
+fn seven_bit(body: String) -> Body {
+    if body.is_ascii() && body.lines().all(|l| l.len() < 998) {
+        let crlf = body.replace("\r\n", "\n").replace('\n', "\r\n");
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::SevenBit)
+    } else {
+        Body::new(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_link_lines_stay_whole() {
+        let link = format!(
+            "http://127.0.0.1:1/accounts/verify/?token={}",
+            "a".repeat(43)
+        );
+        let body = seven_bit(format!("Open:\n\n{link}\n"));
+        assert_eq!(body.encoding(), ContentTransferEncoding::SevenBit);
+        let text = String::from_utf8(body.into_vec()).unwrap();
+        assert!(text.contains(&link));
+        assert!(text.contains("\r\n"));
     }
 }
