@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Machine-readable error codes; OAuth ones follow RFC 6749, 6750 and 7009.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidRequest,
@@ -61,6 +62,7 @@ impl ErrorCode {
 
 /// One bad item of a validation failure; `index` counts patients from 0.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub index: usize,
     pub field: String,
@@ -69,6 +71,7 @@ pub struct ErrorDetail {
 
 /// `{"error": ..., "error_description": ..., "details": [...]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorCode,
     pub error_description: String,

@@ -56,13 +56,8 @@ pub struct Settings {
     pub db_pool_size: u32,
 }
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
-}
+/// How log lines are written (shared with auth-server).
+pub use idmap_web::LogFormat;
 
 impl Settings {
     /// Defaults, then `file`, then the documented variables found in `env`.

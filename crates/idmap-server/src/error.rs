@@ -52,12 +52,40 @@ pub enum ApiError {
     /// cycle, a rule that exists); the message says which.
     #[error("{0}")]
     Conflict(String),
-    /// JWKS not loaded yet, database down or busy: retry later.
+    /// JWKS not loaded yet, or another reason to retry later.
     #[error("{0}")]
     Unavailable(&'static str),
+    /// The database failed; the kind feeds `idmap_db_errors_total`.
+    #[error("{0}")]
+    Database(DbFailure),
     /// Logged where it was created; the client sees only the reference.
     #[error("internal error (reference {0})")]
     Internal(String),
+}
+
+/// How a database call failed, as counted in the metrics.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DbFailure {
+    /// Down, unreachable, or no pooled connection in time: 503.
+    #[error("the database is unavailable; retry later")]
+    Unavailable,
+    /// The transaction kept losing races after the storage layer's retries: 503.
+    #[error("the database is busy; retry later")]
+    Race,
+    /// Anything else, logged with the reference the client sees: 500.
+    #[error("internal error (reference {0})")]
+    Other(String),
+}
+
+impl DbFailure {
+    /// The `kind` label of `idmap_db_errors_total`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unavailable => "unavailable",
+            Self::Race => "race",
+            Self::Other(_) => "other",
+        }
+    }
 }
 
 impl ApiError {
@@ -89,8 +117,10 @@ impl ApiError {
             Self::NotFound => ErrorCode::NotFound,
             Self::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             Self::Conflict(_) => ErrorCode::Conflict,
-            Self::Unavailable(_) => ErrorCode::TemporarilyUnavailable,
-            Self::Internal(_) => ErrorCode::ServerError,
+            Self::Unavailable(_) | Self::Database(DbFailure::Unavailable | DbFailure::Race) => {
+                ErrorCode::TemporarilyUnavailable
+            }
+            Self::Internal(_) | Self::Database(DbFailure::Other(_)) => ErrorCode::ServerError,
         }
     }
 
@@ -113,12 +143,15 @@ impl From<StorageError> for ApiError {
     fn from(err: StorageError) -> Self {
         if err.is_unavailable() {
             tracing::warn!(error = %err, "database unavailable");
-            Self::Unavailable("the database is unavailable; retry later")
+            Self::Database(DbFailure::Unavailable)
         } else if err.is_unique_violation() || is_busy(&err) {
             tracing::warn!(error = %err, "transaction kept losing races");
-            Self::Unavailable("the database is busy; retry later")
+            Self::Database(DbFailure::Race)
         } else {
-            Self::internal(&err)
+            match Self::internal(&err) {
+                Self::Internal(reference) => Self::Database(DbFailure::Other(reference)),
+                other => other,
+            }
         }
     }
 }
@@ -149,8 +182,12 @@ impl ResponseError for ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) | Self::Database(DbFailure::Unavailable | DbFailure::Race) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Internal(_) | Self::Database(DbFailure::Other(_)) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -162,7 +199,7 @@ impl ResponseError for ApiError {
         {
             response.insert_header((header::WWW_AUTHENTICATE, value));
         }
-        if matches!(self, Self::Unavailable(_)) {
+        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "5"));
         }
         match self {

@@ -27,6 +27,8 @@ enum Command {
     Migrate,
     /// Import the older system's MySQL `linkage` table, keeping its UUIDs.
     ImportLegacy(ImportArgs),
+    /// Print the OpenAPI document (as served at /openapi.json) and exit.
+    Openapi,
 }
 
 #[derive(clap::Args)]
@@ -84,6 +86,10 @@ async fn import_legacy(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::Openapi)) {
+        println!("{}", idmap_server::openapi::document());
+        return Ok(());
+    }
     let settings = Settings::load(cli.config.as_deref(), &Settings::env_from_process())
         .context("cannot load settings")?;
     telemetry::init(settings.log_format);
@@ -100,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
             let summary = import_legacy(&settings, args).await?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
         }
+        Command::Openapi => {}
     }
     Ok(())
 }

@@ -15,7 +15,8 @@ use secrecy::ExposeSecret;
 
 use crate::config::Settings;
 use crate::db::rules::RuleCache;
-use crate::{db, routes, telemetry};
+use crate::metrics::{self, ServiceMetrics};
+use crate::{db, routes};
 
 /// What every handler can reach; built once at start-up.
 pub struct AppState {
@@ -25,6 +26,7 @@ pub struct AppState {
     pub max_patients: usize,
     /// Lowercase; empty when the fingerprint check is off.
     pub salt_fingerprints: Vec<String>,
+    pub metrics: ServiceMetrics,
 }
 
 /// A bound, not yet running server.
@@ -47,12 +49,17 @@ impl Application {
         verifier_config.jwks_url = settings.jwks_url.clone();
         let verifier = Verifier::new(verifier_config).context("invalid token verifier settings")?;
         let refresh = verifier.spawn_refresh_task();
+        let registry = idmap_web::Metrics::new().context("cannot set up metrics")?;
+        let service_metrics = ServiceMetrics::register(&registry, db.clone(), verifier.clone())
+            .context("cannot register metrics")?;
+        let registry = web::Data::new(registry);
         let state = web::Data::new(AppState {
             rules: RuleCache::new(db.clone()),
             db,
             verifier,
             max_patients: settings.max_patients,
             salt_fingerprints: settings.fingerprints(),
+            metrics: service_metrics,
         });
 
         let listener = TcpListener::bind(&settings.listen)
@@ -61,7 +68,12 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .wrap(from_fn(telemetry::request_id))
+                .app_data(registry.clone())
+                // The last `wrap` runs first: the request id must cover
+                // the log lines of everything inside it.
+                .wrap(from_fn(metrics::count_db_errors))
+                .wrap(from_fn(idmap_web::metrics::track))
+                .wrap(from_fn(idmap_web::request_id::request_context))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })

@@ -48,7 +48,7 @@ struct Row<'a> {
 }
 
 /// One stored entry as admins read it.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     pub id: i64,
     pub at: i64,

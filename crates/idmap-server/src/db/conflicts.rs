@@ -97,7 +97,7 @@ fn insert_ignoring_duplicates(
 }
 
 /// A recorded conflict as admins read it; UUIDs hyphenated.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ConflictView {
     pub id: i64,
     pub partner: String,

@@ -12,10 +12,10 @@ use idmap_storage::{Database, DbConnection, StorageError};
 
 use super::audit::{self, Actor};
 use super::{bindings, conflicts, now, patient_refs, uuids};
-use crate::domain::linkage::{self, Binding, Patient, Plan, Snapshot};
+use crate::domain::linkage::{self, Binding, LinkCounts, Patient, Plan, Snapshot};
 
 /// Links `patients` for `partner` atomically; one UUID per patient, in
-/// order. The audit entry (`action` is `link` or `save`) is written in the
+/// order, and the counts of the plan applied (for the metrics). The audit entry (`action` is `link` or `save`) is written in the
 /// same transaction, so a retried or killed request leaves both or neither.
 pub async fn link(
     db: &Database,
@@ -23,7 +23,7 @@ pub async fn link(
     patients: Vec<Patient>,
     action: &'static str,
     actor: Actor,
-) -> Result<Vec<LinkUuid>, StorageError> {
+) -> Result<(Vec<LinkUuid>, LinkCounts), StorageError> {
     let patients = Arc::new(patients);
     db.transaction(move |conn| {
         let snapshot = load_snapshot(conn, partner.as_str(), &patients)?;
@@ -37,7 +37,7 @@ pub async fn link(
             detail: None,
         };
         audit::append(conn, &entry, now())?;
-        Ok(plan.answers)
+        Ok((plan.answers, entry.counts))
     })
     .await
 }

@@ -170,7 +170,7 @@ fn alias_of(c: &mut DbConnection, u: LinkUuid) -> Result<Option<Option<LinkUuid>
 }
 
 /// What an admin sees of one UUID.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UuidInfo {
     pub uuid: String,
     /// The UUID lookups and links answer for it.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::schema::{bindings, conflicts, merges, patient_refs, uuids};
 
 /// The counts of one partner.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PartnerStats {
     /// Patients the partner sent with a ref (distinct refs).
     pub patients: i64,
@@ -24,7 +24,7 @@ pub struct PartnerStats {
 }
 
 /// Network-wide totals and per-partner counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     pub uuids: i64,
     pub merged_uuids: i64,

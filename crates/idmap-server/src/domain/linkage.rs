@@ -86,6 +86,9 @@ pub struct LinkCounts {
     pub conflicts: usize,
     /// Hashes that became ambiguous with this request.
     pub ambiguous: usize,
+    /// Patients without a ref whose every hash is ambiguous (counted in
+    /// `new_uuids` too); for the metrics, not stored in the audit log.
+    pub unidentified: usize,
 }
 
 impl Plan {
@@ -99,6 +102,7 @@ impl Plan {
             conflicts: self.conflicts.len(),
             ambiguous: self.mark_ambiguous.len()
                 + self.new_bindings.iter().filter(|b| b.ambiguous).count(),
+            unidentified: self.unidentified,
         }
     }
 }

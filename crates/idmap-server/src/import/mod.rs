@@ -294,6 +294,7 @@ async fn import_batch(
             matched: usize::try_from(done.present).unwrap_or(usize::MAX),
             conflicts: done.refused.len(),
             ambiguous: 0,
+            unidentified: 0,
         };
         let entry = audit::NewEntry {
             action: "import_legacy",

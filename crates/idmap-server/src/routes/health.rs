@@ -1,5 +1,7 @@
-//! Liveness and readiness probes: live while the process answers, ready once
-//! the JWKS has loaded and while the database answers.
+//! Liveness and readiness probes (live while the process answers, ready
+//! once the JWKS has loaded and while the database answers; cached keys
+//! keep it ready while auth-server is down) and the Prometheus scrape
+//! endpoint, all unauthenticated: nginx does not route them from outside.
 
 use actix_web::{HttpResponse, web};
 
@@ -16,6 +18,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/health/ready")
             .route(web::get().to(get_ready))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/metrics")
+            .route(web::get().to(idmap_web::metrics::get_metrics))
             .default_service(web::to(method_not_allowed)),
     );
 }

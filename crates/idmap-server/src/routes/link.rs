@@ -47,7 +47,7 @@ pub async fn post_link(
         .iter()
         .map(|p| p.patient_ref.as_ref().map(|r| r.as_str().to_owned()))
         .collect();
-    let uuids = db::link::link(
+    let (uuids, counts) = db::link::link(
         &state.db,
         partner,
         valid.patients,
@@ -55,6 +55,7 @@ pub async fn post_link(
         actor(&caller, &req),
     )
     .await?;
+    state.metrics.record_link("link", &counts);
     let results = refs
         .into_iter()
         .zip(uuids)

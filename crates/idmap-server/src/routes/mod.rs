@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     lookup::configure(cfg);
     save::configure(cfg);
     health::configure(cfg);
+    crate::openapi::configure(cfg);
 }
 
 /// Fallback of the whole app.

@@ -41,6 +41,7 @@ pub fn now() -> i64 {
 pub struct Issuer {
     pub url: String,
     key: EncodingKey,
+    server: actix_web::dev::ServerHandle,
 }
 
 impl Issuer {
@@ -84,8 +85,18 @@ impl Issuer {
         .listen(listener)
         .unwrap()
         .run();
+        let handle = server.handle();
         tokio::spawn(server);
-        Self { url, key }
+        Self {
+            url,
+            key,
+            server: handle,
+        }
+    }
+
+    /// Stops serving metadata and JWKS, as when auth-server goes down.
+    pub async fn stop(&self) {
+        self.server.stop(false).await;
     }
 
     /// Claims of a valid partner token with `scope`.
@@ -259,6 +270,18 @@ impl TestApp {
         panic!("server did not become ready");
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let r = self
+            .http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.text().await.unwrap()
+    }
+
     /// POSTs JSON with a bearer token (none when `token` is `None`).
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
         let mut req = self.http.post(format!("{}{path}", self.url)).json(body);
@@ -337,6 +360,14 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// The value of the sample `series` (name and labels exactly as rendered)
+/// in Prometheus text, 0 when absent (counters appear on first use).
+pub fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
 }
 
 /// One test patient: optional ref and `(rule, hash)` pairs.

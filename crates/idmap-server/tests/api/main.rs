@@ -14,6 +14,8 @@ mod import;
 mod kill;
 mod link;
 mod lookup;
+mod observability;
+mod openapi;
 mod ops;
 mod outage;
 mod save;

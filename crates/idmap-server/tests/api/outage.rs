@@ -1,7 +1,8 @@
 //! Losing the database under load: a private PostgreSQL or MariaDB server
 //! (see `servers`) is stopped while clients keep linking. While it is down
-//! every request fails fast with a 503 and the JSON error envelope; once it
-//! is back, requests succeed again without restarting idmap-server.
+//! every request fails fast with a 503 and the JSON error envelope, and
+//! `/health/ready` answers 503; once it is back, requests succeed again
+//! without restarting idmap-server, and the metrics counted the outage.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, hash, start_app_at};
+use crate::helpers::{TestApp, hash, sample, start_app_at};
 use crate::servers::{PrivateMariadb, PrivatePostgres};
 
 const CLIENTS: u32 = 4;
@@ -49,6 +50,28 @@ async fn load_through_outage(app: TestApp, outage: impl AsyncFnOnce(&AtomicBool)
             })
         })
         .collect();
+    let probe = {
+        let (app, stop, down) = (app.clone(), stop.clone(), down.clone());
+        tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                if down.load(Ordering::SeqCst) {
+                    let r = app
+                        .http
+                        .get(format!("{}/health/ready", app.url))
+                        .send()
+                        .await;
+                    if let Ok(r) = r
+                        && down.load(Ordering::SeqCst)
+                    {
+                        statuses.push(r.status().as_u16());
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            statuses
+        })
+    };
     tokio::time::sleep(Duration::from_millis(800)).await;
     outage(&down).await;
     // Until every client has succeeded again after the restart.
@@ -77,6 +100,16 @@ async fn load_through_outage(app: TestApp, outage: impl AsyncFnOnce(&AtomicBool)
     assert!(
         recovered,
         "requests did not succeed again after the restart"
+    );
+    let ready_while_down = probe.await.unwrap();
+    assert!(
+        !ready_while_down.is_empty() && ready_while_down.iter().all(|s| *s == 503),
+        "readiness while the database was down: {ready_while_down:?}"
+    );
+    let metrics = app.metrics().await;
+    assert!(
+        sample(&metrics, r#"idmap_db_errors_total{kind="unavailable"}"#) >= 1.0,
+        "{metrics}"
     );
     let unavailable = all.iter().filter(|(s, _, _)| *s == 503).count();
     let during: Vec<&Outcome> = all.iter().filter(|o| o.2).collect();

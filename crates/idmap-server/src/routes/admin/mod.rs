@@ -68,7 +68,7 @@ impl PageQuery {
 }
 
 /// One page of a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PageResponse<T> {
     pub items: Vec<T>,
     /// Pass as `after` to get the next page; `null` on the last one.

@@ -1,0 +1,151 @@
+//! `GET /openapi.json`: parses, describes exactly the routes the app
+//! registers (each listed pattern is proven registered by the route label it
+//! gets in `/metrics`), names the bearer scheme and the error envelope, and
+//! its `LinkRequest` schema says what the contract says.
+
+use std::collections::BTreeSet;
+
+use idmap_storage::testing::TestDatabase;
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+/// Every route of idmap-server: (method, pattern, a concrete path).
+const ROUTES: [(&str, &str, &str); 14] = [
+    ("post", "/api/v1/link", "/api/v1/link"),
+    ("post", "/api/v1/lookup", "/api/v1/lookup"),
+    ("post", "/api/save", "/api/save"),
+    ("get", "/health/live", "/health/live"),
+    ("get", "/health/ready", "/health/ready"),
+    ("get", "/metrics", "/metrics"),
+    ("get", "/openapi.json", "/openapi.json"),
+    ("get", "/api/v1/admin/conflicts", "/api/v1/admin/conflicts"),
+    (
+        "post",
+        "/api/v1/admin/conflicts/{id}/resolve",
+        "/api/v1/admin/conflicts/1/resolve",
+    ),
+    ("post", "/api/v1/admin/merges", "/api/v1/admin/merges"),
+    (
+        "get",
+        "/api/v1/admin/uuids/{uuid}",
+        "/api/v1/admin/uuids/00000000-0000-4000-8000-000000000001",
+    ),
+    ("post", "/api/v1/admin/rules", "/api/v1/admin/rules"),
+    ("get", "/api/v1/admin/stats", "/api/v1/admin/stats"),
+    ("get", "/api/v1/admin/audit", "/api/v1/admin/audit"),
+];
+
+async fn the_document_describes_every_route_and_the_contract(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let r = app
+        .http
+        .get(format!("{}/openapi.json", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let doc: Value = r.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+
+    let described: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.clone(), path.clone()))
+        })
+        .collect();
+    let listed: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(described, listed);
+
+    // Each listed pattern is registered: a request to it is labelled with it.
+    for (method, _, path) in ROUTES {
+        let url = format!("{}{path}", app.url);
+        let req = if method == "get" {
+            app.http.get(url)
+        } else {
+            app.http.post(url)
+        };
+        req.send().await.unwrap();
+    }
+    let metrics = app.metrics().await;
+    for (method, pattern, _) in ROUTES {
+        let label = format!(
+            r#"method="{}",route="{pattern}""#,
+            method.to_ascii_uppercase()
+        );
+        assert!(
+            metrics.contains(&label),
+            "{pattern} is not a registered route"
+        );
+    }
+
+    let schemes = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(
+        (schemes["type"].as_str(), schemes["scheme"].as_str()),
+        (Some("http"), Some("bearer"))
+    );
+    let link = &doc["paths"]["/api/v1/link"]["post"];
+    assert_eq!(link["security"], json!([{"bearer": ["idmap:link"]}]));
+    assert_eq!(
+        link["responses"]["400"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["ErrorBody"]["required"],
+        json!(["error", "error_description"])
+    );
+
+    // LinkRequest as design section 3 has it: patients required, an
+    // optional salt fingerprint, unknown fields rejected; each patient an
+    // optional ref and required hashes of {rule, hash}.
+    let req = &schemas["LinkRequest"];
+    assert_eq!(req["required"], json!(["patients"]));
+    assert_eq!(req["additionalProperties"], json!(false));
+    let props: BTreeSet<&str> = req["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(props, BTreeSet::from(["patients", "salt_fingerprint"]));
+    assert_eq!(
+        req["properties"]["patients"]["items"]["$ref"],
+        "#/components/schemas/LinkPatient"
+    );
+    let patient = &schemas["LinkPatient"];
+    assert_eq!(patient["required"], json!(["hashes"]));
+    assert_eq!(patient["additionalProperties"], json!(false));
+    assert!(patient["properties"]["ref"].is_object());
+    let rule_hash = &schemas["RuleHash"];
+    assert_eq!(rule_hash["required"], json!(["rule", "hash"]));
+    assert_eq!(
+        rule_hash["properties"]["hash"]["pattern"],
+        "^[0-9a-fA-F]{64}$"
+    );
+}
+
+per_backend!(the_document_describes_every_route_and_the_contract);
+
+/// `idmap-server openapi` prints the same document without settings or a
+/// database, so scripts can regenerate `docs/openapi/` offline.
+#[test]
+fn the_openapi_subcommand_prints_the_document() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_idmap-server"))
+        .arg("openapi")
+        .env("IDMAP_DATABASE_URL", "postgres://nowhere.invalid/none")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let served: Value = serde_json::from_str(&idmap_server::openapi::document()).unwrap();
+    assert_eq!(doc, served);
+}
