@@ -3,12 +3,12 @@
 
 use anyhow::Context;
 
-use super::{AdminCommand, ClientCommand, KeysCommand, PartnerCommand, UserCommand};
+use super::{AdminCommand, ClientCommand, GroupCommand, KeysCommand, PartnerCommand, UserCommand};
 use crate::config::Settings;
 use crate::db::now_unix;
 use crate::keys::{self, KeyStore};
 use crate::services::clients::{self, NewClient};
-use crate::services::{client_secrets, users};
+use crate::services::{client_secrets, groups, users};
 use crate::startup::{load_secret_hasher, open_database};
 
 /// Runs one admin command; errors are for stderr and a non-zero exit.
@@ -75,6 +75,11 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
             let password = read_password(password_file.as_deref())?;
             serde_json::to_string(&users::add_user(&db, &email, &password, verified).await?)?
         }
+        AdminCommand::Group(GroupCommand::AddMember {
+            partner,
+            user,
+            role,
+        }) => serde_json::to_string(&groups::add_member(&db, &partner, &user, &role).await?)?,
         AdminCommand::User(UserCommand::List) => serde_json::to_string(&users::list(&db).await?)?,
         AdminCommand::User(UserCommand::Disable { id }) => {
             users::disable(&db, &id).await?;

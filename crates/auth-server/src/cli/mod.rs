@@ -42,6 +42,25 @@ pub enum AdminCommand {
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Groups of partner staff.
+    #[command(subcommand)]
+    Group(GroupCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Add a user to a partner's group (created on first use) or change their role.
+    AddMember {
+        /// Partner code, e.g. UFH.
+        #[arg(long)]
+        partner: String,
+        /// User id or e-mail address.
+        #[arg(long)]
+        user: String,
+        /// `member` or `partner_admin`.
+        #[arg(long, default_value = "member")]
+        role: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,6 +11,7 @@ pub mod metadata;
 pub mod metrics;
 pub mod throttle;
 pub mod token;
+pub mod user_api;
 pub mod userinfo;
 
 use std::net::IpAddr;
@@ -73,6 +74,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::web::static_files::configure(cfg);
     introspect::configure(cfg);
     userinfo::configure(cfg);
+    user_api::configure(cfg);
     admin::configure(cfg);
     metrics::configure(cfg);
 }

@@ -3,6 +3,7 @@
 //! keys). One file per resource; errors use the JSON envelope.
 
 mod clients;
+mod groups;
 mod keys;
 mod partners;
 mod users;
@@ -58,6 +59,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/users/{id}/disable")
                     .route(web::post().to(users::disable_user))
+                    .default_service(method_not_allowed("POST")),
+            )
+            .service(
+                web::resource("/groups/members")
+                    .route(web::post().to(groups::add_member))
                     .default_service(method_not_allowed("POST")),
             )
             .service(

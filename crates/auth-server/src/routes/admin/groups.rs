@@ -1,0 +1,36 @@
+//! `/admin/api/v1/groups/members`: add a user to a partner's group with a
+//! role (`member` or `partner_admin`); the group is created on first use.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::{ADMIN_SCOPE, api_error};
+use crate::error::ApiError;
+use crate::routes::{AppState, bearer};
+use crate::services::groups;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberRequest {
+    partner: String,
+    /// User id or e-mail address.
+    user: String,
+    #[serde(default = "default_role")]
+    role: String,
+}
+
+fn default_role() -> String {
+    "member".into()
+}
+
+pub async fn add_member(
+    req: HttpRequest,
+    body: web::Json<AddMemberRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    bearer::require(&state, &req, ADMIN_SCOPE).await?;
+    let added = groups::add_member(&state.db, &body.partner, &body.user, &body.role)
+        .await
+        .map_err(api_error)?;
+    Ok(HttpResponse::Ok().json(added))
+}

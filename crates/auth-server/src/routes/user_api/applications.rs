@@ -1,0 +1,145 @@
+//! `/accounts/api/v1/applications` and `/accounts/api/v1/authorized_tokens`:
+//! the JSON twins of the pages (list, create with the secret once, view,
+//! update, delete; list approvals, withdraw one).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::auth;
+use crate::error::ApiError;
+use crate::routes::AppState;
+use crate::services::clients::AdminError;
+use crate::services::{applications, consents};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApplicationRequest {
+    name: String,
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    public: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateApplicationRequest {
+    name: String,
+    redirect_uris: Vec<String>,
+}
+
+fn api_error(e: AdminError) -> ApiError {
+    match e {
+        AdminError::Invalid(m) => ApiError::BadRequest(m),
+        AdminError::NotFound(_) => ApiError::NotFound,
+        AdminError::Conflict(m) => ApiError::Conflict(m),
+        AdminError::Storage(s) if s.is_unavailable() => ApiError::Unavailable,
+        AdminError::Storage(s) => ApiError::internal(s),
+    }
+}
+
+fn uris(list: &[String]) -> Result<Vec<String>, ApiError> {
+    applications::parse_redirect_uris(&list.join(" ")).map_err(api_error)
+}
+
+pub async fn list_applications(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = auth::owner(&state, &req).await?;
+    let apps = applications::list(&state.db, &user.id)
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
+    Ok(HttpResponse::Ok().json(apps))
+}
+
+pub async fn create_application(
+    req: HttpRequest,
+    body: web::Json<CreateApplicationRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = auth::owner(&state, &req).await?;
+    let created = applications::register(
+        &state.db,
+        &state.hasher,
+        &user.id,
+        &body.name,
+        uris(&body.redirect_uris)?,
+        body.public,
+    )
+    .await
+    .map_err(api_error)?;
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(created))
+}
+
+pub async fn get_application(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = auth::owner(&state, &req).await?;
+    let app = applications::get(&state.db, &user.id, &path)
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(app))
+}
+
+pub async fn update_application(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<UpdateApplicationRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = auth::owner(&state, &req).await?;
+    let list = uris(&body.redirect_uris)?;
+    if !applications::update(&state.db, &user.id, &path, &body.name, list)
+        .await
+        .map_err(api_error)?
+    {
+        return Err(ApiError::NotFound);
+    }
+    get_application(req, path, state).await
+}
+
+pub async fn delete_application(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = auth::owner(&state, &req).await?;
+    if !applications::delete(&state.db, &user.id, &path)
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+    {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn list_authorized(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = auth::owner(&state, &req).await?;
+    let list = consents::list(&state.db, &user.id)
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+pub async fn revoke_authorized(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = auth::owner(&state, &req).await?;
+    if !consents::revoke(&state.db, &user.id, &path)
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+    {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
