@@ -1,0 +1,174 @@
+//! Scenarios 3, 4, 5 and 8: `/api/v1/link` with k patients per request and
+//! `/api/save` in the older clients' shape. Every patient carries two
+//! hashes; even positions are preloaded patients (their ref and hashes, so
+//! the answer must be their preloaded UUID), odd positions are new ones.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
+use idmap_common::LinkUuid;
+
+use super::{Check, Workload};
+use crate::data::{self, Rng};
+use crate::http::{Request, Target, header};
+
+/// Which patients exist and where new ones start.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    pub seed: u64,
+    /// Patients preloaded (two hashes each).
+    pub preloaded: u64,
+    /// Index of the next new patient, shared by every scenario of a run.
+    pub next_new: Arc<AtomicU64>,
+}
+
+impl Registry {
+    pub fn new(seed: u64, preloaded: u64) -> Self {
+        Self {
+            seed,
+            preloaded,
+            // New patients never collide with preloaded ones.
+            next_new: Arc::new(AtomicU64::new(preloaded.max(1) * 4)),
+        }
+    }
+
+    /// Patient index for position `j` of a request: known when even.
+    fn pick(&self, j: u64, rng: &mut Rng) -> (u64, Option<LinkUuid>) {
+        if j.is_multiple_of(2) && self.preloaded > 0 {
+            let i = rng.below(self.preloaded);
+            (i, Some(data::uuid(self.seed, i)))
+        } else {
+            (self.next_new.fetch_add(1, Ordering::Relaxed), None)
+        }
+    }
+}
+
+/// Shape of the request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `POST /api/v1/link` with refs and rules.
+    Link,
+    /// `POST /api/save` with batch-local labels, no refs.
+    Save,
+}
+
+/// k patients per request of `shape`.
+pub struct LinkWorkload {
+    target: Target,
+    registry: Registry,
+    per_request: u64,
+    shape: Shape,
+    headers: Vec<(hyper::header::HeaderName, hyper::header::HeaderValue)>,
+}
+
+impl LinkWorkload {
+    pub fn new(
+        target: Target,
+        registry: Registry,
+        per_request: u64,
+        shape: Shape,
+        token: &str,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            target,
+            registry,
+            per_request,
+            shape,
+            headers: vec![
+                header(AUTHORIZATION, &format!("Bearer {token}"))?,
+                header(CONTENT_TYPE, "application/json")?,
+            ],
+        })
+    }
+
+    fn body(&self, rng: &mut Rng) -> (String, Vec<Option<LinkUuid>>) {
+        let seed = self.registry.seed;
+        let mut expected = Vec::with_capacity(self.per_request as usize);
+        let mut s = String::with_capacity(self.per_request as usize * 190 + 32);
+        s.push_str(match self.shape {
+            Shape::Link => "{\"patients\":[",
+            Shape::Save => "{\"data\":{",
+        });
+        for j in 0..self.per_request {
+            let (i, known) = self.registry.pick(j, rng);
+            expected.push(known);
+            if j > 0 {
+                s.push(',');
+            }
+            let (h0, h1) = (data::hash(seed, i, 0), data::hash(seed, i, 1));
+            // Writing into a String cannot fail.
+            let _ = match self.shape {
+                Shape::Link => write!(
+                    s,
+                    "{{\"ref\":\"{}\",\"hashes\":[{{\"rule\":\"{}\",\"hash\":\"{h0}\"}},{{\"rule\":\"{}\",\"hash\":\"{h1}\"}}]}}",
+                    data::patient_ref(i),
+                    data::RULES[0],
+                    data::RULES[1]
+                ),
+                Shape::Save => write!(s, "\"{j}\":{{\"1\":\"{h0}\",\"2\":\"{h1}\"}}"),
+            };
+        }
+        s.push_str(match self.shape {
+            Shape::Link => "]}",
+            Shape::Save => "}}",
+        });
+        (s, expected)
+    }
+}
+
+impl Workload for LinkWorkload {
+    fn target(&self) -> &Target {
+        &self.target
+    }
+
+    fn patients_per_request(&self) -> u64 {
+        self.per_request
+    }
+
+    fn next(&self, rng: &mut Rng, check: bool) -> anyhow::Result<(Request, Option<Check>)> {
+        let (body, expected) = self.body(rng);
+        let shape = self.shape;
+        let check: Option<Check> =
+            check.then(|| Box::new(move |b: &Bytes| check_answer(shape, &expected, b)) as Check);
+        Ok((
+            Request {
+                path: match self.shape {
+                    Shape::Link => "/api/v1/link",
+                    Shape::Save => "/api/save",
+                },
+                headers: self.headers.clone(),
+                body: Bytes::from(body),
+            },
+            check,
+        ))
+    }
+}
+
+/// Known patients must get their preloaded UUID: proves the preload is
+/// valid for the linkage rules.
+fn check_answer(shape: Shape, expected: &[Option<LinkUuid>], body: &Bytes) -> Option<String> {
+    let v: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => return Some(format!("answer is not JSON: {e}")),
+    };
+    for (j, want) in expected.iter().enumerate() {
+        let got = match shape {
+            Shape::Link => v["results"][j]["uuid"].as_str().and_then(LinkUuid::parse),
+            Shape::Save => v["data"][j.to_string()]["uuid"]
+                .as_str()
+                .and_then(|u| uuid::Uuid::try_parse(u).ok())
+                .map(LinkUuid::from_uuid),
+        };
+        match (got, want) {
+            (None, _) => return Some(format!("answer has no UUID for patient {j}")),
+            (Some(g), Some(w)) if g != *w => {
+                return Some(format!("known patient {j} got another UUID than preloaded"));
+            }
+            _ => {}
+        }
+    }
+    None
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Benchmark suite of issue 8: builds in release mode, starts auth-server and
+# idmap-server on the chosen backend (fresh databases, rate limits off),
+# preloads a synthetic registry, runs every scenario with idmap-bench and
+# prints one table, then the physical-limit companions.
+# See docs/benchmarks.md for what each figure means.
+#
+# Usage: scripts/bench.sh [--backend sqlite|postgres|mysql] [--duration S] [--smoke]
+#   --backend B      database of both services (default sqlite); PostgreSQL at
+#                    postgres://postgres@127.0.0.1:5432, MariaDB/MySQL at
+#                    mysql://root@127.0.0.1:3306 (override with
+#                    BENCH_POSTGRES_URL / BENCH_MYSQL_URL, server part only)
+#   --duration S     measured seconds per scenario (default 10)
+#   --concurrency N  workers per scenario (default 8)
+#   --alg A          signing algorithm RS256, ES256 or EdDSA (default RS256)
+#   --hashes N       stored hashes of the main registry (default 100000)
+#   --large-hashes N stored hashes of scenario 8 (default 10000000; 0 skips it)
+#   --cli-rows N     patients of the CLI scenario (default 1000000)
+#   --client C       hyper (default) or reqwest
+#   --smoke          dev profile, tiny sizes, about one second per scenario:
+#                    keeps this script from rotting; its figures mean nothing
+#
+# Loopback only. Every step is bounded; on exit (also on Ctrl-C) the
+# services are stopped and the temporary databases dropped. Preloaded SQLite
+# files are cached in target/bench-data/ (delete it to rebuild them).
+set -euo pipefail
+
+backend=sqlite
+duration=10
+warmup=2
+concurrency=8
+alg=RS256
+hashes=100000
+large_hashes=10000000
+cli_rows=1000000
+client=hyper
+smoke=0
+limit_duration=5
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --backend) backend="$2"; shift 2 ;;
+        --duration) duration="$2"; shift 2 ;;
+        --concurrency) concurrency="$2"; shift 2 ;;
+        --alg) alg="$2"; shift 2 ;;
+        --hashes) hashes="$2"; shift 2 ;;
+        --large-hashes) large_hashes="$2"; shift 2 ;;
+        --cli-rows) cli_rows="$2"; shift 2 ;;
+        --client) client="$2"; shift 2 ;;
+        --smoke) smoke=1; shift ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+case "$backend" in sqlite|postgres|mysql) ;; *) echo "unknown backend $backend" >&2; exit 2 ;; esac
+if [ "$smoke" = 1 ]; then
+    duration=1; warmup=0; limit_duration=0.5
+    hashes=2000; large_hashes=4000; cli_rows=2000
+fi
+
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+packages=(-p idmap-bench -p auth-server -p idmap-server -p idmap-cli)
+if [ "$smoke" = 1 ]; then
+    cargo build "${packages[@]}"
+    bin="$target_dir/debug"
+else
+    cargo build --release "${packages[@]}"
+    bin="$target_dir/release"
+fi
+bench_data="$target_dir/bench-data"
+mkdir -p "$bench_data"
+
+work="$(mktemp -d)"
+results="$work/results.jsonl"
+pids=()
+databases=()
+pg_server="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+my_server="${BENCH_MYSQL_URL:-mysql://root@127.0.0.1:3306}"
+
+stop_pid() {
+    local pid="$1"
+    kill "$pid" 2>/dev/null || return 0
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+}
+drop_database() {
+    case "$backend" in
+        postgres) psql "$pg_server/postgres" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null 2>&1 || true ;;
+        mysql) mysql_cmd -e "DROP DATABASE IF EXISTS $1" >/dev/null 2>&1 || true ;;
+        sqlite) ;;
+    esac
+}
+mysql_cmd() {
+    # mysql://user[:password]@host:port
+    local rest="${my_server#mysql://}" creds host user pass
+    creds="${rest%@*}"; host="${rest#*@}"
+    user="${creds%%:*}"; pass=""; [ "$creds" != "$user" ] && pass="${creds#*:}"
+    MYSQL_PWD="$pass" mysql --protocol=TCP -h "${host%:*}" -P "${host##*:}" -u "$user" "$@"
+}
+cleanup() {
+    local status=$?
+    for pid in "${pids[@]}"; do stop_pid "$pid"; done
+    for db in "${databases[@]}"; do drop_database "$db"; done
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A fresh database for role $1; sets db_url (not a command substitution,
+# so that the cleanup list survives).
+suffix="$(date +%s)_$$"
+new_database() {
+    local name="idmap_bench_${1}_${suffix}"
+    case "$backend" in
+        sqlite) db_url="sqlite://$work/$name.db" ;;
+        postgres)
+            databases+=("$name")
+            psql "$pg_server/postgres" -qc "CREATE DATABASE $name" >/dev/null
+            db_url="$pg_server/$name" ;;
+        mysql)
+            databases+=("$name")
+            mysql_cmd -e "CREATE DATABASE $name CHARACTER SET utf8mb4"
+            db_url="$my_server/$name" ;;
+    esac
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() {
+    for _ in $(seq 300); do
+        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "timed out waiting for $1" >&2
+    return 1
+}
+json_field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p"; }
+
+# --- auth-server --------------------------------------------------------
+auth_port="$(free_port)"
+auth_url="http://127.0.0.1:$auth_port"
+new_database auth
+auth_db="$db_url"
+export AUTH_LISTEN="127.0.0.1:$auth_port" AUTH_ISSUER="$auth_url"
+export AUTH_DATABASE_URL="$auth_db" AUTH_SIGNING_KEY_DIR="$work/keys"
+export AUTH_SIGNING_ALG="$alg" AUTH_RATE_LIMIT_ENABLED=false
+export RUST_LOG=warn
+"$bin/auth-server" serve > "$work/auth.log" 2>&1 &
+auth_pid=$!
+pids+=("$auth_pid")
+wait_http "$auth_url/.well-known/oauth-authorization-server"
+"$bin/auth-server" admin partner add BENCH --name "Benchmark partner" > /dev/null
+partner_json="$("$bin/auth-server" admin client add --partner BENCH --scope idmap:link)"
+reader_json="$("$bin/auth-server" admin client add --scope idmap:read)"
+client_id="$(printf '%s' "$partner_json" | json_field client_id)"
+reader_id="$(printf '%s' "$reader_json" | json_field client_id)"
+export IDMAP_BENCH_CLIENT_SECRET="$(printf '%s' "$partner_json" | json_field client_secret)"
+export IDMAP_BENCH_READER_SECRET="$(printf '%s' "$reader_json" | json_field client_secret)"
+
+common=(--auth-url "$auth_url" "--client-id=$client_id" "--reader-id=$reader_id"
+    --concurrency "$concurrency" --duration "$duration" --warmup "$warmup"
+    --client "$client" --out "$results" --pid "auth=$auth_pid")
+bounded() { timeout --signal=TERM 7200 "$@"; }
+label() { awk -v n="$1" 'BEGIN { if (n >= 1e6 && n % 1e6 == 0) printf "%dM", n / 1e6; else if (n >= 1e3 && n % 1e3 == 0) printf "%dk", n / 1e3; else printf "%d", n }'; }
+
+echo "== auth-server scenarios ($backend, $alg)" >&2
+bounded "$bin/idmap-bench" run "${common[@]}" --idmap-url "$auth_url" --scenarios token,introspect
+
+# --- idmap-server on a preloaded registry -------------------------------
+# Starts idmap-server on a fresh database preloaded with $1 hashes; sets
+# idmap_pid, idmap_url and idmap_db.
+start_idmap() {
+    new_database "idmap_$1"
+    idmap_db="$db_url"
+    bounded "$bin/idmap-bench" preload --database-url "$idmap_db" --hashes "$1" \
+        --cache-dir "$bench_data"
+    local port; port="$(free_port)"
+    idmap_url="http://127.0.0.1:$port"
+    IDMAP_LISTEN="127.0.0.1:$port" IDMAP_DATABASE_URL="$idmap_db" IDMAP_ISSUER="$auth_url" \
+        "$bin/idmap-server" serve > "$work/idmap-$1.log" 2>&1 &
+    idmap_pid=$!
+    pids+=("$idmap_pid")
+    wait_http "$idmap_url/health/ready"
+}
+
+echo "== idmap-server scenarios at $(label "$hashes") stored hashes" >&2
+start_idmap "$hashes"
+bounded "$bin/idmap-bench" run "${common[@]}" --idmap-url "$idmap_url" --pid "idmap=$idmap_pid" \
+    --preloaded-hashes "$hashes" --registry-label "$(label "$hashes")" \
+    --scenarios link1,link100,link1000,save100,lookup1000,cli \
+    --cli-bin "$bin/idmap" --cli-rows "$cli_rows" --work-dir "$work/cli"
+echo "== companions: bare database operations" >&2
+IDMAP_BENCH_DATABASE_URL="$idmap_db" bounded "$bin/idmap-bench" limits \
+    --preloaded-hashes "$hashes" --concurrency "$concurrency" \
+    --duration "$limit_duration" --out "$results"
+stop_pid "$idmap_pid"
+
+if [ "$large_hashes" -gt 0 ]; then
+    echo "== scenario 8 at $(label "$large_hashes") stored hashes" >&2
+    start_idmap "$large_hashes"
+    bounded "$bin/idmap-bench" run "${common[@]}" --idmap-url "$idmap_url" --pid "idmap=$idmap_pid" \
+        --preloaded-hashes "$large_hashes" --registry-label "$(label "$large_hashes")" \
+        --large --scenarios link100,link1000
+    stop_pid "$idmap_pid"
+fi
+
+echo "== companions: JWT signing and verification" >&2
+bounded "$bin/idmap-bench" limits --key-dir "$work/keys" --issuer "$auth_url" \
+    --jwks-url "$auth_url/oauth/jwks.json" --duration "$limit_duration" --out "$results"
+
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+kind="$([ "$smoke" = 1 ] && echo smoke || echo release)"
+cp "$results" "$bench_data/results-$backend-$kind-$stamp.jsonl"
+echo
+echo "idmap benchmark ($kind, backend $backend, $alg, concurrency $concurrency, ${duration}s per scenario, $(nproc) cores)"
+[ "$smoke" = 1 ] && echo "SMOKE RUN: dev profile and tiny sizes; these figures are not results."
+"$bin/idmap-bench" report "$results"
+echo
+echo "results kept in $bench_data/results-$backend-$kind-$stamp.jsonl"
