@@ -45,7 +45,7 @@ test('register, verify, sign in, approve, revoke, reset the password', async () 
     await page.goto(`${BASE}/oauth/applications/register/`);
     await page.fill('input[name=name]', 'Ward Viewer');
     await page.fill('textarea[name=redirect_uris]', cb.uri);
-    await shot(page, '06-application-register', { doc: true });
+    await shot(page, '06-application-register');
     await page.click('main button[type=submit]');
     const clientId = (await page.textContent('#client-id')).trim();
     const secret = (await page.textContent('#client-secret')).trim();
@@ -55,7 +55,7 @@ test('register, verify, sign in, approve, revoke, reset the password', async () 
     assert.equal(await page.locator('#client-secret').count(), 0, 'the secret is shown only once');
     await page.goto(`${BASE}/oauth/applications/`);
     await page.waitForSelector('text=Ward Viewer');
-    await shot(page, '08-applications', { doc: true });
+    await shot(page, '08-applications');
 
     // Authorization code + PKCE through the consent page.
     const { verifier, challenge } = pkce();
@@ -111,7 +111,7 @@ test('register, verify, sign in, approve, revoke, reset the password', async () 
     await page.click('header button:has-text("Sign out")');
     await page.waitForURL(`${BASE}/accounts/login/`);
     await page.goto(`${BASE}/accounts/password_reset/`);
-    await shot(page, '11-password-reset', { doc: true });
+    await shot(page, '11-password-reset');
     await page.fill('input[name=email]', email);
     await page.click('main button[type=submit]');
     await page.waitForSelector('text=Check your inbox');
