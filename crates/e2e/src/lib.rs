@@ -177,6 +177,7 @@ impl System {
                 name: None,
                 public: false,
                 redirect_uris: vec![],
+                owner: None,
             },
         )
         .await?;
