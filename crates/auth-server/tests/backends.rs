@@ -117,6 +117,114 @@ async fn user_flows(app: &TestApp, backend: idmap_storage::Backend) {
     assert_eq!(res.status(), 200, "{backend:?}");
 }
 
+/// The user center's tables: mailed links, remembered consents and their
+/// withdrawal, owned applications, groups.
+async fn user_center_flows(app: &TestApp, backend: idmap_storage::Backend) {
+    use auth_server::services::{accounts, applications, consents, groups};
+    let mailer = auth_server::services::mailer::Mailer::from_settings(&app.settings).unwrap();
+    accounts::register(
+        &app.db,
+        &mailer,
+        "http://auth.test",
+        "cy@example.org",
+        PASSWORD2,
+    )
+    .await
+    .unwrap();
+    let user = auth_server::services::users::list(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email == "cy@example.org")
+        .unwrap();
+    let link = accounts::issue_link(&app.db, &user.id, accounts::LinkPurpose::Verify)
+        .await
+        .unwrap();
+    assert!(
+        accounts::verify_email(&app.db, &link).await.unwrap(),
+        "{backend:?}"
+    );
+    assert!(
+        !accounts::verify_email(&app.db, &link).await.unwrap(),
+        "{backend:?}"
+    );
+
+    let cb = "https://cy.example/cb";
+    let created = applications::register(
+        &app.db,
+        &app.hasher,
+        &user.id,
+        "Cy's app",
+        vec![cb.into()],
+        true,
+    )
+    .await
+    .unwrap();
+    let id = created.client_id;
+    assert!(
+        applications::update(&app.db, &user.id, &id, "Renamed", vec![cb.into()])
+            .await
+            .unwrap(),
+        "{backend:?}"
+    );
+    assert_eq!(
+        applications::list(&app.db, &user.id).await.unwrap()[0].name,
+        "Renamed"
+    );
+    let cookie = app.login("cy@example.org", PASSWORD2).await;
+    let code = app.code_for(&id, cb, CHALLENGE, &cookie).await;
+    let res = app
+        .post_token(
+            None,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("client_id", id.as_str()),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{backend:?}");
+    let listed = consents::list(&app.db, &user.id).await.unwrap();
+    assert_eq!((listed.len(), listed[0].live_tokens), (1, 1), "{backend:?}");
+    assert!(
+        consents::revoke(&app.db, &user.id, &listed[0].id)
+            .await
+            .unwrap()
+    );
+    assert!(consents::list(&app.db, &user.id).await.unwrap().is_empty());
+
+    let g = groups::add_member(&app.db, "UFH", "cy@example.org", "member")
+        .await
+        .unwrap();
+    groups::add_member(&app.db, "UFH", &user.id, "partner_admin")
+        .await
+        .unwrap();
+    let mine = groups::of_user(&app.db, &user.id).await.unwrap();
+    assert_eq!(
+        (mine.len(), mine[0].role.as_str()),
+        (1, "partner_admin"),
+        "{backend:?}"
+    );
+    let seen = groups::visible_group(&app.db, &user.id, &g.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.members.len(), 1, "{backend:?}");
+    assert!(
+        applications::delete(&app.db, &user.id, &id).await.unwrap(),
+        "{backend:?}"
+    );
+    assert!(
+        applications::list(&app.db, &user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+const PASSWORD2: &str = "violet kettle marching";
+
 #[tokio::test]
 async fn register_and_issue_on_every_backend() {
     for test_db in all_backends() {
@@ -179,6 +287,7 @@ async fn register_and_issue_on_every_backend() {
         assert!(!listed[0].public && !listed[0].disabled);
 
         user_flows(&app, backend).await;
+        user_center_flows(&app, backend).await;
 
         let res = app
             .client
