@@ -137,6 +137,12 @@ impl Application {
                 per_ip: settings.login_ip_failures,
                 window: Duration::from_secs(settings.login_window),
             }),
+            mail_limiter: RateLimiter::new(Limits {
+                enabled: true,
+                per_client: MAIL_PER_ADDRESS,
+                per_ip: MAIL_PER_IP,
+                window: Duration::from_secs(MAIL_WINDOW_SECS),
+            }),
             base_url: issuer.clone(),
         });
 
@@ -218,6 +224,11 @@ fn spawn_key_poller(keys: Arc<KeyStore>, interval: u64) -> tokio::task::JoinHand
         }
     })
 }
+
+/// Mail-sending form posts allowed per address and per IP in [`MAIL_WINDOW_SECS`].
+const MAIL_PER_ADDRESS: u32 = 5;
+const MAIL_PER_IP: u32 = 30;
+const MAIL_WINDOW_SECS: u64 = 900;
 
 /// Seconds in-flight requests get to finish after a shutdown signal.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 30;

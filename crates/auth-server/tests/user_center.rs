@@ -450,3 +450,29 @@ async fn consent_needs_a_verified_address_and_is_remembered_until_withdrawn() {
         "withdrawn"
     );
 }
+
+#[tokio::test]
+async fn mail_forms_are_throttled_per_address() {
+    let app = spawn_app().await;
+    let (c, csrf) = form(&app, "/accounts/password_reset/").await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let res = post(
+            &app,
+            "/accounts/password_reset/",
+            &c,
+            &[("email", "nobody@example.org"), ("csrf_token", &csrf)],
+        )
+        .await;
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429]);
+    let res = post(
+        &app,
+        "/accounts/password_reset/",
+        &c,
+        &[("email", "other@example.org"), ("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(res.status(), 200, "another address is not blocked");
+}

@@ -57,6 +57,9 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Wrong passwords on the login page, per account and per IP.
     pub login_limiter: RateLimiter,
+    /// Mail-sending forms (register, reset, resend), per address and per IP,
+    /// so the forms cannot be used to flood a mailbox.
+    pub mail_limiter: RateLimiter,
     /// The issuer URL without a trailing slash: the base of mailed links.
     pub base_url: String,
 }

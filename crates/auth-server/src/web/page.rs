@@ -77,3 +77,34 @@ pub fn see_other(location: &str) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
 }
+
+/// Counts one mail-sending form post for `email` and the client address;
+/// `Some(page)` (429) when either sent too many recently. The answer does
+/// not depend on whether the address is registered.
+pub fn mail_throttled(
+    state: &AppState,
+    req: &HttpRequest,
+    email: &str,
+) -> Result<Option<HttpResponse>, ApiError> {
+    let key = crate::domain::user::Email::parse(email).map(|e| e.as_str().to_owned());
+    let ip = super::client_ip::client_ip(req, &state.trusted_proxies);
+    if let Err(wait) = state.mail_limiter.check(key.as_deref(), ip) {
+        let mut resp = state.templates.page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "message.html",
+            minijinja::context! {
+                title => "Too many requests",
+                message => format!(
+                    "Too many messages were asked for this address or from your network. \
+                     Wait {} minutes and try again.",
+                    wait.div_ceil(60)
+                ),
+            },
+        )?;
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+        return Ok(Some(resp));
+    }
+    state.mail_limiter.record_failure(key.as_deref(), ip);
+    Ok(None)
+}
