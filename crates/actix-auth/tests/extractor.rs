@@ -79,6 +79,7 @@ async fn token(auth: &Auth, scope: &str) -> String {
             name: None,
             public: false,
             redirect_uris: vec![],
+            owner: None,
         },
     )
     .await
