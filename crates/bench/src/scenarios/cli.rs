@@ -74,7 +74,9 @@ pub async fn run(name: &str, cli: &CliRun, drive: &Drive) -> anyhow::Result<Scen
     };
     command
         .args(["run", "--rules", "F_L_D_S,F_L_D_Z", "--url", &cli.idmap_url])
-        .args(["--issuer", &cli.issuer, "--client-id", &cli.client.id])
+        // `=`: generated client ids may start with '-'.
+        .args(["--issuer", &cli.issuer])
+        .arg(format!("--client-id={}", cli.client.id))
         .args(["--batch-size", &cli.batch_size.to_string()])
         .args(["--progress-interval", "3600", "-o"])
         .arg(&output)
