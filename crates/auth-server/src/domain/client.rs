@@ -19,10 +19,17 @@ pub struct ClientId(String);
 
 impl ClientId {
     /// A new random id for a client being registered.
+    /// Starts with a letter or digit: an id beginning with `-` would be
+    /// read as an option by command-line tools (`--client-id -abc`).
     pub fn generate() -> Self {
         let mut bytes = [0u8; 16];
-        rand::rng().fill_bytes(&mut bytes);
-        Self(URL_SAFE_NO_PAD.encode(bytes))
+        loop {
+            rand::rng().fill_bytes(&mut bytes);
+            let id = URL_SAFE_NO_PAD.encode(bytes);
+            if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                return Self(id);
+            }
+        }
     }
 
     /// Accepts any presented id of plausible shape (1 to 64 visible ASCII
@@ -76,6 +83,20 @@ mod tests {
         let id = ClientId::generate();
         assert_eq!(id.as_str().len(), 22);
         assert_eq!(ClientId::parse(id.as_str()), Some(id));
+    }
+
+    #[test]
+    fn generated_ids_never_look_like_an_option() {
+        // 2 of 64 first characters were '-' or '_' before; 2,000 draws
+        // would show one with near certainty.
+        for _ in 0..2000 {
+            let id = ClientId::generate();
+            assert!(
+                id.as_str().starts_with(|c: char| c.is_ascii_alphanumeric()),
+                "{}",
+                id.as_str()
+            );
+        }
     }
 
     #[test]
