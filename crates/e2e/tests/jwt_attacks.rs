@@ -482,11 +482,9 @@ fn attacks(
 /// meant for another audience (requires our private key to forge).
 const AUDIENCE_ONLY: &[&str] = &["wrong aud", "aud array without idmap"];
 
-/// Forgeries introspection still reports active: each needs our private
-/// key, and each is refused by idmap-server. Reported for auth-server's
-/// `LocalVerifier::verify_signature` (it does not refuse `crit`, RFC 7515
-/// section 4.1.11); remove them from this list once that is fixed.
-const INTROSPECTION_KNOWN_GAPS: &[&str] = &["crit header", "crit b64=false"];
+/// Forgeries introspection may still report active: none since
+/// introspection refuses `crit` headers like the resource server does.
+const INTROSPECTION_KNOWN_GAPS: &[&str] = &[];
 
 /// Longest form value auth-server reads (its `Params` limit).
 const INTROSPECT_MAX_PARAM: usize = 4096;

@@ -48,7 +48,9 @@ impl LocalVerifier {
             return None;
         }
         let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
+        // We issue no critical extensions, so any `crit` is one we do not
+        // understand and must refuse (RFC 7515 section 4.1.11).
+        if header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) || header.crit.is_some() {
             return None;
         }
         let key = self.keys.verification_key(header.kid.as_deref()?)?;
