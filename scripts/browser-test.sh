@@ -27,7 +27,7 @@ fi
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
 cargo build -p auth-server
-bin="$root/target/debug/auth-server"
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/auth-server"
 
 work="$(mktemp -d)"
 server_pid=""
