@@ -4,16 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::Connection;
 use diesel::r2d2::{Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
 use crate::connection::{DbConnection, Manager};
+use crate::group_commit;
 use crate::url::{Backend, DatabaseUrl};
 use crate::{Result, StorageError};
 
-/// Attempts of one transaction before its last error is returned.
-const MAX_ATTEMPTS: u32 = 8;
 /// How long a caller waits for a pooled connection before answering 503.
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -50,6 +48,7 @@ pub struct Database {
     /// SQLite has one writer at a time; queueing writers here beats
     /// having them spin on the file lock.
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    sqlite_queue: Arc<group_commit::Queue>,
 }
 
 impl Database {
@@ -67,6 +66,7 @@ impl Database {
             backend: url.backend(),
             url: url.clone(),
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+            sqlite_queue: Arc::default(),
         })
     }
 
@@ -116,32 +116,53 @@ impl Database {
 
     /// Runs `f` in one transaction, re-running all of it against fresh state
     /// when it loses a race (unique key, serialization failure, deadlock,
-    /// busy file), so clients never see those.
+    /// busy file), so clients never see those. On SQLite, transactions that
+    /// queue for the single writer share one commit (see `group_commit`).
     pub async fn transaction<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: Fn(&mut DbConnection) -> Result<T> + Send + Sync + 'static,
     {
-        let _writer = match self.backend {
-            Backend::Sqlite => Some(self.sqlite_writer.clone().lock_owned().await),
-            _ => None,
-        };
+        if self.backend == Backend::Sqlite {
+            return self.sqlite_transaction(f).await;
+        }
         let pool = self.pool.clone();
         join(tokio::task::spawn_blocking(move || {
-            let mut conn = checkout(&pool)?;
-            let mut attempt = 1;
-            loop {
-                match conn.transaction(|c| f(c)) {
-                    Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
-                        tracing::debug!(attempt, error = %e, "transaction lost a race; retrying");
-                        std::thread::sleep(backoff(attempt));
-                        attempt += 1;
-                    }
-                    other => return other,
-                }
-            }
+            group_commit::with_retries(&mut *checkout(&pool)?, &f)
         }))
         .await
+    }
+
+    /// Queues `f`, then takes the writer and runs whatever is queued, ours
+    /// included unless an earlier holder of the writer already ran it.
+    async fn sqlite_transaction<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<T> + Send + Sync + 'static,
+    {
+        let (job, result) = group_commit::job(f);
+        self.sqlite_queue.push(job);
+        {
+            let _writer = self.sqlite_writer.lock().await;
+            let jobs = self.sqlite_queue.take();
+            if !jobs.is_empty() {
+                let pool = self.pool.clone();
+                let ran = tokio::task::spawn_blocking(move || match checkout(&pool) {
+                    Ok(mut conn) => group_commit::run(&mut *conn, jobs),
+                    Err(e) => group_commit::fail_all(jobs, &e.to_string()),
+                })
+                .await;
+                if let Err(e) = ran {
+                    tracing::error!(error = %e, "database group task failed");
+                }
+            }
+        }
+        match result.await {
+            Ok(r) => r,
+            Err(_) => Err(StorageError::Unavailable(
+                "database task failed before answering".into(),
+            )),
+        }
     }
 
     /// A snapshot of the pool (no I/O; cheap enough for every scrape).
@@ -177,18 +198,6 @@ async fn join<T>(h: tokio::task::JoinHandle<Result<T>>) -> Result<T> {
 
 fn versions(v: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
     v.into_iter().map(|m| m.to_string()).collect()
-}
-
-/// Exponential backoff with jitter from the clock, 2 ms up to about 250 ms.
-fn backoff(attempt: u32) -> Duration {
-    let base = 2u64 << attempt.min(7);
-    let jitter = u64::from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0),
-    ) % base.max(1);
-    Duration::from_millis(base + jitter)
 }
 
 /// An exclusive lock on a file beside the SQLite database, held while

@@ -6,6 +6,7 @@
 mod connection;
 mod database;
 mod error;
+mod group_commit;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod url;

@@ -120,6 +120,46 @@ async fn a_failed_transaction_leaves_nothing() {
     }
 }
 
+/// Many concurrent transactions, every fifth failing after its write: the
+/// others all commit (on SQLite in shared groups), the failures leave
+/// nothing, and each caller gets its own answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_transactions_keep_their_own_outcome() {
+    for tdb in all_backends() {
+        let db = Database::connect(&tdb.database_url(), 8).unwrap();
+        db.migrate(migrations()).unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..200u8 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                db.transaction(move |c| {
+                    let v = get_or_insert(c, key(i), i64::from(i))?;
+                    if i % 5 == 0 {
+                        return Err(StorageError::Config(format!("abort {i}")));
+                    }
+                    Ok(v)
+                })
+                .await
+            }));
+        }
+        for (i, t) in tasks.into_iter().enumerate() {
+            match t.await.unwrap() {
+                Ok(v) => assert_eq!(v, i as i64, "{:?}", tdb.backend()),
+                Err(e) => {
+                    assert_eq!(i % 5, 0, "{:?}: {e}", tdb.backend());
+                    assert!(e.to_string().contains(&format!("abort {i}")), "{e}");
+                }
+            }
+        }
+        let stored: Vec<i64> = db
+            .run(|c| Ok(items::table.select(items::v).order(items::v).load(c)?))
+            .await
+            .unwrap();
+        let expected: Vec<i64> = (0..200).filter(|i| i % 5 != 0).collect();
+        assert_eq!(stored, expected, "{:?}", tdb.backend());
+    }
+}
+
 #[tokio::test]
 async fn unreachable_servers_are_reported_unavailable() {
     for url in [
