@@ -148,7 +148,7 @@ impl Database {
             if !jobs.is_empty() {
                 let pool = self.pool.clone();
                 let ran = tokio::task::spawn_blocking(move || match checkout(&pool) {
-                    Ok(mut conn) => group_commit::run(&mut *conn, jobs),
+                    Ok(mut conn) => group_commit::run(&mut conn, jobs),
                     Err(e) => group_commit::fail_all(jobs, &e.to_string()),
                 })
                 .await;
