@@ -27,6 +27,10 @@ const FORMAT: u32 = 1;
 /// Patients per transaction.
 const CHUNK: u64 = 5_000;
 
+/// Patients per SQLite transaction: without a journal every commit writes
+/// each dirtied page, and random keys dirty nearly all of them.
+const SQLITE_CHUNK: u64 = 500_000;
+
 /// What to preload.
 #[derive(Debug, Clone)]
 pub struct Preload {
@@ -86,11 +90,28 @@ fn copy_fresh(cached: &Path, target: &Path) -> anyhow::Result<()> {
 }
 
 async fn fill(url: &DatabaseUrl, patients: u64, seed: u64) -> anyhow::Result<()> {
-    let db = Database::connect(url, 2).context("cannot open the database")?;
+    let sqlite = url.backend() == Backend::Sqlite;
+    // SQLite: one connection, so that the bulk settings below hold for
+    // every chunk.
+    let db =
+        Database::connect(url, if sqlite { 1 } else { 2 }).context("cannot open the database")?;
     let migrating = db.clone();
     tokio::task::spawn_blocking(move || migrating.migrate(idmap_server::db::migrations()))
         .await?
         .context("cannot migrate the database")?;
+    if sqlite {
+        // A throwaway file filled once: no journal, no sync, and a page cache
+        // holding the whole file, so random hash keys cost memory accesses
+        // rather than page writes. The server reopens it in WAL mode.
+        db.run(|conn| {
+            conn.batch_execute(
+                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; \
+                 PRAGMA cache_size = -4194304;",
+            )
+            .map_err(idmap_storage::StorageError::from)
+        })
+        .await?;
+    }
     let started = Instant::now();
     let rules = [
         RuleCode::parse(data::RULES[0])?,
@@ -99,7 +120,8 @@ async fn fill(url: &DatabaseUrl, patients: u64, seed: u64) -> anyhow::Result<()>
     let mut next_report = patients / 10;
     let mut start = 0;
     while start < patients {
-        let end = (start + CHUNK).min(patients);
+        let chunk = if sqlite { SQLITE_CHUNK } else { CHUNK };
+        let end = (start + chunk).min(patients);
         let ids: Vec<_> = (start..end).map(|i| data::uuid(seed, i)).collect();
         let mut new = Vec::with_capacity(ids.len() * 2);
         let mut refs = Vec::with_capacity(ids.len());
@@ -134,10 +156,11 @@ async fn fill(url: &DatabaseUrl, patients: u64, seed: u64) -> anyhow::Result<()>
             next_report += patients / 10;
         }
     }
-    if url.backend() == Backend::Sqlite {
-        // Fold the WAL into the main file so that a plain copy is complete.
+    if sqlite {
+        // Back to WAL, as the server runs it, with nothing left outside the
+        // main file, so that a plain copy is complete.
         db.run(|conn| {
-            conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA wal_checkpoint(TRUNCATE)")
                 .map_err(idmap_storage::StorageError::from)
         })
         .await?;
