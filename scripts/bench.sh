@@ -17,12 +17,16 @@
 #   --large-hashes N stored hashes of scenario 8 (default 10000000; 0 skips it)
 #   --cli-rows N     patients of the CLI scenario (default 1000000)
 #   --client C       hyper (default) or reqwest
+#   --auth-only      only scenarios 1 and 2 and the JWT companions (to
+#                    compare signing algorithms without the registry runs)
 #   --smoke          dev profile, tiny sizes, about one second per scenario:
 #                    keeps this script from rotting; its figures mean nothing
 #
 # Loopback only. Every step is bounded; on exit (also on Ctrl-C) the
 # services are stopped and the temporary databases dropped. Preloaded SQLite
-# files are cached in target/bench-data/ (delete it to rebuild them).
+# files are cached in target/bench-data/ (delete it to rebuild them), and
+# preloaded PostgreSQL registries as template databases
+# idmap_bench_tpl_<hashes>_seed1_v1 (drop them to rebuild).
 set -euo pipefail
 
 backend=sqlite
@@ -35,6 +39,7 @@ large_hashes=10000000
 cli_rows=1000000
 client=hyper
 smoke=0
+auth_only=0
 limit_duration=5
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -47,7 +52,8 @@ while [ $# -gt 0 ]; do
         --cli-rows) cli_rows="$2"; shift 2 ;;
         --client) client="$2"; shift 2 ;;
         --smoke) smoke=1; shift ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        --auth-only) auth_only=1; shift ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -125,6 +131,9 @@ new_database() {
             db_url="$my_server/$name" ;;
     esac
 }
+pg_has_database() {
+    [ "$(psql "$pg_server/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$1'")" = 1 ]
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() {
     for _ in $(seq 300); do
@@ -154,8 +163,9 @@ partner_json="$("$bin/auth-server" admin client add --partner BENCH --scope idma
 reader_json="$("$bin/auth-server" admin client add --scope idmap:read)"
 client_id="$(printf '%s' "$partner_json" | json_field client_id)"
 reader_id="$(printf '%s' "$reader_json" | json_field client_id)"
-export IDMAP_BENCH_CLIENT_SECRET="$(printf '%s' "$partner_json" | json_field client_secret)"
-export IDMAP_BENCH_READER_SECRET="$(printf '%s' "$reader_json" | json_field client_secret)"
+IDMAP_BENCH_CLIENT_SECRET="$(printf '%s' "$partner_json" | json_field client_secret)"
+IDMAP_BENCH_READER_SECRET="$(printf '%s' "$reader_json" | json_field client_secret)"
+export IDMAP_BENCH_CLIENT_SECRET IDMAP_BENCH_READER_SECRET
 
 common=(--auth-url "$auth_url" "--client-id=$client_id" "--reader-id=$reader_id"
     --concurrency "$concurrency" --duration "$duration" --warmup "$warmup"
@@ -170,10 +180,25 @@ bounded "$bin/idmap-bench" run "${common[@]}" --idmap-url "$auth_url" --scenario
 # Starts idmap-server on a fresh database preloaded with $1 hashes; sets
 # idmap_pid, idmap_url and idmap_db.
 start_idmap() {
-    new_database "idmap_$1"
-    idmap_db="$db_url"
-    bounded "$bin/idmap-bench" preload --database-url "$idmap_db" --hashes "$1" \
-        --cache-dir "$bench_data"
+    local template="idmap_bench_tpl_${1}_seed1_v1"
+    if [ "$backend" = postgres ] && [ "$smoke" = 0 ] && pg_has_database "$template"; then
+        # A registry preloaded by an earlier run, kept as a template.
+        local name="idmap_bench_idmap_$1_${suffix}"
+        databases+=("$name")
+        psql "$pg_server/postgres" -qc "CREATE DATABASE $name TEMPLATE $template" >/dev/null
+        idmap_db="$pg_server/$name"
+        echo "preload: copied template database $template" >&2
+    else
+        new_database "idmap_$1"
+        idmap_db="$db_url"
+        bounded "$bin/idmap-bench" preload --database-url "$idmap_db" --hashes "$1" \
+            --cache-dir "$bench_data"
+        if [ "$backend" = postgres ] && [ "$smoke" = 0 ]; then
+            psql "$pg_server/postgres" -qc \
+                "CREATE DATABASE $template TEMPLATE ${idmap_db##*/}" >/dev/null
+            echo "preload: kept as template database $template (drop it to rebuild)" >&2
+        fi
+    fi
     local port; port="$(free_port)"
     idmap_url="http://127.0.0.1:$port"
     IDMAP_LISTEN="127.0.0.1:$port" IDMAP_DATABASE_URL="$idmap_db" IDMAP_ISSUER="$auth_url" \
@@ -183,6 +208,10 @@ start_idmap() {
     wait_http "$idmap_url/health/ready"
 }
 
+if [ "$auth_only" = 1 ]; then
+    hashes=0; large_hashes=0
+fi
+if [ "$hashes" -gt 0 ]; then
 echo "== idmap-server scenarios at $(label "$hashes") stored hashes" >&2
 start_idmap "$hashes"
 bounded "$bin/idmap-bench" run "${common[@]}" --idmap-url "$idmap_url" --pid "idmap=$idmap_pid" \
@@ -194,6 +223,7 @@ IDMAP_BENCH_DATABASE_URL="$idmap_db" bounded "$bin/idmap-bench" limits \
     --preloaded-hashes "$hashes" --concurrency "$concurrency" \
     --duration "$limit_duration" --out "$results"
 stop_pid "$idmap_pid"
+fi
 
 if [ "$large_hashes" -gt 0 ]; then
     echo "== scenario 8 at $(label "$large_hashes") stored hashes" >&2
