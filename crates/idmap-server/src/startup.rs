@@ -11,6 +11,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use idmap_common::verifier::{Verifier, VerifierConfig};
 use idmap_storage::{Database, DatabaseUrl};
+use idmap_web::DbMetrics;
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
@@ -50,9 +51,13 @@ impl Application {
         let verifier = Verifier::new(verifier_config).context("invalid token verifier settings")?;
         let refresh = verifier.spawn_refresh_task();
         let registry = idmap_web::Metrics::new().context("cannot set up metrics")?;
-        let service_metrics = ServiceMetrics::register(&registry, db.clone(), verifier.clone())
+        let service_metrics = ServiceMetrics::register(&registry, verifier.clone())
             .context("cannot register metrics")?;
+        let db_metrics =
+            DbMetrics::register(&registry, "idmap", db.clone(), metrics::db_error_kind)
+                .context("cannot register database metrics")?;
         let registry = web::Data::new(registry);
+        let db_metrics = web::Data::new(db_metrics);
         let state = web::Data::new(AppState {
             rules: RuleCache::new(db.clone()),
             db,
@@ -69,9 +74,10 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(registry.clone())
+                .app_data(db_metrics.clone())
                 // The last `wrap` runs first: the request id must cover
                 // the log lines of everything inside it.
-                .wrap(from_fn(metrics::count_db_errors))
+                .wrap(from_fn(idmap_web::db_metrics::count_db_errors))
                 .wrap(from_fn(idmap_web::metrics::track))
                 .wrap(from_fn(idmap_web::request_id::request_context))
                 .configure(routes::configure)

@@ -8,7 +8,9 @@
 //! - [`logging`]: the `tracing` subscriber, text or JSON lines, `RUST_LOG`;
 //! - [`metrics`]: a Prometheus registry per application, the middleware
 //!   counting requests and timing them by route pattern and status, and the
-//!   `GET /metrics` handler.
+//!   `GET /metrics` handler;
+//! - [`db_metrics`]: database pool gauges and failures answered to
+//!   clients, the same metrics under each service's prefix.
 //!
 //! Metrics use the `prometheus` crate (tikv, maintained, used by TiKV and
 //! many actix services) without its protobuf feature: it renders the classic
@@ -19,10 +21,12 @@
 //! speaks OpenMetrics and wants label sets as types, more ceremony for no
 //! gain here.
 
+pub mod db_metrics;
 pub mod logging;
 pub mod metrics;
 pub mod request_id;
 
+pub use db_metrics::DbMetrics;
 pub use logging::LogFormat;
 pub use metrics::Metrics;
 pub use request_id::{RequestId, current_request_id};
