@@ -39,6 +39,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+pub use idmap_web::LogFormat;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -131,14 +132,6 @@ pub enum SigningAlg {
     Es256,
     #[serde(rename = "EdDSA")]
     EdDsa,
-}
-
-/// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 /// Why settings could not be loaded; shown to the operator.

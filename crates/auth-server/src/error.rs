@@ -7,9 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
 use idmap_common::error::{ErrorBody, ErrorCode};
+use idmap_web::current_request_id;
 
 use crate::services::token::TokenError;
-use crate::telemetry::current_request_id;
 
 /// `WWW-Authenticate` challenge of a failed client authentication.
 pub const BASIC_CHALLENGE: &str = "Basic realm=\"idmap\"";
@@ -121,6 +121,27 @@ fn internal_description(e: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
+impl TokenError {
+    /// The `error` member of the answer (also the label of
+    /// `auth_token_errors_total`).
+    pub fn wire_code(&self) -> &'static str {
+        match self {
+            Self::OAuth(e) => e.wire(),
+            other => other.code().as_str(),
+        }
+    }
+
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::OAuth(e) => e.code,
+            Self::RateLimited(_) => ErrorCode::RateLimited,
+            Self::TooLarge => ErrorCode::InvalidRequest,
+            Self::Storage(e) if e.is_unavailable() => ErrorCode::TemporarilyUnavailable,
+            Self::Storage(_) | Self::Signing(_) | Self::Corrupt(_) => ErrorCode::ServerError,
+        }
+    }
+}
+
 impl ResponseError for TokenError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -152,21 +173,18 @@ impl ResponseError for TokenError {
             }
             Self::RateLimited(wait) => {
                 builder.insert_header((header::RETRY_AFTER, wait.to_string()));
-                ErrorBody::new(
-                    ErrorCode::RateLimited,
-                    "too many failed authentications; retry later",
-                )
+                ErrorBody::new(self.code(), "too many failed authentications; retry later")
             }
-            Self::TooLarge => ErrorBody::new(ErrorCode::InvalidRequest, "request body too large"),
+            Self::TooLarge => ErrorBody::new(self.code(), "request body too large"),
             Self::Storage(e) if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 builder.insert_header((header::RETRY_AFTER, "5"));
                 ErrorBody::new(
-                    ErrorCode::TemporarilyUnavailable,
+                    self.code(),
                     "the service is temporarily unavailable; retry shortly",
                 )
             }
-            other => ErrorBody::new(ErrorCode::ServerError, internal_description(other)),
+            other => ErrorBody::new(self.code(), internal_description(other)),
         };
         builder.json(body)
     }

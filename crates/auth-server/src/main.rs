@@ -6,7 +6,6 @@ use anyhow::Context;
 use auth_server::cli::{Cli, Command, admin};
 use auth_server::config::Settings;
 use auth_server::startup::Application;
-use auth_server::telemetry;
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -21,14 +20,18 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if matches!(cli.command, Some(Command::Openapi)) {
+        println!("{}", auth_server::openapi::document());
+        return Ok(());
+    }
     let settings = Settings::load(cli.config.as_deref(), &Settings::process_env())
         .context("cannot load settings")?;
     let command = cli.command.unwrap_or(Command::Serve);
     let default_filter = match command {
         Command::Serve => "info",
-        Command::Migrate | Command::Admin(_) => "warn",
+        Command::Migrate | Command::Admin(_) | Command::Openapi => "warn",
     };
-    telemetry::init(settings.log_format, default_filter);
+    idmap_web::logging::init(settings.log_format, default_filter);
     actix_web::rt::System::new().block_on(async move {
         match command {
             Command::Serve => {
@@ -37,6 +40,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Migrate => admin::migrate(&settings).await,
             Command::Admin(cmd) => admin::run(&settings, cmd).await,
+            Command::Openapi => Ok(()),
         }
     })
 }

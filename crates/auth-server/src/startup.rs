@@ -4,7 +4,6 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -12,6 +11,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use idmap_storage::{Database, DatabaseUrl};
+use idmap_web::DbMetrics;
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
@@ -19,13 +19,13 @@ use crate::db;
 use crate::domain::client_secret::SecretHasher;
 use crate::error;
 use crate::keys::{KeyStore, hmac_key};
+use crate::metrics::{self, AuthMetrics};
 use crate::routes::{self, AppState, metadata::ServerMetadata};
 use crate::services::access_tokens::LocalVerifier;
 use crate::services::issuer::TokenIssuer;
 use crate::services::mailer::Mailer;
 use crate::services::rate_limit::{Limits, RateLimiter};
 use crate::services::token::TokenService;
-use crate::telemetry;
 use crate::web::session::SessionKeys;
 use crate::web::templates::Templates;
 
@@ -95,6 +95,13 @@ impl Application {
         .context("key task failed")?
         .context("cannot load the session key")?;
         let poller = spawn_key_poller(keys.clone(), settings.key_poll_interval);
+        let registry = idmap_web::Metrics::new().context("cannot set up metrics")?;
+        let auth_metrics =
+            AuthMetrics::register(&registry, keys.clone()).context("cannot register metrics")?;
+        let db_metrics = DbMetrics::register(&registry, "auth", db.clone(), metrics::db_error_kind)
+            .context("cannot register database metrics")?;
+        let registry = web::Data::new(registry);
+        let db_metrics = web::Data::new(db_metrics);
         let state = web::Data::new(AppState {
             db: db.clone(),
             keys: keys.clone(),
@@ -129,7 +136,7 @@ impl Application {
             key_dir: settings.signing_key_dir.clone(),
             signing_alg: settings.signing_alg,
             publication_delay: settings.publication_delay(),
-            jwks_served: AtomicU64::new(0),
+            metrics: auth_metrics,
             mailer: Mailer::from_settings(settings).context("cannot set up the mailer")?,
             login_limiter: RateLimiter::new(Limits {
                 enabled: true,
@@ -154,11 +161,17 @@ impl Application {
             .port();
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(from_fn(telemetry::request_context))
                 .app_data(state.clone())
+                .app_data(registry.clone())
+                .app_data(db_metrics.clone())
                 .app_data(web::JsonConfig::default().error_handler(error::json_error))
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
+                // The last `wrap` runs first: the request id must cover
+                // the log lines of everything inside it.
+                .wrap(from_fn(idmap_web::db_metrics::count_db_errors))
+                .wrap(from_fn(idmap_web::metrics::track))
+                .wrap(from_fn(idmap_web::request_id::request_context))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })

@@ -36,6 +36,7 @@ impl AccessClaims {
 
 /// `aud` is a string for one audience and an array for several (RFC 7519 4.1.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Audience {
     One(String),

@@ -26,6 +26,9 @@ pub enum Command {
     /// Manage partners and clients.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Print the OpenAPI document (as served at /openapi.json) and exit;
+    /// needs no settings or database.
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@
 //! token it signed has expired, and it leaves the JWKS.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Seconds added to the access-token lifetime before a key is dropped, for
 /// clock skew between us and verifiers.
@@ -22,7 +23,7 @@ pub struct KeyMeta {
 }
 
 /// Where a key is in its life at a given moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyState {
     /// Published, not yet signing.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::SigningKey;
 use super::schedule::{self, KeyMeta, KeyState, Slot};
@@ -27,7 +28,7 @@ pub struct KeySet {
 }
 
 /// A key as `admin keys list` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct KeyView {
     pub kid: String,
     pub alg: &'static str,

@@ -240,6 +240,7 @@ async fn grant(
         ResponseType::Token => {
             let issued = issue::issue_implicit(state.tokens.issuer(), client, uid, request)
                 .map_err(ApiError::internal)?;
+            state.metrics.token_issued("implicit");
             let expires = issued.expires_in.to_string();
             let mut pairs = vec![
                 ("access_token", issued.access_token.as_str()),

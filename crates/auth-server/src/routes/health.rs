@@ -1,7 +1,10 @@
-//! Liveness (the process answers) and readiness (the database answers).
+//! Liveness (the process answers), readiness (the database answers) and
+//! the Prometheus scrape endpoint, all unauthenticated: nginx does not
+//! route them from outside.
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{AppState, method_not_allowed};
 use crate::error::ApiError;
@@ -19,16 +22,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(get_ready))
             .route(web::head().to(get_ready))
             .default_service(method_not_allowed("GET, HEAD")),
+    )
+    .service(
+        web::resource("/metrics")
+            .route(web::get().to(idmap_web::metrics::get_metrics))
+            .default_service(method_not_allowed("GET")),
     );
 }
 
+/// What both probes answer when they pass.
+#[derive(Serialize, ToSchema)]
+pub struct HealthStatus {
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+const OK: HealthStatus = HealthStatus { status: "ok" };
+
 async fn get_live() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(OK)
 }
 
 async fn get_ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.db.ping().await {
-        Ok(()) => Ok(HttpResponse::Ok().json(json!({"status": "ok"}))),
+        Ok(()) => Ok(HttpResponse::Ok().json(OK)),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::Unavailable)

@@ -51,6 +51,7 @@ async fn post_introspect(
     let caller = caller?;
     let token = params.required("token")?;
     let answer = introspect::introspect(&state.db, &state.verifier, &caller, token).await?;
+    state.metrics.introspected(answer.active);
     let mut builder = HttpResponse::Ok();
     no_store(&mut builder);
     Ok(builder.json(answer))

@@ -2,8 +2,6 @@
 //! Its `max-age` never runs past the next scheduled key change, so caches
 //! refresh right when a key starts signing or is dropped.
 
-use std::sync::atomic::Ordering;
-
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
@@ -22,7 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn get_jwks(state: web::Data<AppState>) -> HttpResponse {
-    state.jwks_served.fetch_add(1, Ordering::Relaxed);
+    state.metrics.jwks_served();
     let now = now_unix();
     let next = state.keys.current().next_change(now);
     let max_age = schedule::max_age(state.jwks_max_age, next, now);

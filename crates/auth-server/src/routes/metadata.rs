@@ -5,6 +5,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{AppState, method_not_allowed};
 use crate::domain::client_auth::AuthMethod;
@@ -12,7 +13,7 @@ use crate::domain::grants::GrantType;
 use crate::domain::scopes::Scope;
 
 /// The metadata document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ServerMetadata {
     pub issuer: String,
     pub authorization_endpoint: String,

@@ -8,7 +8,6 @@ pub mod health;
 pub mod introspect;
 pub mod jwks;
 pub mod metadata;
-pub mod metrics;
 pub mod throttle;
 pub mod token;
 pub mod user_api;
@@ -17,7 +16,6 @@ pub mod userinfo;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use actix_web::web;
 use idmap_storage::Database;
@@ -26,6 +24,7 @@ use crate::config::SigningAlg;
 use crate::domain::client_secret::SecretHasher;
 use crate::error::ApiError;
 use crate::keys::KeyStore;
+use crate::metrics::AuthMetrics;
 use crate::services::access_tokens::LocalVerifier;
 use crate::services::mailer::Mailer;
 use crate::services::rate_limit::RateLimiter;
@@ -51,8 +50,8 @@ pub struct AppState {
     pub key_dir: PathBuf,
     pub signing_alg: SigningAlg,
     pub publication_delay: u64,
-    /// JWKS documents served since start (exported in `/metrics`).
-    pub jwks_served: AtomicU64,
+    /// Counters handlers move, exported at `/metrics`.
+    pub metrics: AuthMetrics,
     /// User-center mail (verification and reset links).
     pub mailer: Mailer,
     /// Wrong passwords on the login page, per account and per IP.
@@ -79,7 +78,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     userinfo::configure(cfg);
     user_api::configure(cfg);
     admin::configure(cfg);
-    metrics::configure(cfg);
+    crate::openapi::configure(cfg);
 }
 
 /// Fallback for unknown paths.

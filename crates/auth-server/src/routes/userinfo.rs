@@ -4,7 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use idmap_common::error::ErrorCode;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{AppState, bearer, method_not_allowed};
 use crate::error::ApiError;
@@ -18,6 +19,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(get_userinfo))
             .default_service(method_not_allowed("GET, POST")),
     );
+}
+
+/// The claims about the token's user (OpenID Connect Core 5.3.2 names).
+#[derive(Serialize, ToSchema)]
+pub struct UserInfo {
+    /// The user id, the token's `sub`.
+    pub sub: String,
+    pub email: String,
+    pub email_verified: bool,
 }
 
 async fn get_userinfo(
@@ -36,9 +46,9 @@ async fn get_userinfo(
         })?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(json!({
-            "sub": user.id,
-            "email": user.email,
-            "email_verified": user.email_verified,
-        })))
+        .json(UserInfo {
+            sub: user.id,
+            email: user.email,
+            email_verified: user.email_verified,
+        }))
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use idmap_storage::{Database, StorageError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::clients::{self, AdminError, CreatedClient, NewClient, check_name, check_redirect_uri};
 use crate::db::clients::{self as db_clients, ClientRow};
@@ -19,7 +20,7 @@ use crate::domain::client_secret::SecretHasher;
 pub const APPLICATION_SCOPE: &str = "profile";
 
 /// An application as shown to its owner (never a secret).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApplicationView {
     pub client_id: String,
     pub name: String,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use idmap_storage::Database;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::clients::AdminError;
 use crate::db::clients::{self as db_clients, SecretRow};
@@ -17,7 +18,7 @@ use crate::domain::client_secret::{ClientSecret, SecretHasher};
 pub const MAX_LIVE_SECRETS: usize = 2;
 
 /// A secret as listed: its id and times.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SecretView {
     pub secret_id: String,
     pub created_at: i64,
@@ -41,7 +42,7 @@ fn hex_string(b: &[u8]) -> String {
 }
 
 /// The one-time answer to a rotation.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RotatedSecret {
     pub client_id: String,
     pub secret_id: String,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use idmap_common::ids::PartnerCode;
 use idmap_storage::{Database, StorageError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::db::clients::{self as db_clients, ClientRow, SecretRow};
 use crate::db::now_unix;
@@ -29,7 +30,7 @@ pub enum AdminError {
 }
 
 /// A partner as listed to an operator.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PartnerView {
     pub code: String,
     pub name: String,
@@ -37,7 +38,7 @@ pub struct PartnerView {
 }
 
 /// A client as listed to an operator (never its secret).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ClientView {
     pub client_id: String,
     pub name: Option<String>,
@@ -64,7 +65,7 @@ pub struct NewClient {
 }
 
 /// The one-time answer to adding a client: `client_secret` is null for public clients.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CreatedClient {
     pub client_id: String,
     pub client_secret: Option<String>,

@@ -6,13 +6,14 @@
 
 use idmap_storage::{Database, StorageError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::db::consents::{self as db_consents, ConsentRow};
 use crate::db::{now_unix, refresh_tokens, revoked_tokens};
 use crate::domain::scopes::{Scope, ScopeSet};
 
 /// One approval as listed to its user.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConsentView {
     pub id: String,
     pub client_id: String,

@@ -6,6 +6,7 @@
 use idmap_common::ids::PartnerCode;
 use idmap_storage::{Database, StorageError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::clients::AdminError;
 use crate::db::groups::{self as db_groups, GroupRow, MemberRow};
@@ -38,7 +39,7 @@ impl Role {
 }
 
 /// A group a user belongs to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MembershipView {
     pub id: String,
     pub name: String,
@@ -47,7 +48,7 @@ pub struct MembershipView {
 }
 
 /// A group with its members.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GroupView {
     pub id: String,
     pub name: String,
@@ -56,7 +57,7 @@ pub struct GroupView {
 }
 
 /// One member as shown to other members.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MemberView {
     pub user_id: String,
     pub email: String,

@@ -6,6 +6,7 @@
 
 use idmap_storage::Database;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::access_tokens::LocalVerifier;
 use super::families;
@@ -16,7 +17,7 @@ use crate::domain::opaque;
 use crate::domain::scopes::Scope;
 
 /// RFC 7662 section 2.2 response.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Introspection {
     pub active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

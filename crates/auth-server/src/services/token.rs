@@ -50,6 +50,8 @@ impl From<super::clients::AdminError> for TokenError {
 /// A successful token response.
 #[derive(Debug)]
 pub struct Tokens {
+    /// The grant that issued them, for the metrics.
+    pub grant_type: GrantType,
     pub access: IssuedToken,
     pub refresh_token: Option<String>,
 }
@@ -122,6 +124,7 @@ impl TokenService {
                 let grant = client_credentials::grant(&client, params.get("scope"))?;
                 let grant = narrowed(grant, resource)?;
                 Tokens {
+                    grant_type,
                     access: self.issuer.issue(&grant)?,
                     refresh_token: None,
                 }

@@ -11,9 +11,9 @@ use super::users;
 use crate::db::{auth_codes, now_unix, refresh_tokens};
 use crate::domain::authorize::user_grant_scopes;
 use crate::domain::client::Client;
-use crate::domain::grants::AccessGrant;
 use crate::domain::grants::authorization_code::{self, StoredCode};
 use crate::domain::grants::refresh_token::{self, StoredRefresh};
+use crate::domain::grants::{AccessGrant, GrantType};
 use crate::domain::oauth_error::OAuthError;
 use crate::domain::opaque::{self, OpaqueToken};
 use crate::domain::params::Params;
@@ -80,6 +80,7 @@ impl TokenService {
             return Err(self.code_replayed(&row).await);
         }
         Ok(Tokens {
+            grant_type: GrantType::AuthorizationCode,
             access,
             refresh_token: Some(refresh.expose().to_owned()),
         })
@@ -155,6 +156,7 @@ impl TokenService {
             return Err(self.refresh_replayed(&row.family_id).await);
         }
         Ok(Tokens {
+            grant_type: GrantType::RefreshToken,
             access,
             refresh_token: Some(next.expose().to_owned()),
         })
@@ -203,6 +205,7 @@ impl TokenService {
         );
         families::start(&self.db, row).await?;
         Ok(Tokens {
+            grant_type: GrantType::Password,
             access,
             refresh_token: Some(refresh.expose().to_owned()),
         })

@@ -3,6 +3,7 @@
 
 use idmap_storage::Database;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::clients::AdminError;
 use crate::db::now_unix;
@@ -10,7 +11,7 @@ use crate::db::users::{self as db_users, UserRow};
 use crate::domain::user::{self, Email, MIN_PASSWORD_LEN};
 
 /// A user as shown to an operator (never the hash).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserView {
     pub id: String,
     pub email: String,

@@ -126,6 +126,13 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let res = self.client.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.text().await.unwrap()
+    }
+
     pub async fn jwks(&self) -> JwkSet {
         self.client
             .get(self.url("/oauth/jwks.json"))
@@ -150,6 +157,14 @@ impl TestApp {
         let data = jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap();
         (data.header, data.claims)
     }
+}
+
+/// The value of one series (`name{labels}` exactly as rendered) in a
+/// Prometheus text, 0 when absent.
+pub fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
 }
 
 /// The algorithm each `AUTH_SIGNING_ALG` value signs with.

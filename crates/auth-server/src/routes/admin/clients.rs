@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::{ADMIN_SCOPE, api_error};
 use crate::error::ApiError;
@@ -10,21 +11,27 @@ use crate::routes::{AppState, bearer};
 use crate::services::client_secrets;
 use crate::services::clients::{self, NewClient};
 
-#[derive(Deserialize)]
+/// A client to register (the same choices as `admin client add`).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientRequest {
+    /// Partner code; without it the client is an internal one.
     partner: Option<String>,
+    /// Space-separated scopes, e.g. `idmap:link`.
     scope: String,
     name: Option<String>,
+    /// A public client (authorization code with PKCE; no secret).
     #[serde(default)]
     public: bool,
     #[serde(default)]
     redirect_uris: Vec<String>,
 }
 
-#[derive(Deserialize, Default)]
+/// How long the old secrets stay valid after a rotation.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateSecretRequest {
+    /// Seconds; without it the old secrets stay valid until retired.
     old_expires_in: Option<u64>,
 }
 

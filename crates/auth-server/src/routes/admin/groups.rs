@@ -3,18 +3,22 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::{ADMIN_SCOPE, api_error};
 use crate::error::ApiError;
 use crate::routes::{AppState, bearer};
 use crate::services::groups;
 
-#[derive(Deserialize)]
+/// A user to put in a partner's group.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
+    /// Partner code, e.g. `UFH`.
     partner: String,
     /// User id or e-mail address.
     user: String,
+    /// `member` (the default) or `partner_admin`.
     #[serde(default = "default_role")]
     role: String,
 }

@@ -4,6 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::ADMIN_SCOPE;
 use crate::db::now_unix;
@@ -11,9 +12,12 @@ use crate::error::ApiError;
 use crate::keys;
 use crate::routes::{AppState, bearer};
 
-#[derive(Deserialize, Default)]
+/// When the new key starts signing.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateKeyRequest {
+    /// Emergency: sign with the new key at once instead of after the
+    /// publication delay.
     #[serde(default)]
     now: bool,
 }

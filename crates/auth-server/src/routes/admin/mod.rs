@@ -2,11 +2,11 @@
 //! token of this server with scope `admin` (verified locally with our own
 //! keys). One file per resource; errors use the JSON envelope.
 
-mod clients;
-mod groups;
-mod keys;
-mod partners;
-mod users;
+pub(crate) mod clients;
+pub(crate) mod groups;
+pub(crate) mod keys;
+pub(crate) mod partners;
+pub(crate) mod users;
 
 use actix_web::web;
 

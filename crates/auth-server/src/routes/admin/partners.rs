@@ -2,15 +2,18 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::{ADMIN_SCOPE, api_error};
 use crate::error::ApiError;
 use crate::routes::{AppState, bearer};
 use crate::services::clients;
 
-#[derive(Deserialize)]
+/// A partner (hospital) to register.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePartnerRequest {
+    /// Short uppercase code, e.g. `UFH`; its clients' tokens carry it.
     code: String,
     name: String,
 }

@@ -2,16 +2,19 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::{ADMIN_SCOPE, api_error};
 use crate::error::ApiError;
 use crate::routes::{AppState, bearer};
 use crate::services::users;
 
-#[derive(Deserialize)]
+/// A user to create (one who logs in on the authorization pages).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     email: String,
+    /// Stored only as an Argon2 hash.
     password: String,
     #[serde(default)]
     email_verified: bool,

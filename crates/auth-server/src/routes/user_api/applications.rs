@@ -4,6 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::auth;
 use crate::error::ApiError;
@@ -11,16 +12,19 @@ use crate::routes::AppState;
 use crate::services::clients::AdminError;
 use crate::services::{applications, consents};
 
-#[derive(Deserialize)]
+/// An application to register for the calling user.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApplicationRequest {
     name: String,
     redirect_uris: Vec<String>,
+    /// A public client (authorization code with PKCE; no secret).
     #[serde(default)]
     public: bool,
 }
 
-#[derive(Deserialize)]
+/// New name and redirect URIs of one of the user's applications.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApplicationRequest {
     name: String,

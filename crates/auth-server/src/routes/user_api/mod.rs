@@ -11,9 +11,9 @@
 //!   the token's own user record and groups the user belongs to, 404 for
 //!   everything else (existing or not).
 
-mod applications;
+pub(crate) mod applications;
 mod auth;
-mod resource;
+pub(crate) mod resource;
 
 use actix_web::web;
 

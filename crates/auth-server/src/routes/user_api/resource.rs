@@ -7,6 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::auth;
 use crate::error::ApiError;
@@ -35,8 +36,9 @@ fn parse_tail(tail: &str) -> Option<(&str, Format)> {
     ok.then_some((id, format))
 }
 
-#[derive(Serialize)]
-struct UserResource {
+/// The token's own user record, with the groups the user belongs to.
+#[derive(Serialize, ToSchema)]
+pub struct UserResource {
     id: String,
     email: String,
     email_verified: bool,
