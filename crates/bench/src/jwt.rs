@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use idmap_common::jws::JwsSigner;
 use idmap_common::{AccessClaims, Audience};
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -18,6 +19,7 @@ pub struct KeyPair {
     pub decoding: DecodingKey,
     pub header: Header,
     pub jwk: Jwk,
+    signer: JwsSigner,
 }
 
 impl KeyPair {
@@ -43,14 +45,20 @@ impl KeyPair {
             alg,
             kid,
             decoding: DecodingKey::from_jwk(&jwk)?,
+            signer: JwsSigner::new(&encoding, &header)?,
             encoding,
             header,
             jwk,
         })
     }
 
-    /// Signs claims like auth-server does.
+    /// Signs claims like auth-server does (the key parsed once).
     pub fn sign(&self, claims: &AccessClaims) -> anyhow::Result<String> {
+        Ok(self.signer.sign(claims)?)
+    }
+
+    /// Signs with `jsonwebtoken::encode`, which parses the key on each call.
+    pub fn sign_jsonwebtoken(&self, claims: &AccessClaims) -> anyhow::Result<String> {
         Ok(jsonwebtoken::encode(&self.header, claims, &self.encoding)?)
     }
 

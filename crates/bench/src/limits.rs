@@ -90,6 +90,16 @@ pub async fn jwt(
             "tokens",
         ));
         let (ops, t) = timed_threads(threads, duration, || {
+            key.sign_jsonwebtoken(&claims).map(drop)
+        })?;
+        out.push(result(
+            &format!("jwt sign {alg} (jsonwebtoken::encode)"),
+            threads,
+            ops,
+            t,
+            "tokens",
+        ));
+        let (ops, t) = timed_threads(threads, duration, || {
             key.verify_raw(&token, &validation).map(drop)
         })?;
         out.push(result(

@@ -9,6 +9,7 @@ pub mod error;
 pub mod fingerprint;
 pub mod hash;
 pub mod ids;
+pub mod jws;
 pub mod link_uuid;
 pub mod verifier;
 pub mod wire;

@@ -1,5 +1,6 @@
 //! One signing key: generating it (aws-lc-rs, PKCS#8), its PEM form, the
-//! cached `EncodingKey`, and its public JWK with an RFC 7638 `kid`.
+//! parsed key that signs (`idmap_common::jws`), and its public JWK with an
+//! RFC 7638 `kid`.
 
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rand::SystemRandom;
@@ -9,6 +10,7 @@ use aws_lc_rs::signature::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use idmap_common::jws::JwsSigner;
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
@@ -23,6 +25,8 @@ pub enum KeyError {
     Unrecognized,
     #[error("key is unusable: {0}")]
     Unusable(#[from] jsonwebtoken::errors::Error),
+    #[error("cannot sign: {0}")]
+    Sign(#[from] idmap_common::jws::SignError),
     #[error("key file I/O failed: {0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
@@ -78,8 +82,7 @@ fn pem_encode(label: &str, der: &[u8]) -> String {
 pub struct SigningKey {
     pub alg: SigningAlg,
     pub kid: String,
-    encoding: EncodingKey,
-    header: Header,
+    signer: JwsSigner,
     jwk: Jwk,
 }
 
@@ -114,15 +117,14 @@ impl SigningKey {
         Ok(Self {
             alg,
             kid,
-            encoding,
-            header,
+            signer: JwsSigner::new(&encoding, &header)?,
             jwk,
         })
     }
 
     /// Signs `claims` as a compact JWS with this key's prepared header.
     pub fn sign<T: serde::Serialize>(&self, claims: &T) -> Result<String, KeyError> {
-        Ok(jsonwebtoken::encode(&self.header, claims, &self.encoding)?)
+        Ok(self.signer.sign(claims)?)
     }
 
     /// The public half as published in the JWKS.
