@@ -71,6 +71,9 @@ fn is_connection_loss(e: &DieselError) -> bool {
                 || m.contains("the database system is starting up")
                 || m.contains("no connection to the server")
                 || m.contains("Server shutdown in progress")
+                // MariaDB kills client connections and running queries as it stops.
+                || m.contains("Connection was killed")
+                || m.contains("Query execution was interrupted")
                 || m.contains("Connection refused")
         }
         DieselError::BrokenTransactionManager => true,
