@@ -19,13 +19,29 @@ pub enum DbConnection {
 /// SQLite: WAL so readers never wait for the writer, a busy timeout for the
 /// admin CLI writing beside a running server, fsync on commit for
 /// durability. Statement journals stay in memory (multi-row inserts wrote
-/// them to temporary files), a 4 MiB page cache per connection, and a WAL
-/// of up to 10,000 pages before the automatic checkpoint: hash keys spread
-/// writes over the whole file, so a longer WAL copies each page back once
-/// for many commits instead of once per few commits.
+/// them to temporary files), and a WAL of up to 10,000 pages before the
+/// automatic checkpoint: hash keys spread writes over the whole file, so a
+/// longer WAL copies each page back once for many commits instead of once
+/// per few commits.
 const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; \
-    PRAGMA cache_size = -4096; PRAGMA wal_autocheckpoint = 10000;";
+    PRAGMA wal_autocheckpoint = 10000;";
+
+/// A reader's page cache is emptied whenever another connection committed,
+/// so it only helps read-only stretches: keep it modest, one per connection.
+const SQLITE_READER_CACHE: &str = "PRAGMA cache_size = -4096;";
+
+/// The writer's cache survives its own commits, so it holds the B-tree
+/// pages that every write transaction walks again.
+const SQLITE_WRITER_CACHE: &str = "PRAGMA cache_size = -16384;";
+
+/// What a pooled connection is for; only SQLite treats them differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    Any,
+    /// SQLite's one write connection.
+    Writer,
+}
 
 /// MySQL/MariaDB: refuse silent truncation, speak utf8mb4, and read
 /// committed rows so that retried transactions see the winner of a race.
@@ -38,11 +54,12 @@ const MYSQL_SETUP: &str = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DAT
 #[derive(Debug)]
 pub(crate) struct Manager {
     url: DatabaseUrl,
+    role: Role,
 }
 
 impl Manager {
-    pub(crate) fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+    pub(crate) fn new(url: DatabaseUrl, role: Role) -> Self {
+        Self { url, role }
     }
 }
 
@@ -68,13 +85,15 @@ impl r2d2::ManageConnection for Manager {
             Backend::Postgres => DbConnection::Postgres(PgConnection::establish(raw)?),
             Backend::Mysql => DbConnection::Mysql(MysqlConnection::establish(raw)?),
         };
-        let setup = match self.url.backend() {
-            Backend::Sqlite => SQLITE_SETUP,
-            Backend::Mysql => MYSQL_SETUP,
-            Backend::Postgres => "",
+        let setup = match (self.url.backend(), self.role) {
+            (Backend::Sqlite, Role::Any) => [SQLITE_SETUP, SQLITE_READER_CACHE].concat(),
+            (Backend::Sqlite, Role::Writer) => [SQLITE_SETUP, SQLITE_WRITER_CACHE].concat(),
+            (Backend::Mysql, _) => MYSQL_SETUP.to_owned(),
+            (Backend::Postgres, _) => String::new(),
         };
         if !setup.is_empty() {
-            conn.batch_execute(setup).map_err(r2d2::Error::QueryError)?;
+            conn.batch_execute(&setup)
+                .map_err(r2d2::Error::QueryError)?;
         }
         Ok(conn)
     }

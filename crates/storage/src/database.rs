@@ -7,7 +7,7 @@ use std::time::Duration;
 use diesel::r2d2::{Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
-use crate::connection::{DbConnection, Manager};
+use crate::connection::{DbConnection, Manager, Role};
 use crate::group_commit;
 use crate::url::{Backend, DatabaseUrl};
 use crate::{Result, StorageError};
@@ -48,6 +48,9 @@ pub struct Database {
     /// SQLite has one writer at a time; queueing writers here beats
     /// having them spin on the file lock.
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    /// The one connection write transactions use on SQLite, so its page
+    /// cache stays warm (see `connection`).
+    sqlite_write_pool: Option<Pool<Manager>>,
     sqlite_queue: Arc<group_commit::Queue>,
 }
 
@@ -59,13 +62,23 @@ impl Database {
             .max_size(pool_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(CHECKOUT_TIMEOUT)
-            .test_on_check_out(true)
-            .build_unchecked(Manager::new(url.clone()));
+            // A server connection can die while idle; an SQLite file cannot.
+            .test_on_check_out(url.backend() != Backend::Sqlite)
+            .build_unchecked(Manager::new(url.clone(), Role::Any));
+        let sqlite_write_pool = (url.backend() == Backend::Sqlite).then(|| {
+            Pool::builder()
+                .max_size(1)
+                .min_idle(Some(0))
+                .connection_timeout(CHECKOUT_TIMEOUT)
+                .test_on_check_out(false)
+                .build_unchecked(Manager::new(url.clone(), Role::Writer))
+        });
         Ok(Self {
             pool,
             backend: url.backend(),
             url: url.clone(),
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+            sqlite_write_pool,
             sqlite_queue: Arc::default(),
         })
     }
@@ -146,7 +159,11 @@ impl Database {
             let _writer = self.sqlite_writer.lock().await;
             let jobs = self.sqlite_queue.take();
             if !jobs.is_empty() {
-                let pool = self.pool.clone();
+                let pool = self
+                    .sqlite_write_pool
+                    .as_ref()
+                    .unwrap_or(&self.pool)
+                    .clone();
                 let ran = tokio::task::spawn_blocking(move || match checkout(&pool) {
                     Ok(mut conn) => group_commit::run(&mut conn, jobs),
                     Err(e) => group_commit::fail_all(jobs, &e.to_string()),

@@ -181,3 +181,42 @@ fn sqlite_file_and_parent_directory_are_created() {
     db.migrate(migrations()).unwrap();
     assert!(dir.path().join("nested/dir/app.db").exists());
 }
+
+#[derive(QueryableByName)]
+struct CacheSize {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    cache_size: i64,
+}
+
+fn cache_size(c: &mut DbConnection) -> Result<i64, StorageError> {
+    let row: CacheSize = diesel::sql_query("PRAGMA cache_size").get_result(c)?;
+    Ok(row.cache_size)
+}
+
+/// SQLite writes go through one connection whose page cache is larger than
+/// a reader's, and that connection sees and keeps what it wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writes_use_the_one_writer_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/app.db", dir.path().display());
+    let db = Database::connect(&DatabaseUrl::parse(&url).unwrap(), 4).unwrap();
+    db.migrate(migrations()).unwrap();
+    let reader = db.run(cache_size).await.unwrap();
+    let writer = db.transaction(cache_size).await.unwrap();
+    assert_eq!((reader, writer), (-4096, -16384));
+    let v = db
+        .transaction(|c| get_or_insert(c, key(9), 3))
+        .await
+        .unwrap();
+    assert_eq!(v, 3);
+    let stored: i64 = db
+        .run(|c| {
+            Ok(items::table
+                .filter(items::k.eq(key(9)))
+                .select(items::v)
+                .get_result(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored, 3);
+}

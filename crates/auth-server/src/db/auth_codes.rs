@@ -42,7 +42,7 @@ pub fn find(conn: &mut DbConnection, hash: &[u8]) -> QueryResult<Option<CodeRow>
     codes::table
         .filter(codes::code_hash.eq(hash))
         .select(CodeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -60,7 +60,7 @@ pub fn find_with_secrets(
     let Some(client) = clients::table
         .filter(clients::client_id.eq(client_id))
         .select(ClientRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
     else {
         return Ok(None);
@@ -90,7 +90,7 @@ pub fn find(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<Clie
     clients::table
         .filter(clients::client_id.eq(client_id))
         .select(ClientRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -170,7 +170,7 @@ pub fn find_owned(
         .filter(clients::owner_user_id.eq(owner))
         .filter(clients::client_id.eq(client_id))
         .select(ClientRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -68,7 +68,7 @@ pub fn find_for_user(
         .filter(consents::user_id.eq(user_id))
         .filter(consents::id.eq(id))
         .select(ConsentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -41,7 +41,7 @@ pub fn find_live(
         .filter(et::used_at.is_null())
         .filter(et::expires_at.gt(now))
         .select(EmailTokenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -32,7 +32,7 @@ pub fn find_by_partner(conn: &mut DbConnection, partner: &str) -> QueryResult<Op
     ug::table
         .filter(ug::partner_code.eq(partner))
         .select(GroupRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -41,7 +41,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<GroupRow>> 
     ug::table
         .filter(ug::id.eq(id))
         .select(GroupRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

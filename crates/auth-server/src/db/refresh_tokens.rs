@@ -38,7 +38,7 @@ pub fn find(conn: &mut DbConnection, hash: &[u8]) -> QueryResult<Option<RefreshR
     rt::table
         .filter(rt::token_hash.eq(hash))
         .select(RefreshRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

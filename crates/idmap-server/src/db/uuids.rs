@@ -85,14 +85,14 @@ pub fn members(
     Ok(out)
 }
 
-/// Whether any merge exists; one indexed probe.
+/// Whether any merge exists; one indexed probe. `EXISTS`, not a bound
+/// `LIMIT`: SQLite re-plans a statement whose `LIMIT` parameter is bound
+/// again, on every execution.
 fn any_merge(conn: &mut DbConnection) -> Result<bool, StorageError> {
-    let found: Option<Vec<u8>> = uuids::table
-        .filter(uuids::merged_into.is_not_null())
-        .select(uuids::uuid)
-        .first(conn)
-        .optional()?;
-    Ok(found.is_some())
+    Ok(diesel::select(diesel::dsl::exists(
+        uuids::table.filter(uuids::merged_into.is_not_null()),
+    ))
+    .get_result(conn)?)
 }
 
 /// Maps each merged UUID among `ids` to its survivor; UUIDs that were
