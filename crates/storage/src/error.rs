@@ -57,25 +57,37 @@ impl StorageError {
     }
 }
 
+/// Messages of the drivers' connection-loss errors, lower case: client
+/// libraries differ in capitalization ("MySQL server has gone away",
+/// "Server has gone away").
+const CONNECTION_LOSS: &[&str] = &[
+    "server has gone away",
+    "lost connection",
+    "can't connect",
+    "terminating connection",
+    "server closed the connection",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "no connection to the server",
+    "server shutdown in progress",
+    // MariaDB kills client connections and running queries as it stops.
+    "connection was killed",
+    "query execution was interrupted",
+    "connection refused",
+];
+
 fn is_connection_loss(e: &DieselError) -> bool {
     match e {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
-            let m = info.message();
-            m.contains("server has gone away")
-                || m.contains("Lost connection")
-                || m.contains("Can't connect")
-                || m.contains("terminating connection")
-                || m.contains("server closed the connection")
-                || m.contains("the database system is shutting down")
-                || m.contains("the database system is starting up")
-                || m.contains("no connection to the server")
-                || m.contains("Server shutdown in progress")
-                // MariaDB kills client connections and running queries as it stops.
-                || m.contains("Connection was killed")
-                || m.contains("Query execution was interrupted")
-                || m.contains("Connection refused")
+            let m = info.message().to_lowercase();
+            CONNECTION_LOSS.iter().any(|s| m.contains(s))
         }
+        // A commit cut off by the outage, and the rollback after it too.
+        DieselError::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => is_connection_loss(commit_error) || is_connection_loss(rollback_error),
         DieselError::BrokenTransactionManager => true,
         _ => false,
     }
@@ -84,5 +96,41 @@ fn is_connection_loss(e: &DieselError) -> bool {
 impl From<diesel::ConnectionError> for StorageError {
     fn from(e: diesel::ConnectionError) -> Self {
         Self::Unavailable(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unknown(message: &str) -> DieselError {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn connection_loss_is_recognized_whatever_the_capitalization() {
+        for m in [
+            "MySQL server has gone away",
+            "Server has gone away",
+            "Lost connection to server during query",
+            "FATAL: terminating connection due to administrator command",
+        ] {
+            assert!(StorageError::Query(unknown(m)).is_unavailable(), "{m}");
+        }
+        assert!(!StorageError::Query(unknown("Duplicate entry")).is_unavailable());
+    }
+
+    #[test]
+    fn a_commit_lost_with_its_rollback_is_an_outage() {
+        let lost = DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(unknown("Server has gone away")),
+            commit_error: Box::new(unknown("Lost connection to server during query")),
+        };
+        assert!(StorageError::Query(lost).is_unavailable());
+        let other = DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(unknown("syntax error")),
+            commit_error: Box::new(unknown("constraint failed")),
+        };
+        assert!(!StorageError::Query(other).is_unavailable());
     }
 }
