@@ -59,6 +59,10 @@ pub fn insert(
     new: &[NewBinding],
     now: i64,
 ) -> Result<(), StorageError> {
+    // Concurrent requests lock the keys they insert in one order (by hash),
+    // so two that share hashes queue instead of deadlocking (InnoDB).
+    let mut new: Vec<&NewBinding> = new.iter().collect();
+    new.sort_unstable_by_key(|b| b.hash);
     for chunk in new.chunks(rows_per_insert(6)) {
         let rows: Vec<NewRow<'_>> = chunk
             .iter()
