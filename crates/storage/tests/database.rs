@@ -30,15 +30,19 @@ fn key(n: u8) -> Vec<u8> {
     vec![n; 32]
 }
 
+/// The value stored under `k`, if any.
+fn stored(c: &mut DbConnection, k: &[u8]) -> Result<Option<i64>, StorageError> {
+    Ok(items::table
+        .filter(items::k.eq(k))
+        .select(items::v)
+        .get_result(c)
+        .optional()?)
+}
+
 /// Inserts `k` unless present, answering the stored value: the read-then-
 /// insert shape of the linkage store, which races under concurrency.
 fn get_or_insert(c: &mut DbConnection, k: Vec<u8>, v: i64) -> Result<i64, StorageError> {
-    let found: Option<i64> = items::table
-        .filter(items::k.eq(&k))
-        .select(items::v)
-        .first(c)
-        .optional()?;
-    if let Some(v) = found {
+    if let Some(v) = stored(c, &k)? {
         return Ok(v);
     }
     diesel::insert_into(items::table)
@@ -209,14 +213,6 @@ async fn sqlite_writes_use_the_one_writer_connection() {
         .await
         .unwrap();
     assert_eq!(v, 3);
-    let stored: i64 = db
-        .run(|c| {
-            Ok(items::table
-                .filter(items::k.eq(key(9)))
-                .select(items::v)
-                .get_result(c)?)
-        })
-        .await
-        .unwrap();
-    assert_eq!(stored, 3);
+    let found = db.run(|c| stored(c, &key(9))).await.unwrap();
+    assert_eq!(found, Some(3));
 }
