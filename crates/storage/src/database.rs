@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use diesel::r2d2::{Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use tokio::sync::oneshot;
 
 use crate::connection::{DbConnection, Manager, Role};
 use crate::group_commit;
@@ -146,40 +147,41 @@ impl Database {
         .await
     }
 
-    /// Queues `f`, then takes the writer and runs whatever is queued, ours
-    /// included unless an earlier holder of the writer already ran it.
+    /// Queues `f`, then waits for whichever comes first: its result, when
+    /// the holder of the writer ran it in a group, or the writer, whose
+    /// holder runs everything queued. A caller whose job already ran must
+    /// not queue on for the writer: it would then run the next arrival
+    /// alone and break up the groups.
     async fn sqlite_transaction<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: Fn(&mut DbConnection) -> Result<T> + Send + Sync + 'static,
     {
-        let (job, result) = group_commit::job(f);
+        let (job, mut result) = group_commit::job(f);
         self.sqlite_queue.push(job);
-        {
-            let _writer = self.sqlite_writer.lock().await;
-            let jobs = self.sqlite_queue.take();
-            if !jobs.is_empty() {
-                let pool = self
-                    .sqlite_write_pool
-                    .as_ref()
-                    .unwrap_or(&self.pool)
-                    .clone();
-                let ran = tokio::task::spawn_blocking(move || match checkout(&pool) {
-                    Ok(mut conn) => group_commit::run(&mut conn, jobs),
-                    Err(e) => group_commit::fail_all(jobs, &e.to_string()),
-                })
-                .await;
-                if let Err(e) = ran {
-                    tracing::error!(error = %e, "database group task failed");
+        tokio::select! {
+            biased;
+            done = &mut result => return received(done),
+            _writer = self.sqlite_writer.lock() => {
+                let jobs = self.sqlite_queue.take();
+                if !jobs.is_empty() {
+                    let pool = self
+                        .sqlite_write_pool
+                        .as_ref()
+                        .unwrap_or(&self.pool)
+                        .clone();
+                    let ran = tokio::task::spawn_blocking(move || match checkout(&pool) {
+                        Ok(mut conn) => group_commit::run(&mut conn, jobs),
+                        Err(e) => group_commit::fail_all(jobs, &e.to_string()),
+                    })
+                    .await;
+                    if let Err(e) = ran {
+                        tracing::error!(error = %e, "database group task failed");
+                    }
                 }
             }
         }
-        match result.await {
-            Ok(r) => r,
-            Err(_) => Err(StorageError::Unavailable(
-                "database task failed before answering".into(),
-            )),
-        }
+        received(result.await)
     }
 
     /// A snapshot of the pool (no I/O; cheap enough for every scrape).
@@ -241,4 +243,13 @@ impl Drop for SqliteMigrationLock {
     fn drop(&mut self) {
         let _ = self.0.unlock();
     }
+}
+
+/// The result a group handed over, or why none came.
+fn received<T>(done: std::result::Result<Result<T>, oneshot::error::RecvError>) -> Result<T> {
+    done.unwrap_or_else(|_| {
+        Err(StorageError::Unavailable(
+            "database task failed before answering".into(),
+        ))
+    })
 }

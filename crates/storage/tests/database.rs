@@ -216,3 +216,102 @@ async fn sqlite_writes_use_the_one_writer_connection() {
     let found = db.run(|c| stored(c, &key(9))).await.unwrap();
     assert_eq!(found, Some(3));
 }
+
+/// A door closures wait at on their blocking thread until the test opens it.
+#[derive(Clone, Default)]
+struct Gate(std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    fn open(&self) {
+        *self.0.0.lock().unwrap() = true;
+        self.0.1.notify_all();
+    }
+
+    fn wait(&self) {
+        let guard = self.0.0.lock().unwrap();
+        let (_open, timeout) = self
+            .0
+            .1
+            .wait_timeout_while(guard, std::time::Duration::from_secs(30), |open| !*open)
+            .unwrap();
+        assert!(!timeout.timed_out(), "gate never opened");
+    }
+}
+
+/// Stores `k`, first telling `started` and waiting at `gate`.
+fn held_insert(
+    k: u8,
+    started: tokio::sync::mpsc::UnboundedSender<u8>,
+    gate: Gate,
+) -> impl Fn(&mut DbConnection) -> Result<i64, StorageError> + Send + Sync + 'static {
+    move |c| {
+        let _ = started.send(k);
+        gate.wait();
+        get_or_insert(c, key(k), i64::from(k))
+    }
+}
+
+/// A caller whose transaction ran in another caller's group answers as soon
+/// as that group committed. If it queued on for the writer instead, it would
+/// run the next arrival's transaction (here one that is held open) before
+/// answering, and every later group would shrink to one transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_group_members_answer_without_waiting_for_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/app.db", dir.path().display());
+    let db = Database::connect(&DatabaseUrl::parse(&url).unwrap(), 4).unwrap();
+    db.migrate(migrations()).unwrap();
+    let (started, mut running) = tokio::sync::mpsc::unbounded_channel();
+    let settle = || tokio::time::sleep(std::time::Duration::from_millis(300));
+    let next = async |running: &mut tokio::sync::mpsc::UnboundedReceiver<u8>| {
+        tokio::time::timeout(std::time::Duration::from_secs(10), running.recv())
+            .await
+            .expect("a transaction started")
+            .unwrap()
+    };
+
+    // 1 holds the writer while 2 and 3 queue behind it.
+    let (gate1, gate2, gate4) = (Gate::default(), Gate::default(), Gate::default());
+    let first = tokio::spawn({
+        let db = db.clone();
+        let t = held_insert(1, started.clone(), gate1.clone());
+        async move { db.transaction(t).await }
+    });
+    assert_eq!(next(&mut running).await, 1);
+    let second = tokio::spawn({
+        let db = db.clone();
+        let t = held_insert(2, started.clone(), gate2.clone());
+        async move { db.transaction(t).await }
+    });
+    let third = tokio::spawn({
+        let db = db.clone();
+        async move { db.transaction(|c| get_or_insert(c, key(3), 3)).await }
+    });
+    settle().await;
+    gate1.open();
+    assert_eq!(first.await.unwrap().unwrap(), 1);
+
+    // 2 and 3 now run as one group, held open at 2 while 4 queues.
+    assert_eq!(next(&mut running).await, 2);
+    let fourth = tokio::spawn({
+        let db = db.clone();
+        let t = held_insert(4, started.clone(), gate4.clone());
+        async move { db.transaction(t).await }
+    });
+    settle().await;
+    gate2.open();
+    let group = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        (second.await.unwrap(), third.await.unwrap())
+    })
+    .await
+    .expect("both members of the group answered while 4 is held");
+    assert_eq!((group.0.unwrap(), group.1.unwrap()), (2, 3));
+
+    assert_eq!(next(&mut running).await, 4);
+    gate4.open();
+    assert_eq!(fourth.await.unwrap().unwrap(), 4);
+    for k in 1..=4 {
+        let found = db.run(move |c| stored(c, &key(k))).await.unwrap();
+        assert_eq!(found, Some(i64::from(k)));
+    }
+}
