@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use idmap_common::jws::JwsSigner;
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 
 use crate::config::SigningAlg;
 
@@ -84,6 +84,8 @@ pub struct SigningKey {
     pub kid: String,
     signer: JwsSigner,
     jwk: Jwk,
+    /// Parsed once: every local verification uses it.
+    decoding: DecodingKey,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -118,6 +120,7 @@ impl SigningKey {
             alg,
             kid,
             signer: JwsSigner::new(&encoding, &header)?,
+            decoding: DecodingKey::from_jwk(&jwk)?,
             jwk,
         })
     }
@@ -130,6 +133,11 @@ impl SigningKey {
     /// The public half as published in the JWKS.
     pub fn public_jwk(&self) -> &Jwk {
         &self.jwk
+    }
+
+    /// The public half, ready to verify tokens with.
+    pub fn decoding_key(&self) -> &DecodingKey {
+        &self.decoding
     }
 }
 

@@ -37,20 +37,22 @@ async fn post_introspect(
 ) -> Result<HttpResponse, TokenError> {
     let params = Params::from_pairs(form.into_inner())?;
     let gate = Gate::enter(&state, &req, &params)?;
+    // The token's state is read in the same trip as the caller's client.
+    let pending = introspect::prepare(&state.verifier, params.get("token"));
     // Introspection is for confidential callers (metadata says so): a
     // public client's bare client_id is no authentication here.
     let caller = state
         .tokens
-        .authenticate(authorization(&req), &params)
+        .authenticate_with(authorization(&req), &params, move |conn| pending.read(conn))
         .await
-        .and_then(|c| match c.kind {
-            ClientKind::Confidential => Ok(c),
+        .and_then(|(c, found)| match c.kind {
+            ClientKind::Confidential => Ok((c, found)),
             ClientKind::Public => Err(OAuthError::invalid_client().into()),
         });
     gate.leave(&state, &caller);
-    let caller = caller?;
-    let token = params.required("token")?;
-    let answer = introspect::introspect(&state.db, &state.verifier, &caller, token).await?;
+    let (caller, found) = caller?;
+    params.required("token")?;
+    let answer = introspect::answer(&caller, found);
     state.metrics.introspected(answer.active);
     let mut builder = HttpResponse::Ok();
     no_store(&mut builder);

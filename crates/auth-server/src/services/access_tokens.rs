@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use idmap_common::claims::{ACCESS_TOKEN_TYP, AccessClaims};
 use idmap_storage::{Database, StorageError};
-use jsonwebtoken::{DecodingKey, Validation};
+use jsonwebtoken::Validation;
 
 use crate::db::revoked_tokens;
 use crate::keys::KeyStore;
@@ -57,14 +57,13 @@ impl LocalVerifier {
         if key.alg.algorithm() != header.alg {
             return None;
         }
-        let decoding = DecodingKey::from_jwk(key.public_jwk()).ok()?;
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[&self.issuer]);
         validation.validate_aud = false;
         validation.validate_nbf = true;
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "iss", "sub", "nbf", "iat"]);
-        jsonwebtoken::decode::<AccessClaims>(token, &decoding, &validation)
+        jsonwebtoken::decode::<AccessClaims>(token, key.decoding_key(), &validation)
             .ok()
             .map(|d| d.claims)
     }

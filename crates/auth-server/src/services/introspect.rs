@@ -4,14 +4,16 @@
 //! token only if it is the token's own client or holds scope `introspect`;
 //! anyone else learns `{"active": false}` and nothing more.
 
-use idmap_storage::Database;
+use idmap_common::claims::AccessClaims;
+use idmap_storage::{Database, DbConnection, StorageError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::access_tokens::LocalVerifier;
 use super::families;
 use super::token::TokenError;
-use crate::db::{now_unix, refresh_tokens, revoked_tokens};
+use crate::db::refresh_tokens::{self, RefreshRow};
+use crate::db::{now_unix, revoked_tokens};
 use crate::domain::client::Client;
 use crate::domain::opaque;
 use crate::domain::scopes::Scope;
@@ -61,53 +63,93 @@ fn is_jwt(token: &str) -> bool {
     token.split('.').count() == 3
 }
 
-/// Introspects `token` for an authenticated `caller`.
-pub async fn introspect(
-    db: &Database,
-    verifier: &LocalVerifier,
-    caller: &Client,
-    token: &str,
-) -> Result<Introspection, TokenError> {
-    if is_jwt(token) {
-        let Some(c) = verifier.verify(token).await? else {
-            return Ok(Introspection::inactive());
-        };
-        if !may_see(caller, &c.client_id) {
-            return Ok(Introspection::inactive());
+/// What an introspection still has to read, decided before the trip to
+/// the database so that the read rides along with the caller's
+/// authentication (see [`TokenService::authenticate_with`]).
+///
+/// [`TokenService::authenticate_with`]: super::token::TokenService::authenticate_with
+pub enum Pending {
+    /// Nothing we could have issued: no read needed.
+    Inactive,
+    /// A well-signed access token; the revocation list decides.
+    Access(Box<AccessClaims>),
+    /// An opaque token, looked up by hash as a refresh token.
+    Refresh(Vec<u8>),
+}
+
+/// The outcome of [`Pending::read`], to be answered for the caller.
+pub enum Found {
+    Inactive,
+    Access(Box<AccessClaims>),
+    Refresh(Option<Box<RefreshRow>>),
+}
+
+/// The checks that need no database: the signature of an access token.
+pub fn prepare(verifier: &LocalVerifier, token: Option<&str>) -> Pending {
+    match token {
+        None => Pending::Inactive,
+        Some(t) if is_jwt(t) => verifier
+            .verify_signature(t)
+            .map_or(Pending::Inactive, |c| Pending::Access(Box::new(c))),
+        Some(t) => Pending::Refresh(opaque::hash(t)),
+    }
+}
+
+impl Pending {
+    /// Reads what the token's state depends on.
+    pub fn read(self, conn: &mut DbConnection) -> Result<Found, StorageError> {
+        Ok(match self {
+            Pending::Inactive => Found::Inactive,
+            Pending::Access(c) if revoked_tokens::is_revoked(conn, &c.jti)? => Found::Inactive,
+            Pending::Access(c) => Found::Access(c),
+            Pending::Refresh(hash) => {
+                Found::Refresh(refresh_tokens::find(conn, &hash)?.map(Box::new))
+            }
+        })
+    }
+}
+
+/// The answer `caller` gets about a token in state `found`.
+pub fn answer(caller: &Client, found: Found) -> Introspection {
+    match found {
+        Found::Inactive => Introspection::inactive(),
+        Found::Access(c) if !may_see(caller, &c.client_id) => Introspection::inactive(),
+        Found::Access(c) => {
+            let c = *c;
+            Introspection {
+                active: true,
+                scope: Some(c.scope),
+                client_id: Some(c.client_id),
+                sub: Some(c.sub),
+                aud: Some(c.aud),
+                iss: Some(c.iss),
+                exp: Some(c.exp),
+                iat: Some(c.iat),
+                nbf: Some(c.nbf),
+                jti: Some(c.jti),
+                token_type: Some("Bearer"),
+                partner: c.partner,
+            }
         }
-        return Ok(Introspection {
-            active: true,
-            scope: Some(c.scope),
-            client_id: Some(c.client_id),
-            sub: Some(c.sub),
-            aud: Some(c.aud),
-            iss: Some(c.iss),
-            exp: Some(c.exp),
-            iat: Some(c.iat),
-            nbf: Some(c.nbf),
-            jti: Some(c.jti),
-            token_type: Some("Bearer"),
-            partner: c.partner,
-        });
+        Found::Refresh(None) => Introspection::inactive(),
+        Found::Refresh(Some(row)) => {
+            let row = *row;
+            let live = row.used_at.is_none() && !row.revoked && row.expires_at > now_unix();
+            if !live || !may_see(caller, &row.client_id) {
+                return Introspection::inactive();
+            }
+            Introspection {
+                active: true,
+                scope: Some(row.scopes),
+                client_id: Some(row.client_id),
+                sub: row.user_id,
+                exp: Some(row.expires_at),
+                iat: Some(row.created_at),
+                token_type: Some("refresh_token"),
+                ..Introspection::default()
+            }
+        }
     }
-    let hash = opaque::hash(token);
-    let Some(row) = db.run(move |c| Ok(refresh_tokens::find(c, &hash)?)).await? else {
-        return Ok(Introspection::inactive());
-    };
-    let live = row.used_at.is_none() && !row.revoked && row.expires_at > now_unix();
-    if !live || !may_see(caller, &row.client_id) {
-        return Ok(Introspection::inactive());
-    }
-    Ok(Introspection {
-        active: true,
-        scope: Some(row.scopes),
-        client_id: Some(row.client_id),
-        sub: row.user_id,
-        exp: Some(row.expires_at),
-        iat: Some(row.created_at),
-        token_type: Some("refresh_token"),
-        ..Introspection::default()
-    })
 }
 
 /// Revokes `token` if it is `caller`'s own; anything else is silently

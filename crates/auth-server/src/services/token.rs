@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use idmap_common::ids::PartnerCode;
-use idmap_storage::{Database, StorageError};
+use idmap_storage::{Database, DbConnection, StorageError};
 
 use super::issuer::{IssuedToken, TokenIssuer};
 use crate::db::{clients as db_clients, now_unix};
@@ -97,13 +97,44 @@ impl TokenService {
         authorization: Option<&[u8]>,
         params: &Params,
     ) -> Result<Client, TokenError> {
+        let (client, ()) = self
+            .authenticate_with(authorization, params, |_| Ok(()))
+            .await?;
+        Ok(client)
+    }
+
+    /// Like [`Self::authenticate`], also running the read `also` in the
+    /// same trip to the database: each trip is a hop to a blocking thread,
+    /// the largest cost of a cheap request such as an introspection.
+    pub async fn authenticate_with<T, F>(
+        &self,
+        authorization: Option<&[u8]>,
+        params: &Params,
+        also: F,
+    ) -> Result<(Client, T), TokenError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+    {
         let presented = client_auth::extract(authorization, params)?;
-        let client = self.load_client(&presented.client_id).await?;
+        let key = presented.client_id.as_str().to_owned();
+        let now = now_unix();
+        let (found, extra) = self
+            .db
+            .run(move |conn| {
+                let found = db_clients::find_with_secrets(conn, &key, now)?;
+                Ok((found, also(conn)?))
+            })
+            .await?;
+        let client = found
+            .map(|(row, hashes)| to_domain(row, hashes))
+            .transpose()?;
         if let Err(e) = client_auth::verify(&presented, client.as_ref(), &self.hasher) {
             tracing::info!(client_id = %presented.client_id, method = ?presented.method, "client authentication failed");
             return Err(e.into());
         }
-        client.ok_or_else(|| OAuthError::invalid_client().into())
+        let client = client.ok_or_else(|| TokenError::from(OAuthError::invalid_client()))?;
+        Ok((client, extra))
     }
 
     /// Handles one token request: `authorization` is the raw header value.
