@@ -29,11 +29,17 @@ pub(crate) struct TrustedKey {
 /// The usable keys of one JWKS document, by `kid`.
 pub(crate) struct KeySet {
     keys: HashMap<String, TrustedKey>,
+    /// Tells this set from every other one, for the signature memory.
+    generation: u64,
 }
 
 impl KeySet {
     pub(crate) fn get(&self, kid: &str) -> Option<&TrustedKey> {
         self.keys.get(kid)
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -70,7 +76,10 @@ impl KeySet {
         if keys.is_empty() {
             return Err(JwksError::NoUsableKeys);
         }
-        Ok(Self { keys })
+        Ok(Self {
+            keys,
+            generation: super::seen::next_generation(),
+        })
     }
 }
 

@@ -27,6 +27,7 @@ mod config;
 mod error;
 mod fetch;
 mod jwks;
+mod seen;
 mod token;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,6 +69,8 @@ struct Inner {
     refreshes_ok: AtomicU64,
     refreshes_failed: AtomicU64,
     unknown_kid_refetches: AtomicU64,
+    /// Tokens whose signature already passed (see `seen`).
+    seen: seen::Seen,
 }
 
 struct FetchState {
@@ -115,6 +118,7 @@ impl Verifier {
                 refreshes_ok: AtomicU64::new(0),
                 refreshes_failed: AtomicU64::new(0),
                 unknown_kid_refetches: AtomicU64::new(0),
+                seen: seen::Seen::default(),
             }),
         })
     }
@@ -131,7 +135,10 @@ impl Verifier {
         let parsed = token::parse(token, &self.inner.config.algorithms)?;
         let keys = self.keys_with(&parsed.kid).await?;
         let key = keys.get(&parsed.kid).ok_or(VerifyError::UnknownKey)?;
-        parsed.verify_signature(key)?;
+        if !self.inner.seen.contains(token, keys.generation()) {
+            parsed.verify_signature(key)?;
+            self.inner.seen.insert(token, keys.generation());
+        }
         parsed.claims(&self.inner.config, unix_now())
     }
 

@@ -382,6 +382,32 @@ async fn a_token_from_another_key_set_with_our_kid_is_rejected() {
     );
 }
 
+/// A token re-sent with every request is checked against the keys of the
+/// moment: once the issuer publishes other material under its kid, the
+/// signature that passed before no longer counts.
+#[tokio::test]
+async fn a_verified_token_is_checked_again_after_the_keys_change() {
+    let (server, verifier) = standard().await;
+    let token = sign(
+        &header(Algorithm::RS256, Some(RSA_KID)),
+        &claims(&server.issuer),
+        &rsa_key(),
+    );
+    assert!(verifier.verify(&token).await.is_ok());
+    assert!(verifier.verify(&token).await.is_ok());
+
+    server.set_jwks(jwks(vec![jwk(&other_rsa_key(), Algorithm::RS256, RSA_KID)]));
+    verifier.refresh().await.unwrap();
+    assert_eq!(
+        verifier.verify(&token).await.unwrap_err(),
+        VerifyError::BadSignature
+    );
+
+    server.set_jwks(standard_jwks());
+    verifier.refresh().await.unwrap();
+    assert!(verifier.verify(&token).await.is_ok());
+}
+
 #[tokio::test]
 async fn jku_jwk_and_x5u_headers_are_ignored() {
     let (server, verifier) = standard().await;
