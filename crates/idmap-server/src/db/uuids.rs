@@ -9,7 +9,7 @@ use idmap_common::LinkUuid;
 use idmap_storage::{DbConnection, StorageError};
 
 use super::bindings::corrupt;
-use super::schema::uuids;
+use super::schema::{merges, uuids};
 use super::{MAX_PARAMS, insert_rows, rows_per_insert};
 
 /// Longest alias chain followed; merges always point at a survivor, so
@@ -85,14 +85,14 @@ pub fn members(
     Ok(out)
 }
 
-/// Whether any merge exists; one indexed probe. `EXISTS`, not a bound
-/// `LIMIT`: SQLite re-plans a statement whose `LIMIT` parameter is bound
-/// again, on every execution.
+/// Whether any merge exists. Every alias is written together with its row
+/// in `merges`, so that small table answers; probing `uuids` for a set
+/// `merged_into` instead left PostgreSQL, before its statistics knew the
+/// column to be empty, scanning the whole table on every link. `EXISTS`,
+/// not a bound `LIMIT`: SQLite re-plans a statement whose `LIMIT`
+/// parameter is bound again, on every execution.
 fn any_merge(conn: &mut DbConnection) -> Result<bool, StorageError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        uuids::table.filter(uuids::merged_into.is_not_null()),
-    ))
-    .get_result(conn)?)
+    Ok(diesel::select(diesel::dsl::exists(merges::table.select(merges::id))).get_result(conn)?)
 }
 
 /// Maps each merged UUID among `ids` to its survivor; UUIDs that were
