@@ -115,25 +115,59 @@ pub async fn jwt(
         config.jwks_url = Some(url.to_owned());
         let verifier = Verifier::new(config)?;
         verifier.refresh().await.context("cannot load the JWKS")?;
+        // More distinct tokens than the verifier remembers, taken in turn,
+        // so that every one is a first sight: what a new token costs.
+        let fresh: Vec<String> = (0..FRESH_TOKENS)
+            .map(|i| {
+                let mut c = claims.clone();
+                c.jti = format!("bench-{i}");
+                key.sign(&c)
+            })
+            .collect::<anyhow::Result<_>>()?;
         verifier
             .verify(&token)
             .await
             .context("idmap_common::Verifier refuses the token")?;
-        let start = Instant::now();
-        let mut ops = 0u64;
-        while start.elapsed() < duration {
-            verifier.verify(&token).await?;
-            ops += 1;
-        }
+        let (ops, t) = timed_verify(duration, async |i| {
+            verifier.verify(&fresh[i % fresh.len()]).await.map(drop)
+        })
+        .await?;
         out.push(result(
-            &format!("jwt verify {alg} (idmap_common::Verifier)"),
+            &format!("jwt verify {alg} (idmap_common::Verifier, new token)"),
             1,
             ops,
-            start.elapsed(),
+            t,
+            "tokens",
+        ));
+        let (ops, t) =
+            timed_verify(duration, async |_| verifier.verify(&token).await.map(drop)).await?;
+        out.push(result(
+            &format!("jwt verify {alg} (idmap_common::Verifier, token seen before)"),
+            1,
+            ops,
+            t,
             "tokens",
         ));
     }
     Ok(out)
+}
+
+/// Distinct tokens for the first-sight verification rate; more than the
+/// verifier remembers (4,096).
+const FRESH_TOKENS: usize = 8_192;
+
+/// Runs `op(i)` for i = 0, 1, ... on this task for `duration`.
+async fn timed_verify<F>(duration: Duration, op: F) -> anyhow::Result<(u64, Duration)>
+where
+    F: AsyncFn(usize) -> Result<(), idmap_common::VerifyError>,
+{
+    let start = Instant::now();
+    let mut ops = 0u64;
+    while start.elapsed() < duration {
+        op(usize::try_from(ops)?).await?;
+        ops += 1;
+    }
+    Ok((ops, start.elapsed()))
 }
 
 /// Bare insert and lookup rates against the database at `url`.
