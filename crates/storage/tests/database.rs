@@ -197,14 +197,21 @@ fn cache_size(c: &mut DbConnection) -> Result<i64, StorageError> {
     Ok(row.cache_size)
 }
 
-/// SQLite writes go through one connection whose page cache is larger than
-/// a reader's, and that connection sees and keeps what it wrote.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_writes_use_the_one_writer_connection() {
+/// A migrated SQLite database in a file of its own (the directory lives as
+/// long as the returned guard).
+fn migrated_sqlite_file() -> (tempfile::TempDir, Database) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/app.db", dir.path().display());
     let db = Database::connect(&DatabaseUrl::parse(&url).unwrap(), 4).unwrap();
     db.migrate(migrations()).unwrap();
+    (dir, db)
+}
+
+/// SQLite writes go through one connection whose page cache is larger than
+/// a reader's, and that connection sees and keeps what it wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writes_use_the_one_writer_connection() {
+    let (_dir, db) = migrated_sqlite_file();
     let reader = db.run(cache_size).await.unwrap();
     let writer = db.transaction(cache_size).await.unwrap();
     assert_eq!((reader, writer), (-4096, -16384));
@@ -257,10 +264,7 @@ fn held_insert(
 /// answering, and every later group would shrink to one transaction.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_group_members_answer_without_waiting_for_the_writer() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/app.db", dir.path().display());
-    let db = Database::connect(&DatabaseUrl::parse(&url).unwrap(), 4).unwrap();
-    db.migrate(migrations()).unwrap();
+    let (_dir, db) = migrated_sqlite_file();
     let (started, mut running) = tokio::sync::mpsc::unbounded_channel();
     let settle = || tokio::time::sleep(std::time::Duration::from_millis(300));
     let next = async |running: &mut tokio::sync::mpsc::UnboundedReceiver<u8>| {
