@@ -80,7 +80,7 @@ pub fn append(conn: &mut DbConnection, e: &NewEntry<'_>, now: i64) -> Result<(),
         ambiguous: n(e.counts.ambiguous),
         detail: e.detail.as_deref(),
     };
-    insert_rows(conn, audit_log::table, vec![row])?;
+    insert_rows::<_, Row<'_>>(conn, audit_log::table, std::slice::from_ref(&row))?;
     Ok(())
 }
 

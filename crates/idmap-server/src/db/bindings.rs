@@ -75,7 +75,7 @@ pub fn insert(
                 created_at: now,
             })
             .collect();
-        insert_rows(conn, bindings::table, &rows)?;
+        insert_rows::<_, NewRow<'_>>(conn, bindings::table, &rows)?;
     }
     Ok(())
 }
@@ -104,7 +104,7 @@ pub fn insert_imported(conn: &mut DbConnection, rows: &[Imported]) -> Result<(),
                 created_at: b.created_at,
             })
             .collect();
-        insert_rows(conn, bindings::table, &rows)?;
+        insert_rows::<_, NewRow<'_>>(conn, bindings::table, &rows)?;
     }
     Ok(())
 }

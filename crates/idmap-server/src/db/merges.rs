@@ -114,7 +114,7 @@ fn merge_in(
         request_id: &actor.request_id,
         merged_at: at,
     };
-    insert_rows(c, merges::table, vec![row])?;
+    insert_rows::<_, NewRow<'_>>(c, merges::table, std::slice::from_ref(&row))?;
     let detail = if survivor == into {
         format!(
             "merged {} into {}",

@@ -83,7 +83,7 @@ pub fn insert(
                 created_at: now,
             })
             .collect();
-        insert_rows(conn, patient_refs::table, &rows)?;
+        insert_rows::<_, NewRow<'_>>(conn, patient_refs::table, &rows)?;
     }
     Ok(())
 }

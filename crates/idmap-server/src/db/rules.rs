@@ -55,7 +55,7 @@ pub fn register(
         description,
         created_at: now,
     };
-    super::insert_rows(conn, rules::table, vec![row])?;
+    super::insert_rows::<_, NewRule<'_>>(conn, rules::table, std::slice::from_ref(&row))?;
     Ok(true)
 }
 

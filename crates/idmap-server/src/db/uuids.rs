@@ -54,7 +54,7 @@ pub fn insert(conn: &mut DbConnection, new: &[LinkUuid], now: i64) -> Result<(),
                 merged_into: None,
             })
             .collect();
-        insert_rows(conn, uuids::table, &rows)?;
+        insert_rows::<_, NewRow<'_>>(conn, uuids::table, &rows)?;
     }
     Ok(())
 }
