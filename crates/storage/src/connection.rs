@@ -28,12 +28,15 @@ const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 100
     PRAGMA wal_autocheckpoint = 10000;";
 
 /// A reader's page cache is emptied whenever another connection committed,
-/// so it only helps read-only stretches: keep it modest, one per connection.
-const SQLITE_READER_CACHE: &str = "PRAGMA cache_size = -4096;";
+/// so it only helps read-only stretches; the operating system caches the
+/// file anyway. Kept small because every pooled connection has one: at
+/// 4 MiB each, ten readers held 40 MiB after a burst of lookups.
+const SQLITE_READER_CACHE: &str = "PRAGMA cache_size = -512;";
 
 /// The writer's cache survives its own commits, so it holds the B-tree
-/// pages that every write transaction walks again.
-const SQLITE_WRITER_CACHE: &str = "PRAGMA cache_size = -16384;";
+/// pages that every write transaction walks again. 8 MiB linked as fast
+/// as 16 MiB on a 100k registry (docs/benchmarks.md) for 8 MiB less RSS.
+const SQLITE_WRITER_CACHE: &str = "PRAGMA cache_size = -8192;";
 
 /// What a pooled connection is for; only SQLite treats them differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -214,7 +214,7 @@ async fn sqlite_writes_use_the_one_writer_connection() {
     let (_dir, db) = migrated_sqlite_file();
     let reader = db.run(cache_size).await.unwrap();
     let writer = db.transaction(cache_size).await.unwrap();
-    assert_eq!((reader, writer), (-4096, -16384));
+    assert_eq!((reader, writer), (-512, -8192));
     let v = db
         .transaction(|c| get_or_insert(c, key(9), 3))
         .await

@@ -9,6 +9,8 @@
 //! - [`metrics`]: a Prometheus registry per application, the middleware
 //!   counting requests and timing them by route pattern and status, and the
 //!   `GET /metrics` handler;
+//! - [`allocator`]: caps glibc's malloc arenas, which otherwise hold the
+//!   same working set once per contending thread;
 //! - [`db_metrics`]: database pool gauges and failures answered to
 //!   clients, the same metrics under each service's prefix.
 //!
@@ -21,6 +23,7 @@
 //! speaks OpenMetrics and wants label sets as types, more ceremony for no
 //! gain here.
 
+pub mod allocator;
 pub mod db_metrics;
 pub mod logging;
 pub mod metrics;
