@@ -51,7 +51,7 @@ pub fn load(
     Ok(out)
 }
 
-/// Inserts new bindings with multi-row statements; a hash bound meanwhile
+/// Inserts new bindings in batches (`insert_rows`); a hash bound meanwhile
 /// by another transaction fails the insert, and the transaction is retried.
 pub fn insert(
     conn: &mut DbConnection,
@@ -90,7 +90,7 @@ pub struct Imported {
     pub created_at: i64,
 }
 
-/// Inserts imported bindings with multi-row statements.
+/// Inserts imported bindings in batches (`insert_rows`).
 pub fn insert_imported(conn: &mut DbConnection, rows: &[Imported]) -> Result<(), StorageError> {
     for chunk in rows.chunks(rows_per_insert(6)) {
         let rows: Vec<NewRow<'_>> = chunk

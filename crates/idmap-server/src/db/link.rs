@@ -1,7 +1,8 @@
 //! The linkage aggregate: loads everything one request touches with a few
 //! set-based queries, runs the pure rules over it, and applies the plan with
-//! multi-row statements, all inside one transaction that the storage layer
-//! re-runs from scratch if it loses a race. Also the read-only lookup.
+//! batched inserts (`super::insert_rows`), all inside one transaction that
+//! the storage layer re-runs from scratch if it loses a race. Also the
+//! read-only lookup.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
