@@ -5,8 +5,9 @@ use diesel::prelude::*;
 use idmap_common::{LinkUuid, Sha256Hash};
 use idmap_storage::{DbConnection, StorageError};
 
+use super::key_in::key_in;
 use super::schema::bindings;
-use super::{MAX_PARAMS, insert_rows, rows_per_insert};
+use super::{MAX_PARAMS, insert_rows, load_rows, rows_per_insert};
 use crate::domain::linkage::NewBinding;
 
 /// A stored binding as read back (UUID not yet resolved through aliases).
@@ -36,10 +37,12 @@ pub fn load(
     let mut out = Vec::with_capacity(hashes.len());
     for chunk in hashes.chunks(MAX_PARAMS) {
         let keys: Vec<&[u8]> = chunk.iter().map(|h| h.as_bytes().as_slice()).collect();
-        let rows: Vec<(Vec<u8>, Vec<u8>, bool)> = bindings::table
-            .filter(bindings::hash.eq_any(keys))
-            .select((bindings::hash, bindings::uuid, bindings::ambiguous))
-            .load(conn)?;
+        let rows: Vec<(Vec<u8>, Vec<u8>, bool)> = load_rows(
+            conn,
+            bindings::table
+                .filter(key_in(bindings::hash, keys, ExpressionMethods::eq_any))
+                .select((bindings::hash, bindings::uuid, bindings::ambiguous)),
+        )?;
         for (hash, uuid, ambiguous) in rows {
             out.push(StoredBinding {
                 hash: Sha256Hash::from_slice(&hash).ok_or_else(|| corrupt("bindings.hash"))?,

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod audit;
 pub mod bindings;
 pub mod conflicts;
+mod key_in;
 pub mod link;
 pub mod merges;
 pub mod patient_refs;
@@ -20,7 +21,7 @@ use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 use diesel::query_builder::InsertStatement;
-use diesel::query_dsl::methods::ExecuteDsl;
+use diesel::query_dsl::methods::{ExecuteDsl, LoadQuery};
 use diesel::{MysqlConnection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use idmap_storage::{DbConnection, Migrations, StorageError};
@@ -83,6 +84,24 @@ where
         DbConnection::Mysql(c) => diesel::insert_into(table).values(rows).execute(c)?,
     };
     Ok(count)
+}
+
+/// Loads the rows of `query` on the concrete connection. Through
+/// `DbConnection` diesel writes a statement's SQL out again on every
+/// execution, even when the statement is cached; the reads of every link
+/// request go this way instead.
+pub(crate) fn load_rows<'q, Q, U>(conn: &mut DbConnection, query: Q) -> Result<Vec<U>, StorageError>
+where
+    Q: LoadQuery<'q, SqliteConnection, U>
+        + LoadQuery<'q, PgConnection, U>
+        + LoadQuery<'q, MysqlConnection, U>,
+{
+    let rows = match conn {
+        DbConnection::Sqlite(c) => query.load(c)?,
+        DbConnection::Postgres(c) => query.load(c)?,
+        DbConnection::Mysql(c) => query.load(c)?,
+    };
+    Ok(rows)
 }
 
 /// Current time as unix seconds, the portable timestamp of every table.

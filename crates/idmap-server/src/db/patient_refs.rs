@@ -7,8 +7,9 @@ use idmap_common::ids::PatientRef;
 use idmap_storage::{DbConnection, StorageError};
 
 use super::bindings::corrupt;
+use super::key_in::key_in;
 use super::schema::patient_refs;
-use super::{MAX_PARAMS, insert_rows, rows_per_insert};
+use super::{MAX_PARAMS, insert_rows, load_rows, rows_per_insert};
 
 #[derive(Insertable)]
 #[diesel(table_name = patient_refs)]
@@ -28,11 +29,17 @@ pub fn by_refs(
     let mut out = Vec::with_capacity(refs.len());
     for chunk in refs.chunks(MAX_PARAMS) {
         let keys: Vec<&str> = chunk.iter().map(|r| r.as_str()).collect();
-        let rows: Vec<(String, Vec<u8>)> = patient_refs::table
-            .filter(patient_refs::partner.eq(partner))
-            .filter(patient_refs::patient_ref.eq_any(keys))
-            .select((patient_refs::patient_ref, patient_refs::uuid))
-            .load(conn)?;
+        let rows: Vec<(String, Vec<u8>)> = load_rows(
+            conn,
+            patient_refs::table
+                .filter(patient_refs::partner.eq(partner))
+                .filter(key_in(
+                    patient_refs::patient_ref,
+                    keys,
+                    ExpressionMethods::eq_any,
+                ))
+                .select((patient_refs::patient_ref, patient_refs::uuid)),
+        )?;
         out.extend(
             rows.into_iter()
                 .map(decode)
@@ -51,11 +58,13 @@ pub fn holding(
     let mut out = Vec::new();
     for chunk in ids.chunks(MAX_PARAMS) {
         let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
-        let rows: Vec<(String, Vec<u8>)> = patient_refs::table
-            .filter(patient_refs::partner.eq(partner))
-            .filter(patient_refs::uuid.eq_any(keys))
-            .select((patient_refs::patient_ref, patient_refs::uuid))
-            .load(conn)?;
+        let rows: Vec<(String, Vec<u8>)> = load_rows(
+            conn,
+            patient_refs::table
+                .filter(patient_refs::partner.eq(partner))
+                .filter(key_in(patient_refs::uuid, keys, ExpressionMethods::eq_any))
+                .select((patient_refs::patient_ref, patient_refs::uuid)),
+        )?;
         out.extend(
             rows.into_iter()
                 .map(decode)

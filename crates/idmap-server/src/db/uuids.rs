@@ -9,8 +9,9 @@ use idmap_common::LinkUuid;
 use idmap_storage::{DbConnection, StorageError};
 
 use super::bindings::corrupt;
+use super::key_in::key_in;
 use super::schema::{merges, uuids};
-use super::{MAX_PARAMS, insert_rows, rows_per_insert};
+use super::{MAX_PARAMS, insert_rows, load_rows, rows_per_insert};
 
 /// Longest alias chain followed; merges always point at a survivor, so
 /// this only guards against a cycle written by hand.
@@ -32,10 +33,12 @@ pub fn existing(
     let mut out = std::collections::HashSet::new();
     for chunk in ids.chunks(MAX_PARAMS) {
         let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
-        let rows: Vec<Vec<u8>> = uuids::table
-            .filter(uuids::uuid.eq_any(keys))
-            .select(uuids::uuid)
-            .load(conn)?;
+        let rows: Vec<Vec<u8>> = load_rows(
+            conn,
+            uuids::table
+                .filter(key_in(uuids::uuid, keys, ExpressionMethods::eq_any))
+                .select(uuids::uuid),
+        )?;
         for r in rows {
             out.insert(LinkUuid::from_slice(&r).ok_or_else(|| corrupt("uuids.uuid"))?);
         }
@@ -71,10 +74,12 @@ pub fn members(
     }
     for chunk in survivors.chunks(MAX_PARAMS) {
         let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
-        let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = uuids::table
-            .filter(uuids::merged_into.eq_any(keys))
-            .select((uuids::uuid, uuids::merged_into))
-            .load(conn)?;
+        let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = load_rows(
+            conn,
+            uuids::table
+                .filter(key_in(uuids::merged_into, keys, ExpressionMethods::eq_any))
+                .select((uuids::uuid, uuids::merged_into)),
+        )?;
         for (m, s) in rows {
             let m = LinkUuid::from_slice(&m).ok_or_else(|| corrupt("uuids.uuid"))?;
             if let Some(s) = s.as_deref().and_then(LinkUuid::from_slice) {
@@ -92,7 +97,11 @@ pub fn members(
 /// not a bound `LIMIT`: SQLite re-plans a statement whose `LIMIT`
 /// parameter is bound again, on every execution.
 fn any_merge(conn: &mut DbConnection) -> Result<bool, StorageError> {
-    Ok(diesel::select(diesel::dsl::exists(merges::table.select(merges::id))).get_result(conn)?)
+    let found = load_rows(
+        conn,
+        diesel::select(diesel::dsl::exists(merges::table.select(merges::id))),
+    )?;
+    Ok(found.first().copied().unwrap_or(false))
 }
 
 /// Maps each merged UUID among `ids` to its survivor; UUIDs that were
@@ -111,11 +120,13 @@ pub fn aliases(
         let mut next = Vec::new();
         for chunk in pending.chunks(MAX_PARAMS) {
             let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
-            let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = uuids::table
-                .filter(uuids::uuid.eq_any(keys))
-                .filter(uuids::merged_into.is_not_null())
-                .select((uuids::uuid, uuids::merged_into))
-                .load(conn)?;
+            let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = load_rows(
+                conn,
+                uuids::table
+                    .filter(key_in(uuids::uuid, keys, ExpressionMethods::eq_any))
+                    .filter(uuids::merged_into.is_not_null())
+                    .select((uuids::uuid, uuids::merged_into)),
+            )?;
             for (from, to) in rows {
                 let from = LinkUuid::from_slice(&from).ok_or_else(|| corrupt("uuids.uuid"))?;
                 let Some(to) = to.as_deref().and_then(LinkUuid::from_slice) else {

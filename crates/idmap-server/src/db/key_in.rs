@@ -1,0 +1,189 @@
+//! `column IN (...)` in a fixed shape, so that the small reads of every
+//! link request are prepared once per connection instead of parsed again
+//! each time. diesel does not cache `eq_any` statements on SQLite and
+//! MySQL (the bind count varies), and through `DbConnection` not on
+//! PostgreSQL either. Small key sets are padded with their last key to the
+//! next power of two (`x IN (a, b, b, b)` is `x IN (a, b)`), which bounds
+//! the cached shapes; larger sets keep `eq_any`, whose parse cost is
+//! spread over many keys and whose statements would be large to keep.
+
+use diesel::backend::Backend;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{HasSqlType, SingleValue};
+
+/// Largest key set sent in a cached shape (seven shapes: 1, 2, 4, ... 64).
+pub(crate) const CACHED_UP_TO: usize = 64;
+
+/// The filter `column IN keys`; `eq_any` is `ExpressionMethods::eq_any`,
+/// passed in because diesel does not export the bound it needs.
+pub(crate) fn key_in<C, K, L>(
+    column: C,
+    keys: Vec<K>,
+    eq_any: impl FnOnce(C, Vec<K>) -> L,
+) -> KeyIn<C, K, L>
+where
+    K: Clone,
+{
+    match keys.last() {
+        Some(last) if keys.len() <= CACHED_UP_TO => {
+            let last = last.clone();
+            let mut keys = keys;
+            keys.resize(keys.len().next_power_of_two(), last);
+            KeyIn::Small { column, keys }
+        }
+        Some(_) => KeyIn::Large(eq_any(column, keys)),
+        None => KeyIn::Small {
+            column,
+            keys: Vec::new(),
+        },
+    }
+}
+
+/// See [`key_in`].
+#[derive(Debug, Clone)]
+pub(crate) enum KeyIn<C, K, L> {
+    Small { column: C, keys: Vec<K> },
+    Large(L),
+}
+
+impl<C, K, L> Expression for KeyIn<C, K, L>
+where
+    L: Expression,
+{
+    // `Bool`, or `Nullable<Bool>` on a nullable column, as `eq_any` says.
+    type SqlType = L::SqlType;
+}
+
+impl<C, K, L, QS> AppearsOnTable<QS> for KeyIn<C, K, L>
+where
+    C: AppearsOnTable<QS>,
+    L: AppearsOnTable<QS>,
+    Self: Expression,
+{
+}
+
+impl<C, K, L, QS> SelectableExpression<QS> for KeyIn<C, K, L>
+where
+    C: SelectableExpression<QS>,
+    L: SelectableExpression<QS>,
+    Self: AppearsOnTable<QS>,
+{
+}
+
+impl<C, K, L, GB> ValidGrouping<GB> for KeyIn<C, K, L>
+where
+    L: ValidGrouping<GB>,
+{
+    type IsAggregate = L::IsAggregate;
+}
+
+impl<C, K, L> QueryId for KeyIn<C, K, L> {
+    type QueryId = ();
+    // The SQL text, not the type, names the statement in diesel's cache.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<C, K, L, DB> QueryFragment<DB> for KeyIn<C, K, L>
+where
+    DB: Backend + HasSqlType<C::SqlType>,
+    C: Expression + QueryFragment<DB>,
+    C::SqlType: SingleValue,
+    K: ToSql<C::SqlType, DB>,
+    L: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        match self {
+            KeyIn::Large(e) => e.walk_ast(out),
+            KeyIn::Small { keys, .. } if keys.is_empty() => {
+                out.push_sql("1 = 0");
+                Ok(())
+            }
+            KeyIn::Small { column, keys } => {
+                column.walk_ast(out.reborrow())?;
+                out.push_sql(" IN (");
+                for (i, key) in keys.iter().enumerate() {
+                    if i > 0 {
+                        out.push_sql(", ");
+                    }
+                    out.push_bind_param::<C::SqlType, K>(key)?;
+                }
+                out.push_sql(")");
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::debug_query;
+    use diesel::sqlite::Sqlite;
+
+    use super::*;
+    use crate::db::schema::bindings;
+
+    fn sql(keys: Vec<&[u8]>) -> String {
+        let query = bindings::table
+            .filter(key_in(bindings::hash, keys, ExpressionMethods::eq_any))
+            .select(bindings::uuid);
+        debug_query::<Sqlite, _>(&query).to_string()
+    }
+
+    fn placeholders(sql: &str) -> usize {
+        sql.split(" -- binds:")
+            .next()
+            .unwrap_or("")
+            .matches('?')
+            .count()
+    }
+
+    #[test]
+    fn small_sets_are_padded_to_a_power_of_two() {
+        let (a, b, c): (&[u8], &[u8], &[u8]) = (b"a", b"b", b"c");
+        assert_eq!(placeholders(&sql(vec![a])), 1);
+        assert_eq!(placeholders(&sql(vec![a, b])), 2);
+        let three = sql(vec![a, b, c]);
+        assert_eq!(placeholders(&three), 4);
+        assert!(three.ends_with("[[97], [98], [99], [99]]"), "{three}");
+    }
+
+    #[test]
+    fn shapes_are_bounded_and_large_sets_keep_eq_any() {
+        let keys: Vec<Vec<u8>> = (0..=CACHED_UP_TO)
+            .map(|i| i.to_be_bytes().to_vec())
+            .collect();
+        let refs = |n: usize| keys[..n].iter().map(Vec::as_slice).collect::<Vec<_>>();
+        let shapes: std::collections::BTreeSet<usize> = (1..=CACHED_UP_TO)
+            .map(|n| placeholders(&sql(refs(n))))
+            .collect();
+        assert_eq!(
+            shapes.into_iter().collect::<Vec<_>>(),
+            [1, 2, 4, 8, 16, 32, 64]
+        );
+        assert_eq!(placeholders(&sql(refs(CACHED_UP_TO + 1))), CACHED_UP_TO + 1);
+    }
+
+    #[test]
+    fn no_keys_match_nothing() {
+        assert!(sql(Vec::new()).contains("1 = 0"));
+    }
+
+    #[test]
+    fn only_small_sets_are_cacheable() {
+        use diesel::query_builder::QueryFragment;
+        let keys: Vec<Vec<u8>> = (0..=CACHED_UP_TO)
+            .map(|i| i.to_be_bytes().to_vec())
+            .collect();
+        let filter = |n: usize| {
+            let k = keys[..n].iter().map(Vec::as_slice).collect::<Vec<_>>();
+            key_in(bindings::hash, k, ExpressionMethods::eq_any)
+        };
+        let cacheable = |n| filter(n).is_safe_to_cache_prepared(&Sqlite).unwrap();
+        assert!(cacheable(3));
+        assert!(cacheable(CACHED_UP_TO));
+        assert!(!cacheable(CACHED_UP_TO + 1));
+    }
+}
