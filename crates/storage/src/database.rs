@@ -46,13 +46,10 @@ pub struct Database {
     pool: Pool<Manager>,
     backend: Backend,
     url: DatabaseUrl,
-    /// SQLite has one writer at a time; queueing writers here beats
-    /// having them spin on the file lock.
-    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
-    /// The one connection write transactions use on SQLite, so its page
-    /// cache stays warm (see `connection`).
-    sqlite_write_pool: Option<Pool<Manager>>,
-    sqlite_queue: Arc<group_commit::Queue>,
+    /// SQLite has one writer at a time: one thread runs every write
+    /// transaction, on one connection whose page cache stays warm (see
+    /// `connection`), instead of writers spinning on the file lock.
+    sqlite_writer: Option<Arc<group_commit::Writer>>,
 }
 
 impl Database {
@@ -66,21 +63,22 @@ impl Database {
             // A server connection can die while idle; an SQLite file cannot.
             .test_on_check_out(url.backend() != Backend::Sqlite)
             .build_unchecked(Manager::new(url.clone(), Role::Any));
-        let sqlite_write_pool = (url.backend() == Backend::Sqlite).then(|| {
-            Pool::builder()
+        let sqlite_writer = if url.backend() == Backend::Sqlite {
+            let write_pool = Pool::builder()
                 .max_size(1)
                 .min_idle(Some(0))
                 .connection_timeout(CHECKOUT_TIMEOUT)
                 .test_on_check_out(false)
-                .build_unchecked(Manager::new(url.clone(), Role::Writer))
-        });
+                .build_unchecked(Manager::new(url.clone(), Role::Writer));
+            Some(Arc::new(group_commit::Writer::spawn(write_pool)?))
+        } else {
+            None
+        };
         Ok(Self {
             pool,
             backend: url.backend(),
             url: url.clone(),
-            sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
-            sqlite_write_pool,
-            sqlite_queue: Arc::default(),
+            sqlite_writer,
         })
     }
 
@@ -137,51 +135,16 @@ impl Database {
         T: Send + 'static,
         F: Fn(&mut DbConnection) -> Result<T> + Send + Sync + 'static,
     {
-        if self.backend == Backend::Sqlite {
-            return self.sqlite_transaction(f).await;
+        if let Some(writer) = &self.sqlite_writer {
+            let (job, result) = group_commit::job(f);
+            writer.submit(job);
+            return received(result.await);
         }
         let pool = self.pool.clone();
         join(tokio::task::spawn_blocking(move || {
             group_commit::with_retries(&mut *checkout(&pool)?, &f)
         }))
         .await
-    }
-
-    /// Queues `f`, then waits for whichever comes first: its result, when
-    /// the holder of the writer ran it in a group, or the writer, whose
-    /// holder runs everything queued. A caller whose job already ran must
-    /// not queue on for the writer: it would then run the next arrival
-    /// alone and break up the groups.
-    async fn sqlite_transaction<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: Fn(&mut DbConnection) -> Result<T> + Send + Sync + 'static,
-    {
-        let (job, mut result) = group_commit::job(f);
-        self.sqlite_queue.push(job);
-        tokio::select! {
-            biased;
-            done = &mut result => return received(done),
-            _writer = self.sqlite_writer.lock() => {
-                let jobs = self.sqlite_queue.take();
-                if !jobs.is_empty() {
-                    let pool = self
-                        .sqlite_write_pool
-                        .as_ref()
-                        .unwrap_or(&self.pool)
-                        .clone();
-                    let ran = tokio::task::spawn_blocking(move || match checkout(&pool) {
-                        Ok(mut conn) => group_commit::run(&mut conn, jobs),
-                        Err(e) => group_commit::fail_all(jobs, &e.to_string()),
-                    })
-                    .await;
-                    if let Err(e) = ran {
-                        tracing::error!(error = %e, "database group task failed");
-                    }
-                }
-            }
-        }
-        received(result.await)
     }
 
     /// A snapshot of the pool (no I/O; cheap enough for every scrape).

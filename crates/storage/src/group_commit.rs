@@ -7,13 +7,14 @@
 //! savepoint was rolled back. If the group cannot commit, or one member lost
 //! a race, the group is rolled back and every member runs again alone.
 
-use std::sync::Mutex;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use diesel::Connection;
+use diesel::r2d2::Pool;
 use tokio::sync::oneshot;
 
-use crate::connection::DbConnection;
+use crate::connection::{DbConnection, Manager};
 use crate::{Result, StorageError};
 
 /// Most transactions in one group; bounds the time a group holds the writer.
@@ -84,28 +85,50 @@ where
     }
 }
 
-/// Transactions waiting for the writer; whoever takes the writer next runs
-/// all of them.
-#[derive(Default)]
-pub(crate) struct Queue(Mutex<Vec<Box<dyn Job>>>);
+/// The thread that runs every write transaction on SQLite: it sleeps until
+/// one is queued, then runs everything queued meanwhile as one group. A
+/// dedicated thread starts the next group the moment a commit returns;
+/// handing the writer from one request's task to the next cost several
+/// thread wake-ups per group, during which the writer stood idle.
+pub(crate) struct Writer(mpsc::Sender<Box<dyn Job>>);
 
-impl Queue {
-    pub(crate) fn push(&self, job: Box<dyn Job>) {
-        self.lock().push(job);
+impl Writer {
+    /// Starts the thread; it ends once every `Writer` handle is dropped.
+    pub(crate) fn spawn(pool: Pool<Manager>) -> Result<Self> {
+        let (queue, jobs) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_loop(&pool, &jobs))
+            .map_err(|e| StorageError::Unavailable(format!("cannot start the writer: {e}")))?;
+        Ok(Self(queue))
     }
 
-    /// Takes up to [`MAX_GROUP`] of the oldest queued jobs.
-    pub(crate) fn take(&self) -> Vec<Box<dyn Job>> {
-        let mut queue = self.lock();
-        let n = queue.len().min(MAX_GROUP);
-        queue.drain(..n).collect()
+    /// Queues `job`; it fails at once if the writer thread is gone.
+    pub(crate) fn submit(&self, job: Box<dyn Job>) {
+        if let Err(mpsc::SendError(job)) = self.0.send(job) {
+            job.fail("the database writer has stopped".into());
+        }
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Box<dyn Job>>> {
-        // A panic while pushing or draining leaves a valid Vec behind.
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+fn write_loop(pool: &Pool<Manager>, queue: &mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = queue.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        // A panicking transaction loses its group's answers (their callers
+        // get an error), not the writer.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match pool.get() {
+            Ok(mut conn) => run(&mut conn, jobs),
+            Err(e) => fail_all(jobs, &e.to_string()),
+        }));
+        if ran.is_err() {
+            tracing::error!("a database group panicked; its transactions were not answered");
+        }
     }
 }
 

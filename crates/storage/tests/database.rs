@@ -319,3 +319,26 @@ async fn sqlite_group_members_answer_without_waiting_for_the_writer() {
         assert_eq!(found, Some(i64::from(k)));
     }
 }
+
+/// A transaction that panics on SQLite's writer thread answers an error,
+/// leaves nothing behind, and the writer goes on with the next ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writer_survives_a_panicking_transaction() {
+    let (_dir, db) = migrated_sqlite_file();
+    let panicked: Result<i64, _> = db
+        .transaction(|c| {
+            get_or_insert(c, key(5), 5)?;
+            panic!("transaction panicked on purpose");
+        })
+        .await;
+    assert!(panicked.is_err());
+    let v = db
+        .transaction(|c| get_or_insert(c, key(6), 6))
+        .await
+        .unwrap();
+    assert_eq!(v, 6);
+    let found = db
+        .run(|c| Ok((stored(c, &key(5))?, stored(c, &key(6))?)))
+        .await;
+    assert_eq!(found.unwrap(), (None, Some(6)));
+}
