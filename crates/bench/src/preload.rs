@@ -67,6 +67,12 @@ pub async fn run(p: &Preload) -> anyhow::Result<u64> {
         return Ok(patients);
     }
     fill(&url, patients, p.seed).await?;
+    // A registry in use has planner statistics; a fresh load has none.
+    Database::connect(&url, 1)
+        .context("cannot open the database")?
+        .refresh_statistics(idmap_server::db::LINKAGE_TABLES)
+        .await
+        .context("cannot refresh the planner statistics")?;
     Ok(patients)
 }
 

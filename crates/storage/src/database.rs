@@ -147,6 +147,27 @@ impl Database {
         .await
     }
 
+    /// Refreshes the planner statistics of `tables` after a bulk load.
+    /// Until autovacuum gets to a freshly loaded table, PostgreSQL plans
+    /// with default estimates: a partner's refs looked like 66 rows, and a
+    /// probe for 100 UUIDs scanned all 83,000 of them (19 ms instead of
+    /// 2). SQLite plans without statistics unless asked to keep them, so
+    /// it is left alone.
+    pub async fn refresh_statistics(&self, tables: &'static [&'static str]) -> Result<()> {
+        if tables.is_empty() || self.backend == Backend::Sqlite {
+            return Ok(());
+        }
+        let statement = match self.backend {
+            Backend::Postgres => format!("ANALYZE {}", tables.join(", ")),
+            _ => format!("ANALYZE TABLE {}", tables.join(", ")),
+        };
+        self.run(move |c| {
+            use diesel::connection::SimpleConnection;
+            c.batch_execute(&statement).map_err(StorageError::from)
+        })
+        .await
+    }
+
     /// A snapshot of the pool (no I/O; cheap enough for every scrape).
     pub fn pool_state(&self) -> PoolState {
         let state = self.pool.state();

@@ -342,3 +342,38 @@ async fn sqlite_writer_survives_a_panicking_transaction() {
         .await;
     assert_eq!(found.unwrap(), (None, Some(6)));
 }
+
+#[derive(QueryableByName)]
+struct Analyzed {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    analyzed: bool,
+}
+
+/// After a bulk load the planner statistics are refreshed on the server
+/// backends (PostgreSQL records when); the connection stays usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_are_refreshed_on_every_backend() {
+    for tdb in all_backends() {
+        let db = Database::connect(&tdb.database_url(), 2).unwrap();
+        db.migrate(migrations()).unwrap();
+        db.transaction(|c| get_or_insert(c, key(4), 4))
+            .await
+            .unwrap();
+        db.refresh_statistics(&["items"]).await.unwrap();
+        if tdb.backend() == Backend::Postgres {
+            let row: Analyzed = db
+                .run(|c| {
+                    Ok(diesel::sql_query(
+                        "SELECT last_analyze IS NOT NULL AS analyzed \
+                         FROM pg_stat_user_tables WHERE relname = 'items'",
+                    )
+                    .get_result(c)?)
+                })
+                .await
+                .unwrap();
+            assert!(row.analyzed);
+        }
+        let found = db.run(|c| stored(c, &key(4))).await.unwrap();
+        assert_eq!(found, Some(4), "{:?}", tdb.backend());
+    }
+}

@@ -104,6 +104,9 @@ where
     Ok(rows)
 }
 
+/// The linkage tables, whose planner statistics a bulk load makes stale.
+pub const LINKAGE_TABLES: &[&str] = &["uuids", "bindings", "patient_refs"];
+
 /// Current time as unix seconds, the portable timestamp of every table.
 pub fn now() -> i64 {
     std::time::SystemTime::now()

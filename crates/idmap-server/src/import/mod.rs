@@ -129,6 +129,9 @@ pub async fn import_legacy(
             "legacy import progress"
         );
     }
+    if summary.bindings_imported > 0 {
+        target.refresh_statistics(crate::db::LINKAGE_TABLES).await?;
+    }
     Ok(summary)
 }
 
