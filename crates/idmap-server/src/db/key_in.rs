@@ -94,15 +94,20 @@ impl<C, K, L> QueryId for KeyIn<C, K, L> {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<C, K, L> KeyIn<C, K, L> {
-    fn walk_padded<'b, DB>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()>
-    where
-        DB: Backend + HasSqlType<C::SqlType>,
-        C: Expression + QueryFragment<DB>,
-        C::SqlType: SingleValue,
-        K: ToSql<C::SqlType, DB>,
-        L: QueryFragment<DB>,
-    {
+/// The backends that get the padded list.
+pub(crate) trait PaddedList: Backend {}
+impl PaddedList for Sqlite {}
+impl PaddedList for Mysql {}
+
+impl<C, K, L, DB> QueryFragment<DB> for KeyIn<C, K, L>
+where
+    DB: PaddedList + HasSqlType<C::SqlType>,
+    C: Expression + QueryFragment<DB>,
+    C::SqlType: SingleValue,
+    K: ToSql<C::SqlType, DB>,
+    L: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         match &self.padded {
             None => self.eq_any.walk_ast(out),
             Some(keys) if keys.is_empty() => {
@@ -122,32 +127,6 @@ impl<C, K, L> KeyIn<C, K, L> {
                 Ok(())
             }
         }
-    }
-}
-
-impl<C, K, L> QueryFragment<Sqlite> for KeyIn<C, K, L>
-where
-    C: Expression + QueryFragment<Sqlite>,
-    C::SqlType: SingleValue,
-    Sqlite: HasSqlType<C::SqlType>,
-    K: ToSql<C::SqlType, Sqlite>,
-    L: QueryFragment<Sqlite>,
-{
-    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        self.walk_padded(out)
-    }
-}
-
-impl<C, K, L> QueryFragment<Mysql> for KeyIn<C, K, L>
-where
-    C: Expression + QueryFragment<Mysql>,
-    C::SqlType: SingleValue,
-    Mysql: HasSqlType<C::SqlType>,
-    K: ToSql<C::SqlType, Mysql>,
-    L: QueryFragment<Mysql>,
-{
-    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
-        self.walk_padded(out)
     }
 }
 
