@@ -165,6 +165,13 @@ mod tests {
             .count()
     }
 
+    /// One more distinct key than the largest cached shape holds.
+    fn distinct_keys() -> Vec<Vec<u8>> {
+        (0..=CACHED_UP_TO)
+            .map(|i| i.to_be_bytes().to_vec())
+            .collect()
+    }
+
     #[test]
     fn small_sets_are_padded_to_a_power_of_two() {
         let (a, b, c): (&[u8], &[u8], &[u8]) = (b"a", b"b", b"c");
@@ -177,9 +184,7 @@ mod tests {
 
     #[test]
     fn shapes_are_bounded_and_large_sets_keep_eq_any() {
-        let keys: Vec<Vec<u8>> = (0..=CACHED_UP_TO)
-            .map(|i| i.to_be_bytes().to_vec())
-            .collect();
+        let keys = distinct_keys();
         let refs = |n: usize| keys[..n].iter().map(Vec::as_slice).collect::<Vec<_>>();
         let shapes: std::collections::BTreeSet<usize> = (1..=CACHED_UP_TO)
             .map(|n| placeholders(&sql(refs(n))))
@@ -213,9 +218,7 @@ mod tests {
     #[test]
     fn only_small_sets_are_cacheable() {
         use diesel::query_builder::QueryFragment;
-        let keys: Vec<Vec<u8>> = (0..=CACHED_UP_TO)
-            .map(|i| i.to_be_bytes().to_vec())
-            .collect();
+        let keys = distinct_keys();
         let filter = |n: usize| {
             let k = keys[..n].iter().map(Vec::as_slice).collect::<Vec<_>>();
             key_in(bindings::hash, k, ExpressionMethods::eq_any)
