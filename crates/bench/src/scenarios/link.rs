@@ -1,7 +1,7 @@
 //! Scenarios 3, 4, 5 and 8: `/api/v1/link` with k patients per request and
 //! `/api/save` in the older clients' shape. Every patient carries two
-//! hashes; even positions are preloaded patients (their ref and hashes, so
-//! the answer must be their preloaded UUID), odd positions are new ones.
+//! hashes; half of them are preloaded patients (their ref and hashes, so
+//! the answer must be their preloaded UUID), the other half new ones.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -35,9 +35,11 @@ impl Registry {
         }
     }
 
-    /// Patient index for position `j` of a request: known when even.
-    fn pick(&self, j: u64, rng: &mut Rng) -> (u64, Option<LinkUuid>) {
-        if j.is_multiple_of(2) && self.preloaded > 0 {
+    /// Patient index for position `j` of a request: known when `j` plus the
+    /// request's `offset` (0 or 1) is even, so that requests of one patient
+    /// are known or new with equal chance instead of always known.
+    fn pick(&self, j: u64, offset: u64, rng: &mut Rng) -> (u64, Option<LinkUuid>) {
+        if (j + offset).is_multiple_of(2) && self.preloaded > 0 {
             let i = rng.below(self.preloaded);
             (i, Some(data::uuid(self.seed, i)))
         } else {
@@ -92,8 +94,9 @@ impl LinkWorkload {
             Shape::Link => "{\"patients\":[",
             Shape::Save => "{\"data\":{",
         });
+        let offset = rng.below(2);
         for j in 0..self.per_request {
-            let (i, known) = self.registry.pick(j, rng);
+            let (i, known) = self.registry.pick(j, offset, rng);
             expected.push(known);
             if j > 0 {
                 s.push(',');
@@ -171,4 +174,45 @@ fn check_answer(shape: Shape, expected: &[Option<LinkUuid>], body: &Bytes) -> Op
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workload(per_request: u64) -> LinkWorkload {
+        let target = Target::parse("http://127.0.0.1:1").expect("target");
+        LinkWorkload::new(
+            target,
+            Registry::new(1, 1000),
+            per_request,
+            Shape::Link,
+            "t",
+        )
+        .expect("workload")
+    }
+
+    fn known_share(per_request: u64, requests: usize) -> (usize, usize) {
+        let w = workload(per_request);
+        let mut rng = Rng::new(7);
+        let mut known = 0;
+        let mut all = 0;
+        for _ in 0..requests {
+            let (_, expected) = w.body(&mut rng);
+            known += expected.iter().filter(|e| e.is_some()).count();
+            all += expected.len();
+        }
+        (known, all)
+    }
+
+    #[test]
+    fn single_patient_requests_are_half_new() {
+        let (known, all) = known_share(1, 2000);
+        assert!((800..1200).contains(&known), "{known} of {all} known");
+    }
+
+    #[test]
+    fn even_sized_requests_are_exactly_half_known() {
+        assert_eq!(known_share(100, 20), (1000, 2000));
+    }
 }
