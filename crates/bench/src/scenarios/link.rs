@@ -1,7 +1,7 @@
 //! Scenarios 3, 4, 5 and 8: `/api/v1/link` with k patients per request and
 //! `/api/save` in the older clients' shape. Every patient carries two
-//! hashes; half of them are preloaded patients (their ref and hashes, so
-//! the answer must be their preloaded UUID), the other half new ones.
+//! hashes. Half of a request's patients are preloaded ones (their ref and
+//! hashes, so the answer must be their preloaded UUID), the rest new ones.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
