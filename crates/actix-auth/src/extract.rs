@@ -50,26 +50,51 @@ impl<S: ScopeName> Deref for RequireScope<S> {
     }
 }
 
-/// The token of `Authorization: Bearer <token>` (scheme case-insensitive).
-fn bearer_token(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+/// What the request presents: no bearer token (`Ok(None)`, RFC 6750 section
+/// 3.1: no error code), a token, or a header that is a bearer attempt but
+/// unusable (`Err`, answered as `invalid_token`). Another scheme counts as no
+/// bearer token; two `Authorization` headers are refused rather than one
+/// picked, so a proxy and the service cannot disagree on which was checked.
+fn bearer_token(req: &HttpRequest) -> Result<Option<String>, &'static str> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err("more than one Authorization header");
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| "the Authorization header is not visible ASCII")?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    match token.trim() {
+        "" => Err("the bearer token is empty"),
+        token => Ok(Some(token.to_owned())),
+    }
 }
 
 /// Verifies the request's token; the realm is the verifier's audience.
 async fn verify(
     verifier: Option<web::Data<Verifier>>,
-    token: Option<String>,
+    token: Result<Option<String>, &'static str>,
 ) -> Result<AccessClaims, AuthError> {
     let Some(verifier) = verifier else {
         tracing::error!("no web::Data<Verifier> registered; refusing every token");
         return Err(AuthError::Unavailable);
     };
     let realm = verifier.config().audience.clone();
-    let Some(token) = token else {
-        return Err(AuthError::Missing { realm });
+    let token = match token {
+        Ok(Some(token)) => token,
+        Ok(None) => return Err(AuthError::Missing { realm }),
+        Err(reason) => {
+            return Err(AuthError::Invalid {
+                realm,
+                reason: reason.to_owned(),
+            });
+        }
     };
     match verifier.verify(&token).await {
         Ok(claims) => Ok(claims),
@@ -125,19 +150,30 @@ mod tests {
 
     use super::*;
 
+    fn presented(headers: &[&str]) -> Result<Option<String>, &'static str> {
+        let mut req = TestRequest::default();
+        for h in headers {
+            req = req.append_header(("authorization", *h));
+        }
+        bearer_token(&req.to_http_request())
+    }
+
     #[test]
     fn bearer_tokens_are_read_case_insensitively() {
-        let req = TestRequest::default()
-            .insert_header(("authorization", "bearer abc"))
-            .to_http_request();
-        assert_eq!(bearer_token(&req).as_deref(), Some("abc"));
-        let req = TestRequest::default()
-            .insert_header(("authorization", "Basic abc"))
-            .to_http_request();
-        assert_eq!(bearer_token(&req), None);
-        assert_eq!(
-            bearer_token(&TestRequest::default().to_http_request()),
-            None
-        );
+        assert_eq!(presented(&["bearer abc"]), Ok(Some("abc".into())));
+        assert_eq!(presented(&["Bearer  abc "]), Ok(Some("abc".into())));
+    }
+
+    #[test]
+    fn no_header_and_other_schemes_are_no_bearer_token() {
+        assert_eq!(presented(&[]), Ok(None));
+        assert_eq!(presented(&["Basic abc"]), Ok(None));
+        assert_eq!(presented(&["Bearer"]), Err("the bearer token is empty"));
+    }
+
+    #[test]
+    fn an_empty_token_or_two_headers_are_invalid() {
+        assert!(presented(&["Bearer "]).is_err());
+        assert!(presented(&["Bearer abc", "Bearer abc"]).is_err());
     }
 }
