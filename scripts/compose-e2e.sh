@@ -33,6 +33,9 @@
 #                           default: a temporary directory, removed at exit
 #   COMPOSE_E2E_HTTPS_PORT  loopback port nginx publishes for HTTPS, and
 #   COMPOSE_E2E_HTTP_PORT   for HTTP (default: free ports)
+#   COMPOSE_E2E_BRIDGE      bridge of the daemon's default network (idmape2e0)
+#   COMPOSE_E2E_NET         first two octets of its networks (10.213); set
+#                           both to run two of these at once
 # Installs what it needs from Debian's packages (docker.io, docker-compose,
 # debootstrap, chromium) and PyPI (the interop test's client libraries).
 # Needs root: it runs dockerd.
@@ -41,9 +44,10 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PROJECT=idmape2e
-BRIDGE=idmape2e0
-BRIDGE_ADDR=10.213.255.1/24
-ADDRESS_POOL=10.213.0.0/17
+BRIDGE=${COMPOSE_E2E_BRIDGE:-idmape2e0}
+NET=${COMPOSE_E2E_NET:-10.213}
+BRIDGE_ADDR=$NET.255.1/24
+ADDRESS_POOL=$NET.0.0/17
 
 log() { printf '[compose-e2e] %s\n' "$*" >&2; }
 
@@ -282,9 +286,9 @@ build_standins() {
     tar -C "$rootfs" -c . | "$DOCKER" import - idmap-e2e/base:bookworm >/dev/null
     rm -rf "$rootfs"
   fi
-  "$DOCKER" tag idmap-e2e/base:bookworm debian:12.11-slim
 
-  local ctx=$WORK/standins sysroot toolchain d
+  local ctx=$WORK/standins sysroot toolchain d mirror
+  mirror=$(debian_mirror)
   rm -rf "$ctx"
   mkdir -p "$ctx/ca" "$ctx/toolchain"
   cp "$ROOT"/tests/compose/standins/* "$ctx/"
@@ -296,12 +300,13 @@ build_standins() {
     cp -al "$sysroot/$d" "$ctx/toolchain/" 2>/dev/null || cp -a "$sysroot/$d" "$ctx/toolchain/"
   done
   local target name
-  for target in rust:rust:1.95.0-bookworm postgres:postgres:16-bookworm mariadb:mariadb:10.11 \
-    nginx:nginx:1.28-bookworm mailsink:idmap-e2e/mailsink:bookworm; do
+  for target in slim:debian:12.11-slim rust:rust:1.95.0-bookworm postgres:postgres:16-bookworm \
+    mariadb:mariadb:10.11 nginx:nginx:1.28-bookworm mailsink:idmap-e2e/mailsink:bookworm; do
     name=${target#*:}
     target=${target%%:*}
     log "stand-in $name"
-    "$DOCKER" build -q --target "$target" --build-arg "TOOLCHAIN=$toolchain" -t "$name" "$ctx" >/dev/null ||
+    "$DOCKER" build -q --target "$target" --build-arg "TOOLCHAIN=$toolchain" \
+      --build-arg "MIRROR=${mirror%/}" -t "$name" "$ctx" >/dev/null ||
       { rm -rf "$ctx"; return 1; }
   done
   rm -rf "$ctx"
@@ -473,7 +478,7 @@ step_scale() {
     pass "3 idmap-server and 2 auth-server replicas run" || fail "replica counts"
 
   # shellcheck disable=SC2046
-  tallied "$PY" "$E2E" load $(client_args) --tag "scale$$" --label "32 clients" \
+  tallied "$PY" "$E2E" load $(client_args) --tag "scale$$" --label "scale-out, 32 clients" \
     --client "$WORK/hosp1.json" --client "$WORK/hosp2.json" --reader "$WORK/reader.json" \
     --clients 32 --requests 20 --batch 50 --window 100
 
@@ -499,7 +504,7 @@ step_scale() {
   local victim
   victim=$(container_ids idmap-server | tail -1)
   # shellcheck disable=SC2046
-  tallied "$PY" "$E2E" load $(client_args) --tag "kill$$" --label "replica killed" \
+  tallied "$PY" "$E2E" load $(client_args) --tag "kill$$" --label "one replica killed, 16 clients" \
     --client "$WORK/hosp1.json" --client "$WORK/hosp2.json" --reader "$WORK/reader.json" \
     --clients 16 --requests 30 --batch 50 --window 100 \
     --kill-cmd "$DOCKER kill $victim" --kill-after 4
@@ -516,11 +521,10 @@ step_upgrade() {
   local old_auth old_idmap start=$SECONDS
   old_auth=$("$DOCKER" image inspect -f '{{.Id}}' "idmap/auth-server:local")
   old_idmap=$("$DOCKER" image inspect -f '{{.Id}}' "idmap/idmap-server:local")
-  # Stands for `git pull`: a new revision of both services.
-  local f
-  for f in crates/auth-server/src/main.rs crates/idmap-server/src/main.rs; do
-    printf '\n// Upgrade rehearsal build.\n' >>"$APP/$f"
-  done
+  # Stands for `git pull`: a release that changes idmap-server's code
+  # (compiled again on the BuildKit cache) and the images' entry point.
+  printf '\n// Upgrade rehearsal build.\n' >>"$APP/crates/idmap-server/src/main.rs"
+  printf '\n# Upgrade rehearsal build.\n' >>"$APP/docker/with-secrets.sh"
   compose build >"$WORK/upgrade-build.log" 2>&1 && pass "docker-compose build" ||
     { fail "docker-compose build"; tail -30 "$WORK/upgrade-build.log"; return 1; }
   figure "upgrade: rebuild with the BuildKit cache (s)" $((SECONDS - start))

@@ -31,6 +31,11 @@ import jwt
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
+# requests prefers these over a session's own `verify`; the deployment's
+# development CA is passed explicitly instead.
+for _name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+    os.environ.pop(_name, None)
+
 FAILED = 0
 
 
@@ -90,14 +95,14 @@ class Deployment:
             try:
                 extra = {"scope": scope} if scope else {}
                 return s.fetch_token(
-                    self.url("/oauth/token"), grant_type="client_credentials", **extra
+                    self.url("/oauth/token"), grant_type="client_credentials", verify=self.ca, **extra
                 )["access_token"]
-            except Exception as e:  # authlib raises on 429 with a body it cannot use
+            except Exception as e:  # authlib raises OAuthError on a 429 too
                 if attempt == attempts:
                     raise
+                print(f"token attempt {attempt} failed ({e!r}); retrying", file=sys.stderr, flush=True)
                 time.sleep(backoff(attempt, None))
-                last = e
-        raise RuntimeError(f"no token: {last}")
+        raise AssertionError("unreachable")
 
     def post(self, session, path, body, token, timeout=120):
         return session.post(
@@ -199,7 +204,7 @@ def cmd_basic(args):
 
     # A session that authlib itself authorises.
     s = dep.oauth(partner)
-    s.fetch_token(dep.url("/oauth/token"), grant_type="client_credentials")
+    s.fetch_token(dep.url("/oauth/token"), grant_type="client_credentials", verify=dep.ca)
     patients = [{"ref": f"{args.tag}-{k}", "hashes": person_hashes(args.tag, k)} for k in range(20)]
     r = s.post(dep.url("/api/v1/link"), json={"patients": patients}, verify=dep.ca)
     uuids = {}
@@ -461,8 +466,8 @@ def cmd_load(args):
     check(f"{label}: every client finished", not errors, "; ".join(errors[:3]))
     fivexx = stats.count(lambda s: isinstance(s, int) and s >= 500)
     if kill_cmd:
-        figure(f"{label} answers 5xx retried", fivexx)
-        figure(f"{label} network errors retried", stats.count(lambda s: s == "network error"))
+        figure(f"{label}: answers 5xx retried", fivexx)
+        figure(f"{label}: network errors retried", stats.count(lambda s: s == "network error"))
     else:
         check(f"{label}: no 5xx", fivexx == 0, str(stats.statuses))
     other = stats.count(lambda s: isinstance(s, int) and 400 <= s < 500 and s != 429)
@@ -471,17 +476,17 @@ def cmd_load(args):
     verify_bindings(dep, reader, args.tag, persons, rec, label)
     ok_requests = stats.statuses.get(200, 0)
     lat = sorted(stats.latencies)
-    figure(f"{label} clients", args.clients)
-    figure(f"{label} requests answered 200", ok_requests)
-    figure(f"{label} patients per request", args.batch)
-    figure(f"{label} distinct new persons", persons)
-    figure(f"{label} 429 retried", stats.statuses.get(429, 0))
-    figure(f"{label} wall time s", f"{elapsed:.1f}")
-    figure(f"{label} requests/s", f"{ok_requests / elapsed:.1f}")
-    figure(f"{label} patients/s", f"{ok_requests * args.batch / elapsed:.0f}")
+    figure(f"{label}: clients", args.clients)
+    figure(f"{label}: requests answered 200", ok_requests)
+    figure(f"{label}: patients per request", args.batch)
+    figure(f"{label}: distinct new persons", persons)
+    figure(f"{label}: 429 retried", stats.statuses.get(429, 0))
+    figure(f"{label}: wall time s", f"{elapsed:.1f}")
+    figure(f"{label}: requests/s", f"{ok_requests / elapsed:.1f}")
+    figure(f"{label}: patients/s", f"{ok_requests * args.batch / elapsed:.0f}")
     if lat:
-        figure(f"{label} latency p50 ms", f"{1000 * statistics.median(lat):.0f}")
-        figure(f"{label} latency p95 ms", f"{1000 * lat[int(0.95 * (len(lat) - 1))]:.0f}")
+        figure(f"{label}: latency p50 ms", f"{1000 * statistics.median(lat):.0f}")
+        figure(f"{label}: latency p95 ms", f"{1000 * lat[int(0.95 * (len(lat) - 1))]:.0f}")
     return FAILED
 
 
