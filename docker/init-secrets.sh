@@ -4,6 +4,8 @@
 #   secrets/db_root_password     superuser of the database container
 #   secrets/auth_db_password     database user "auth" (auth-server)
 #   secrets/idmap_db_password    database user "idmap" (idmap-server)
+#   secrets/smtp_url             the SMTP relay of user-center mail; created
+#                                empty, the operator writes the URL into it
 #   secrets/tls/fullchain.pem    server certificate chain for nginx
 #   secrets/tls/privkey.pem      its private key
 # Passwords are 32 random URL-safe characters. When no certificate is
@@ -38,6 +40,17 @@ for name in db_root_password auth_db_password idmap_db_password; do
     echo "created  $file" >&2
   fi
 done
+
+# The relay's URL carries its password, so it is a secret file too.
+smtp=$dir/smtp_url
+if [ -s "$smtp" ]; then
+  echo "kept     $smtp" >&2
+else
+  [ -e "$smtp" ] || (umask 022 && : >"$smtp")
+  echo "EMPTY    $smtp: write your SMTP relay's URL into it, such as" \
+    "smtps://user:password@mail.example.org:465 (docs/operator-guide.md);" \
+    "auth-server does not start without one unless DEPLOY_MAILER=log" >&2
+fi
 
 if [ -s "$dir/tls/fullchain.pem" ] && [ -s "$dir/tls/privkey.pem" ]; then
   echo "kept     $dir/tls/fullchain.pem and privkey.pem" >&2

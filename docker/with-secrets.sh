@@ -9,6 +9,9 @@
 #                             which must name a user and no password
 #                             (postgres://auth@db/auth)
 #
+#   AUTH_SMTP_URL_FILE        a file holding the SMTP relay's URL; it becomes
+#                             AUTH_SMTP_URL (left unset when the file is empty)
+#
 # A trailing newline in a file is ignored. `docker compose exec` bypasses the
 # entry point, so commands run that way are prefixed with it:
 #   docker compose exec auth-server with-secrets auth-server admin partner list
@@ -67,6 +70,19 @@ for p in AUTH IDMAP; do
     export "${p}_DATABASE_URL=$scheme://$user:$password@${rest#*@}"
   fi
 done
+
+# AUTH_SMTP_URL_FILE: a file holding the SMTP relay's URL, which carries its
+# password. An empty file leaves AUTH_SMTP_URL unset, so that auth-server
+# says itself which setting is missing.
+if [ -n "${AUTH_SMTP_URL_FILE:-}" ]; then
+  [ -r "$AUTH_SMTP_URL_FILE" ] || die "cannot read $AUTH_SMTP_URL_FILE"
+  smtp_url=$(cat "$AUTH_SMTP_URL_FILE")
+  if [ -n "$smtp_url" ]; then
+    export "AUTH_SMTP_URL=$smtp_url"
+  else
+    echo "with-secrets: $AUTH_SMTP_URL_FILE is empty: AUTH_SMTP_URL stays unset" >&2
+  fi
+fi
 
 [ $# -gt 0 ] || die "no command given"
 exec "$@"

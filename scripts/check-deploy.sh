@@ -261,7 +261,8 @@ fi
 # ---- 4. shell scripts -----------------------------------------------------
 
 scripts=(scripts/check-deploy.sh scripts/dev-certs.sh scripts/gen-signing-key.sh
-  scripts/bootstrap-partner.sh docker/init-secrets.sh docker/db-init.sh)
+  scripts/bootstrap-partner.sh docker/init-secrets.sh docker/db-init.sh
+  scripts/compose-e2e.sh tests/compose/standins/*.sh)
 if out=$(shellcheck "${scripts[@]}" 2>&1 && shellcheck -s sh docker/with-secrets.sh 2>&1); then
   ok "shellcheck (${#scripts[@]} bash scripts, 1 POSIX sh script)"
 else

@@ -101,6 +101,9 @@ big_status=$(c -o "$tmp/big.out" -w '%{http_code}' -H "Authorization: Bearer $to
 check "oversized body answers 413" test "$big_status" = 413
 check "413 body is JSON" grep -q '"error":"request_too_large"' "$tmp/big.out"
 
+css=$(c -o /dev/null -w '%{http_code} %{content_type}' "$public/static/user-center.css")
+check "the user center's stylesheet is served through nginx" grep -q '^200 text/css' <<<"$css"
+
 redirect=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:${HTTP_PORT}/api/v1/link")
 check "plain HTTP redirects to HTTPS" grep -Eq '^301 https://' <<<"$redirect"
 

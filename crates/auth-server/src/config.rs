@@ -25,7 +25,7 @@
 //! | `AUTH_RATE_LIMIT_CLIENT_FAILURES` | `10`            | failures per client id per window         |
 //! | `AUTH_RATE_LIMIT_IP_FAILURES` | `30`                | failures per client IP per window         |
 //! | `AUTH_RATE_LIMIT_WINDOW` | `60`                     | window in seconds (also the longest block) |
-//! | `AUTH_TRUSTED_PROXIES`   | `127.0.0.1,::1`          | peers whose `X-Forwarded-For` is believed |
+//! | `AUTH_TRUSTED_PROXIES`   | `127.0.0.1,::1`          | addresses or CIDR networks of proxies whose `X-Forwarded-For` is believed |
 //! | `AUTH_MAILER`            | `file`                   | `file`, `smtp` or `log` (user-center mail) |
 //! | `AUTH_MAIL_DIR`          | `data/mail`              | file mailer: one `.eml` file per message  |
 //! | `AUTH_SMTP_URL`          | (none)                   | smtp mailer: `smtps://user:pass@host:465` or `smtp://host:587?tls=required` |
@@ -40,7 +40,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use idmap_web::LogFormat;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// Environment variables this service reads; everything else is ignored.
@@ -99,7 +99,7 @@ pub struct Settings {
     pub rate_limit_client_failures: u32,
     pub rate_limit_ip_failures: u32,
     pub rate_limit_window: u64,
-    /// Comma-separated IP addresses.
+    /// Comma-separated IP addresses and CIDR networks.
     pub trusted_proxies: String,
     pub mailer: MailerKind,
     pub mail_dir: PathBuf,
@@ -227,9 +227,15 @@ impl Settings {
                 "AUTH_REFRESH_TOKEN_TTL must be positive".into(),
             ));
         }
-        if self.mailer == MailerKind::Smtp && self.smtp_url.is_none() {
+        let smtp_url_missing = self
+            .smtp_url
+            .as_ref()
+            .is_none_or(|url| url.expose_secret().trim().is_empty());
+        if self.mailer == MailerKind::Smtp && smtp_url_missing {
             return Err(SettingsError::Value(
-                "AUTH_MAILER=smtp needs AUTH_SMTP_URL".into(),
+                "AUTH_MAILER=smtp needs AUTH_SMTP_URL, such as smtps://user:password@mail.example.org:465 \
+                 or smtp://mail.example.org:587?tls=required"
+                    .into(),
             ));
         }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
@@ -256,18 +262,20 @@ impl Settings {
         self.issuer.trim_end_matches('/')
     }
 
-    /// The trusted proxies as addresses.
-    pub fn trusted_proxy_list(&self) -> Result<Vec<std::net::IpAddr>, SettingsError> {
+    /// The trusted proxies as networks; a single address is a network of one.
+    pub fn trusted_proxy_list(&self) -> Result<Vec<ipnet::IpNet>, SettingsError> {
         self.trusted_proxies
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| {
-                s.parse().map_err(|_| {
-                    SettingsError::Value(format!(
-                        "AUTH_TRUSTED_PROXIES: '{s}' is not an IP address"
-                    ))
-                })
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        SettingsError::Value(format!(
+                            "AUTH_TRUSTED_PROXIES: '{s}' is neither an IP address nor a network such as 172.16.0.0/12"
+                        ))
+                    })
             })
             .collect()
     }
@@ -293,8 +301,6 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use std::io::Write;
-
-    use secrecy::ExposeSecret;
 
     use super::*;
 
@@ -371,7 +377,7 @@ mod tests {
                 ("AUTH_ENABLE_IMPLICIT_GRANT", "true"),
                 ("AUTH_RATE_LIMIT_ENABLED", "false"),
                 ("AUTH_KEY_PUBLICATION_DELAY", "600"),
-                ("AUTH_TRUSTED_PROXIES", "10.0.0.5"),
+                ("AUTH_TRUSTED_PROXIES", "10.0.0.5, 172.16.0.0/12,fd00::/8"),
                 ("AUTH_ISSUER", "https://auth.example"),
             ]),
         )
@@ -380,11 +386,29 @@ mod tests {
         assert_eq!(s.publication_delay(), 600);
         assert_eq!(
             s.trusted_proxy_list().unwrap(),
-            ["10.0.0.5".parse::<std::net::IpAddr>().unwrap()]
+            ["10.0.0.5/32", "172.16.0.0/12", "fd00::/8"]
+                .map(|n| n.parse::<ipnet::IpNet>().unwrap())
         );
         assert!(s.issuer_is_https());
         assert!(Settings::load(None, &env(&[("AUTH_TRUSTED_PROXIES", "nginx")])).is_err());
+        assert!(Settings::load(None, &env(&[("AUTH_TRUSTED_PROXIES", "10.0.0.0/33")])).is_err());
         assert!(Settings::load(None, &env(&[("AUTH_RATE_LIMIT_WINDOW", "0")])).is_err());
+    }
+
+    #[test]
+    fn smtp_mailer_without_a_url_names_the_variable() {
+        for url in [None, Some(""), Some("  ")] {
+            let mut vars = vec![("AUTH_MAILER", "smtp")];
+            vars.extend(url.map(|u| ("AUTH_SMTP_URL", u)));
+            let err = Settings::load(None, &env(&vars)).unwrap_err().to_string();
+            assert!(err.contains("AUTH_SMTP_URL"), "{err}");
+        }
+        let s = Settings::load(
+            None,
+            &env(&[("AUTH_MAILER", "smtp"), ("AUTH_SMTP_URL", "smtp://mail:25")]),
+        )
+        .unwrap();
+        assert_eq!(s.mailer, MailerKind::Smtp);
     }
 
     #[test]

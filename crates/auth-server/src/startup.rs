@@ -14,7 +14,7 @@ use idmap_storage::{Database, DatabaseUrl};
 use idmap_web::DbMetrics;
 use secrecy::ExposeSecret;
 
-use crate::config::Settings;
+use crate::config::{MailerKind, Settings};
 use crate::db;
 use crate::domain::client_secret::SecretHasher;
 use crate::error;
@@ -28,6 +28,21 @@ use crate::services::rate_limit::{Limits, RateLimiter};
 use crate::services::token::TokenService;
 use crate::web::session::SessionKeys;
 use crate::web::templates::Templates;
+
+/// What to change when the mailer cannot start; the file mailer's directory
+/// is the usual culprit on a read-only root file system.
+fn mailer_hint(settings: &Settings) -> String {
+    match settings.mailer {
+        MailerKind::File => format!(
+            "cannot set up the mailer: AUTH_MAILER=file writes to AUTH_MAIL_DIR ({}); \
+             make it writable, or set AUTH_MAILER=smtp and AUTH_SMTP_URL",
+            settings.mail_dir.display()
+        ),
+        MailerKind::Smtp | MailerKind::Log => {
+            "cannot set up the mailer: check AUTH_SMTP_URL and AUTH_MAIL_FROM".to_owned()
+        }
+    }
+}
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -137,7 +152,7 @@ impl Application {
             signing_alg: settings.signing_alg,
             publication_delay: settings.publication_delay(),
             metrics: auth_metrics,
-            mailer: Mailer::from_settings(settings).context("cannot set up the mailer")?,
+            mailer: Mailer::from_settings(settings).with_context(|| mailer_hint(settings))?,
             login_limiter: RateLimiter::new(Limits {
                 enabled: true,
                 per_client: settings.login_failures,

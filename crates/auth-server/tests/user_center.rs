@@ -239,6 +239,51 @@ async fn wrong_passwords_are_throttled_per_account() {
     );
 }
 
+/// Signs in through a proxy that says the request came from `client`.
+async fn login_via_proxy(app: &TestApp, client: &str, email: &str, password: &str) -> u16 {
+    let (cookie, csrf) = form(app, "/accounts/login/").await;
+    browser()
+        .post(app.url("/accounts/login/"))
+        .header("cookie", cookie)
+        .header("x-forwarded-for", client)
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn failed_logins_behind_a_trusted_proxy_network_lock_out_only_their_client() {
+    let app = spawn_app_with(&[
+        ("AUTH_TRUSTED_PROXIES", "127.0.0.0/8"),
+        ("AUTH_LOGIN_IP_FAILURES", "3"),
+    ])
+    .await;
+    app.add_user("ann@example.org", PASSWORD).await;
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let guess = format!("guess{i}@example.org");
+        statuses.push(login_via_proxy(&app, "203.0.113.5", &guess, "wrong wrong wrong").await);
+    }
+    assert_eq!(statuses, [401, 401, 401, 429]);
+    assert_eq!(
+        login_via_proxy(&app, "203.0.113.6", "ann@example.org", PASSWORD).await,
+        303,
+        "another client behind the same proxy signs in"
+    );
+    assert_eq!(
+        login_via_proxy(&app, "203.0.113.5", "ann@example.org", PASSWORD).await,
+        429,
+        "the failing client stays locked out"
+    );
+}
+
 async fn own_token(app: &TestApp, email: &str) -> (String, String, String) {
     let uid = app.add_user(email, PASSWORD).await;
     let cb = "https://script.example/cb";

@@ -13,12 +13,12 @@ pub mod token;
 pub mod user_api;
 pub mod userinfo;
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix_web::web;
 use idmap_storage::Database;
+use ipnet::IpNet;
 
 use crate::config::SigningAlg;
 use crate::domain::client_secret::SecretHasher;
@@ -41,7 +41,7 @@ pub struct AppState {
     pub jwks_max_age: u64,
     pub verifier: LocalVerifier,
     pub limiter: RateLimiter,
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<IpNet>,
     pub sessions: SessionKeys,
     pub templates: Templates,
     pub implicit_enabled: bool,
