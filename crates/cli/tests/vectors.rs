@@ -330,3 +330,29 @@ fn screening_changes_only_the_rows_with_placeholders() {
         "{err}"
     );
 }
+
+/// Network-defined keys of every transform, screening on: the reference
+/// output in testdata/keys, so that a change of layout or of a phonetic
+/// code fails here before it changes a network's hashes.
+#[test]
+fn binary_reproduces_the_match_key_vectors() {
+    let dir = vectors_dir().join("../keys");
+    let out = idmap()
+        .env("IDMAP_SALT", OLASS_SALT)
+        .arg("--config")
+        .arg(dir.join("network.toml"))
+        .arg("hash")
+        .arg(dir.join("people.tsv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        std::fs::read_to_string(dir.join("hashes.tsv")).unwrap()
+    );
+    assert!(
+        stderr(&out).contains("row 9: dob: day out of range"),
+        "{}",
+        stderr(&out)
+    );
+}
