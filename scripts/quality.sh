@@ -22,7 +22,12 @@
 #   --idmap-server PATH  an idmap-server binary to measure instead of this
 #                        tree's (a build of another branch)
 #   --release            build and run release binaries (default: debug)
+#   --weights W          auto (EM weights for the evidence policy only), em
+#                        (for every policy) or none
+#   --server-env N=V     a setting for idmap-server (repeatable), e.g.
+#                        IDMAP_LINK_THRESHOLD=4
 #   --json FILE          write every figure as JSON lines
+#   --markdown FILE      write the table as Markdown
 #   --check FILE         floors to check (default with --smoke: floors.json)
 #   --keep               keep the work directory (data, logs, answers)
 #
@@ -45,11 +50,12 @@ while [ $# -gt 0 ]; do
         --release) release=1; shift ;;
         --keep) keep=1; shift ;;
         --check) check="$2"; shift 2 ;;
-        --scenarios|--rulesets|--policies|--size|--seed|--json)
+        --scenarios|--rulesets|--policies|--size|--seed|--json|--weights|--server-env)
             [ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }
             extra+=("$1" "$2"); shift 2 ;;
         --idmap-server) extra+=("$1" "$(realpath "$2")"); shift 2 ;;
-        -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --markdown) extra+=("$1" "$(realpath -m "$2")"); shift 2 ;;
+        -h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done

@@ -125,11 +125,12 @@ class Network:
         self.auth.stop()
 
 
-def start_idmap(bins, net, run_dir, policy):
+def start_idmap(bins, net, run_dir, policy, server_env=()):
     port = free_port()
     env = dict(os.environ, IDMAP_LISTEN=f"127.0.0.1:{port}",
                IDMAP_DATABASE_URL=f"sqlite://{run_dir}/idmap.db", IDMAP_ISSUER=net.url,
                RUST_LOG="warn")
+    env.update(server_env)
     if policy:
         env["IDMAP_SAME_PARTNER_POLICY"] = policy
     url = f"http://127.0.0.1:{port}"
@@ -142,18 +143,40 @@ def server_config(url, token):
     return body if status == 200 else None
 
 
-def register_rules(bins, url, token, ruleset, with_priority):
+def register_rules(bins, url, token, ruleset, with_priority, weights=None):
+    """Registers the rule set's keys as an admin would (`idmap rules --json`
+    prints the bodies); with `weights` ({code: (m, u)}) sets them too, on
+    the built-in rules through PATCH."""
     lines = subprocess.run([bins["idmap"], "--config", str(ruleset), "rules", "--json"], check=True,
                            capture_output=True, text=True).stdout.splitlines()
+    keys = set()
     for i, line in enumerate(lines):
         body = json.loads(line)
+        keys.add(body["code"])
         if with_priority:
             # After the six built-ins (10 to 60), in the CLI's order.
             body["priority"] = 100 + 10 * i
+        if weights and body["code"] in weights:
+            body["m"], body["u"] = weights[body["code"]]
         status, answer = http("POST", f"{url}/api/v1/admin/rules", body=body, token=token)
         if status != 201:
             raise SystemExit(f"registering {body['code']}: {status} {answer}")
-    return len(lines)
+    for code, (m, u) in (weights or {}).items():
+        if code not in keys:
+            status, answer = http("PATCH", f"{url}/api/v1/admin/rules/{code}", body={"m": m, "u": u}, token=token)
+            if status != 200:
+                raise SystemExit(f"setting the weights of {code}: {status} {answer}")
+
+
+def estimate_weights(url, token):
+    """EM estimate over the comparisons the server counted: {code: (m, u)}."""
+    status, body = http("POST", f"{url}/api/v1/admin/rules/estimate",
+                        body={"apply": False, "min_comparisons": 1}, token=token)
+    if status != 200:
+        raise SystemExit(f"estimating weights: {status} {body}")
+    # A rule whose estimate is no evidence (u >= m) stays without weights.
+    return {r["code"]: (r["m"], r["u"]) for r in body["rules"]
+            if r.get("m") is not None and r["m"] > r["u"]}
 
 
 def link_partner(bins, net, url, partner, data, ruleset, out):
@@ -183,15 +206,17 @@ def prepare(name, size, seed, data_dir):
     return population.generate(name, size, seed, d)
 
 
-def one_run(bins, net, scenario, files, truth, ruleset, policy, run_dir):
+def link_all(bins, net, files, ruleset, policy, run_dir, server_env, weights=None):
+    """A fresh registry linking every partner's file; returns the answers,
+    the screening notes and, after a counting run, the EM weights."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    url, server = start_idmap(bins, net, run_dir, policy)
+    url, server = start_idmap(bins, net, run_dir, policy, server_env)
     try:
         admin = net.token(net.admin)
         config = server_config(url, admin)
         if policy and (config is None or config.get("same_partner_policy") != policy):
             raise SystemExit(f"the server did not take IDMAP_SAME_PARTNER_POLICY={policy}: {config}")
-        register_rules(bins, url, admin, ruleset, with_priority=config is not None)
+        register_rules(bins, url, admin, ruleset, with_priority=config is not None, weights=weights)
         answers, screened = {}, []
         started = time.monotonic()
         for partner, data in files.items():
@@ -199,27 +224,51 @@ def one_run(bins, net, scenario, files, truth, ruleset, policy, run_dir):
             answers.update(got)
             screened += note
         elapsed = time.monotonic() - started
+        estimated = estimate_weights(url, admin) if weights is None and config is not None else None
     finally:
         server.stop()
-    result = {"scenario": scenario, "rules": ruleset.stem, "policy": policy or "today",
-              "records": len(truth), "not_sent": len(truth) - len(answers), "seconds": round(elapsed, 1)}
+    return answers, screened, elapsed, estimated
+
+
+def one_run(bins, net, scenario, files, truth, ruleset, policy, em, run_dir, server_env):
+    """One measured run; with `em`, a counting run first whose EM estimate
+    weights every rule of the measured run (on a fresh registry)."""
+    weights = None
+    if em:
+        _, _, _, weights = link_all(bins, net, files, ruleset, policy, run_dir / "count", server_env)
+    answers, screened, elapsed, _ = link_all(bins, net, files, ruleset, policy, run_dir, server_env,
+                                             weights or {})
+    result = {"scenario": scenario, "rules": ruleset.stem, "policy": (policy or "today") + ("+em" if em else ""),
+              "records": len(truth), "not_sent": len(truth) - len(answers), "seconds": round(elapsed, 1),
+              "screened": screened, "weights": weights}
     for scope in ("all", "cross"):
-        s = score(truth, answers, scope)
-        result[scope] = s
+        result[scope] = score(truth, answers, scope)
     return result
 
 
 def fmt_row(r):
     a, c = r["all"], r["cross"]
     cross = f"{c['precision']:.4f}  {c['recall']:.4f}" if c["true_pairs"] else "     -        -"
-    return (f"{r['scenario']:13} {r['rules']:12} {r['policy']:10} {a['precision']:.4f}  {a['recall']:.4f}  "
+    return (f"{r['scenario']:13} {r['rules']:12} {r['policy']:12} {a['precision']:.4f}  {a['recall']:.4f}  "
             f"{a['f1']:.4f}  {cross}  {a['true_pairs']:7d} {r['not_sent']:6d} {r['seconds']:6.1f}")
 
 
 def table(results):
-    head = (f"{'scenario':13} {'rules':12} {'policy':10} {'P':6}  {'R':6}  {'F1':6}  "
+    head = (f"{'scenario':13} {'rules':12} {'policy':12} {'P':6}  {'R':6}  {'F1':6}  "
             f"{'cross P':7} {'cross R':7} {'pairs':>7} {'unsent':>6} {'secs':>6}")
     return "\n".join([head, "-" * len(head)] + [fmt_row(r) for r in results])
+
+
+def markdown(results):
+    """The table of docs/linkage-quality.md."""
+    out = ["| scenario | rules | policy | P | R | F1 | cross P | cross R | true pairs | not sent |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        a, c = r["all"], r["cross"]
+        cross = f"{c['precision']:.4f} | {c['recall']:.4f}" if c["true_pairs"] else "- | -"
+        out.append(f"| {r['scenario']} | {r['rules']} | {r['policy']} | {a['precision']:.4f} | "
+                   f"{a['recall']:.4f} | {a['f1']:.4f} | {cross} | {a['true_pairs']} | {r['not_sent']} |")
+    return "\n".join(out)
 
 
 def check(results, floors):
@@ -249,12 +298,19 @@ def main():
                     help="names under scripts/quality/rulesets/, or paths of .toml files")
     ap.add_argument("--policies", default="auto",
                     help="comma-separated IDMAP_SAME_PARTNER_POLICY values; auto: every policy the server has")
+    ap.add_argument("--weights", default="auto", choices=["auto", "none", "em"],
+                    help="em: weight every rule from a counting run's EM estimate; "
+                         "auto: only for the evidence policy, which needs weights")
+    ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="a setting for idmap-server, e.g. IDMAP_LINK_THRESHOLD=4 (repeatable)")
     ap.add_argument("--size", type=int, default=6000, help="people per generated scenario")
     ap.add_argument("--seed", type=int, default=20)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--markdown", type=Path, help="write the table as Markdown")
     ap.add_argument("--check", type=Path, help="floors file; exit 1 when a figure is below its floor")
     args = ap.parse_args()
 
+    server_env = dict(kv.split("=", 1) for kv in args.server_env)
     bins = {b: str(args.bin_dir / b) for b in ("idmap", "auth-server", "idmap-server")}
     if args.idmap_server:
         bins["idmap-server"] = str(args.idmap_server)
@@ -288,8 +344,10 @@ def main():
             log(f"{scenario}: {len(truth)} records at {len(files)} partners")
             for ruleset in rulesets:
                 for policy in policies:
-                    run_dir = args.work / "runs" / f"{scenario}-{ruleset.stem}-{policy or 'default'}"
-                    r = one_run(bins, net, scenario, files, truth, ruleset, policy, run_dir)
+                    em = policy is not None and (args.weights == "em" or (
+                        args.weights == "auto" and policy == "evidence"))
+                    run_dir = args.work / "runs" / f"{scenario}-{ruleset.stem}-{policy or 'today'}"
+                    r = one_run(bins, net, scenario, files, truth, ruleset, policy, em, run_dir, server_env)
                     log(fmt_row(r))
                     results.append(r)
     finally:
@@ -297,6 +355,8 @@ def main():
     print(table(results))
     if args.json:
         args.json.write_text("\n".join(json.dumps(r) for r in results) + "\n")
+    if args.markdown:
+        args.markdown.write_text(markdown(results) + "\n")
     if args.check:
         failures = check(results, json.loads(args.check.read_text()))
         for f in failures:
