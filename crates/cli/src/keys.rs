@@ -185,7 +185,6 @@ impl MatchKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::SlashOrder;
 
     fn key(code: &str, entries: &[&str]) -> Result<MatchKey, KeyError> {
         let entries: Vec<String> = entries.iter().map(|s| (*s).to_owned()).collect();
@@ -193,11 +192,7 @@ mod tests {
     }
 
     fn row(pairs: &[(Field, &str)]) -> NormalizedRow {
-        NormalizedRow::from_raw(
-            |f| pairs.iter().find(|(k, _)| *k == f).map(|(_, v)| *v),
-            SlashOrder::MonthFirst,
-        )
-        .unwrap()
+        NormalizedRow::of(pairs)
     }
 
     fn person() -> NormalizedRow {

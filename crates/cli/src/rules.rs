@@ -290,6 +290,16 @@ impl NormalizedRow {
     pub fn screened(&self, field: Field) -> Option<Screened> {
         self.screened[field.index()]
     }
+
+    /// A row of the given raw values (month-first dates), for tests.
+    #[cfg(test)]
+    pub(crate) fn of(pairs: &[(Field, &str)]) -> Self {
+        let raw = |f| pairs.iter().find(|(k, _)| *k == f).map(|(_, v)| *v);
+        match NormalizedRow::from_raw(raw, SlashOrder::MonthFirst) {
+            Ok(row) => row,
+            Err(err) => panic!("test row: {err}"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -297,11 +307,7 @@ mod tests {
     use super::*;
 
     fn row(pairs: &[(Field, &str)]) -> NormalizedRow {
-        NormalizedRow::from_raw(
-            |f| pairs.iter().find(|(k, _)| *k == f).map(|(_, v)| *v),
-            SlashOrder::MonthFirst,
-        )
-        .unwrap()
+        NormalizedRow::of(pairs)
     }
 
     fn full() -> NormalizedRow {

@@ -386,11 +386,7 @@ mod tests {
     use super::*;
 
     fn row(pairs: &[(Field, &str)]) -> NormalizedRow {
-        NormalizedRow::from_raw(
-            |f| pairs.iter().find(|(k, _)| *k == f).map(|(_, v)| *v),
-            SlashOrder::MonthFirst,
-        )
-        .unwrap()
+        NormalizedRow::of(pairs)
     }
 
     fn screened(screen: &Placeholders, pairs: &[(Field, &str)]) -> Vec<(Field, Screened)> {

@@ -43,6 +43,24 @@ fn olass_expected() -> String {
 
 const OLASS_RULES: [Rule; 4] = [Rule::Fldz, Rule::Lfdz, Rule::Fldc, Rule::Lfdc];
 
+/// `idmap hash` of the onefl layout with options only, plus `extra`.
+fn onefl_by_options(extra: &[&str]) -> std::process::Command {
+    let mut cmd = idmap();
+    cmd.args(["hash", "--legacy-no-salt", "--rules", "F_L_D_R,F_L_D_S"])
+        .args(extra);
+    for (field, header) in [
+        ("ref", "patid2"),
+        ("first", "first_name2"),
+        ("last", "last_name2"),
+        ("dob", "birth_date2"),
+        ("sex", "sex2"),
+        ("race", "race2"),
+    ] {
+        cmd.arg("--column").arg(format!("{field}={header}"));
+    }
+    cmd
+}
+
 #[test]
 fn binary_reproduces_onefl_with_the_legacy_empty_salt() {
     let dir = tempfile::tempdir().unwrap();
@@ -78,25 +96,7 @@ screen = false
 
 #[test]
 fn binary_reproduces_onefl_with_options_only() {
-    let mut cmd = idmap();
-    cmd.args([
-        "hash",
-        "--no-screen",
-        "--legacy-no-salt",
-        "--rules",
-        "F_L_D_R,F_L_D_S",
-    ]);
-    for (field, header) in [
-        ("ref", "patid2"),
-        ("first", "first_name2"),
-        ("last", "last_name2"),
-        ("dob", "birth_date2"),
-        ("sex", "sex2"),
-        ("race", "race2"),
-    ] {
-        cmd.arg("--column").arg(format!("{field}={header}"));
-    }
-    let out = cmd
+    let out = onefl_by_options(&["--no-screen"])
         .arg(vectors_dir().join("onefl/phi.tsv"))
         .output()
         .unwrap();
@@ -281,19 +281,7 @@ fn pipeline_reproduces_both_vector_files() {
 /// the older hashers did, rows with them lose the rules that read them.
 #[test]
 fn screening_changes_only_the_rows_with_placeholders() {
-    let mut onefl = idmap();
-    onefl.args(["hash", "--legacy-no-salt", "--rules", "F_L_D_R,F_L_D_S"]);
-    for (field, header) in [
-        ("ref", "patid2"),
-        ("first", "first_name2"),
-        ("last", "last_name2"),
-        ("dob", "birth_date2"),
-        ("sex", "sex2"),
-        ("race", "race2"),
-    ] {
-        onefl.arg("--column").arg(format!("{field}={header}"));
-    }
-    let out = onefl
+    let out = onefl_by_options(&[])
         .arg(vectors_dir().join("onefl/phi.tsv"))
         .output()
         .unwrap();
