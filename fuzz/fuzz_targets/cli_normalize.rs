@@ -1,17 +1,25 @@
 //! The partner CLI's input side: field normalization, date parsing in both
-//! slash orders, and CSV reading with delimiter detection and column
-//! resolution, as a partner's export file would drive them.
+//! slash orders, match-key transforms (the phonetic encoders must never
+//! panic, whatever the name), and CSV reading with delimiter detection and
+//! column resolution, as a partner's export file would drive them.
 #![no_main]
 
 use idmap_cli::input::{ColumnMap, ColumnNames, RowReader};
 use idmap_cli::normalize::{SlashOrder, normalize_date, normalize_race, normalize_text, parse_date};
 use idmap_cli::rules::Field;
+use idmap_cli::transform::Transform;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = normalize_text(&text);
+    let normalized = normalize_text(&text);
     let _ = normalize_race(&text);
+    for transform in [Transform::Soundex, Transform::Nysiis, Transform::Metaphone, Transform::Prefix(3)] {
+        let code = transform.apply(&normalized);
+        if transform != Transform::Prefix(3) {
+            assert!(code.bytes().all(|b| b.is_ascii_alphanumeric()), "{code}");
+        }
+    }
     for order in [SlashOrder::MonthFirst, SlashOrder::DayFirst] {
         let _ = parse_date(&text, order);
         if let Ok(date) = normalize_date(&text, order) {

@@ -21,10 +21,27 @@
 //! city = "city"
 //!
 //! [hash]
-//! rules = ["F_L_D_S", "F_L_D_R"]
+//! rules = ["F_L_D_S", "F_L_D_R", "L_D_Z"]   # sent in this order: the priority order
 //! salt_file = "secrets/salt"     # or salt_env = "IDMAP_SALT", or hmac_key_file = "..."
 //! legacy_no_salt = false
 //! output_delimiter = "comma"     # default: the input's delimiter
+//! screen = true                  # false reproduces the older hashers exactly
+//!
+//! [[hash.keys]]                  # a network-defined match key
+//! code = "L_D_Z"
+//! fields = ["last", "dob", "zip"]   # field or field:transform
+//!
+//! [placeholders]                 # screening lists, added to the defaults
+//! defaults = true                # false: only the entries below
+//! first = ["TBD", "BABY*"]       # a trailing * matches a prefix
+//! last = []
+//! names = [["JOHN", "DOE"]]      # first and last name together
+//! dob = ["1901-01-01"]
+//! dob_before = "1880-01-01"      # earlier birth dates are implausible
+//! sex = []
+//! race = []
+//! zip = ["00000*"]
+//! city = []
 //!
 //! [link]                          # `idmap link` and `idmap run`
 //! url = "https://idmap.example.org"          # idmap-server base URL
@@ -53,6 +70,53 @@ pub struct ConfigFile {
     /// Where and how to link.
     #[serde(default)]
     pub link: LinkConfig,
+    /// Placeholder screening lists.
+    #[serde(default)]
+    pub placeholders: PlaceholderConfig,
+}
+
+/// `[placeholders]`: values that identify nobody, per field.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceholderConfig {
+    /// Start from the built-in lists (default true).
+    pub defaults: Option<bool>,
+    /// First names.
+    #[serde(default)]
+    pub first: Vec<String>,
+    /// Last names.
+    #[serde(default)]
+    pub last: Vec<String>,
+    /// First and last name together.
+    #[serde(default)]
+    pub names: Vec<[String; 2]>,
+    /// Birth dates.
+    #[serde(default)]
+    pub dob: Vec<String>,
+    /// Birth dates before this one are screened.
+    pub dob_before: Option<String>,
+    /// Sex codes.
+    #[serde(default)]
+    pub sex: Vec<String>,
+    /// Race codes.
+    #[serde(default)]
+    pub race: Vec<String>,
+    /// ZIP codes.
+    #[serde(default)]
+    pub zip: Vec<String>,
+    /// Cities.
+    #[serde(default)]
+    pub city: Vec<String>,
+}
+
+/// `[[hash.keys]]`: one network-defined match key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// Rule code the server knows the key by.
+    pub code: String,
+    /// `field` or `field:transform`, in text order.
+    pub fields: Vec<String>,
 }
 
 /// `[link]`: the server, the credentials' locations and the batch size.
@@ -127,6 +191,11 @@ pub struct HashConfig {
     pub legacy_no_salt: Option<bool>,
     /// Output delimiter name or character.
     pub output_delimiter: Option<String>,
+    /// Screen placeholders (default true).
+    pub screen: Option<bool>,
+    /// Network-defined match keys.
+    #[serde(default)]
+    pub keys: Vec<KeyConfig>,
 }
 
 impl ConfigFile {
@@ -208,6 +277,38 @@ mod tests {
         assert!(ConfigFile::parse("[hash]\nsalt = \"0123456789abcdef\"").is_err());
         assert!(ConfigFile::parse("[input.columns]\nmiddle = \"m\"").is_err());
         assert!(ConfigFile::parse("").is_ok());
+        assert!(ConfigFile::parse("[[hash.keys]]\ncode = \"K\"\nfield = [\"last\"]").is_err());
+        assert!(ConfigFile::parse("[placeholders]\nmiddle = []").is_err());
+    }
+
+    #[test]
+    fn keys_and_placeholders_parse() {
+        let c = ConfigFile::parse(
+            r#"
+            [hash]
+            rules = ["F_L_D_Z", "L_D_Z"]
+            screen = false
+            [[hash.keys]]
+            code = "L_D_Z"
+            fields = ["last", "dob", "zip:prefix(3)"]
+            [[hash.keys]]
+            code = "FS_LS_D"
+            fields = ["first:soundex", "last:soundex", "dob"]
+            [placeholders]
+            defaults = false
+            first = ["TBD"]
+            names = [["JOHN", "DOE"]]
+            dob_before = "1870-01-01"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.hash.screen, Some(false));
+        assert_eq!(c.hash.keys.len(), 2);
+        assert_eq!(c.hash.keys[0].code, "L_D_Z");
+        assert_eq!(c.hash.keys[0].fields[2], "zip:prefix(3)");
+        assert_eq!(c.placeholders.defaults, Some(false));
+        assert_eq!(c.placeholders.names[0][1], "DOE");
+        assert_eq!(c.placeholders.dob_before.as_deref(), Some("1870-01-01"));
     }
 
     #[test]

@@ -23,12 +23,12 @@ pub struct HashFileReader<R: BufRead> {
 }
 
 /// Whether `name` looks like a rule code (`F_L_D_S`, or one an admin
-/// registered): uppercase letters, digits and underscores.
+/// registered): uppercase letters, digits, `_` and `-`.
 fn is_rule_code(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 impl<R: BufRead> HashFileReader<R> {
@@ -127,6 +127,7 @@ impl<R: BufRead> HashFileReader<R> {
             row,
             reference,
             hashes,
+            notice: None,
         })
     }
 }
@@ -229,7 +230,7 @@ mod tests {
         ] {
             assert!(HashFileReader::open(bad.as_bytes()).is_err(), "{bad:?}");
         }
-        let r = HashFileReader::open("REF;F_L_D_Z;X_9\n".as_bytes()).unwrap();
-        assert_eq!(r.rules(), ["F_L_D_Z", "X_9"]);
+        let r = HashFileReader::open("REF;F_L_D_Z;X_9;L-D-Z\n".as_bytes()).unwrap();
+        assert_eq!(r.rules(), ["F_L_D_Z", "X_9", "L-D-Z"]);
     }
 }

@@ -1,5 +1,6 @@
-//! The partner command line `idmap` as a library: normalization and rules as
-//! pure functions, secret handling, streaming input and the hashing pipeline,
+//! The partner command line `idmap` as a library: normalization, rules,
+//! network-defined keys and placeholder screening as pure functions, secret
+//! handling, streaming input and the hashing pipeline,
 //! the network client (token, retries, link calls), the batching linker with
 //! its resume journal, and progress reporting, so that each part is tested
 //! on its own and the binary stays thin.
@@ -14,11 +15,14 @@ pub mod exit;
 pub mod hasher;
 pub mod hashfile;
 pub mod input;
+pub mod keys;
 pub mod linker;
 pub mod normalize;
 pub mod pipeline;
 pub mod progress;
 pub mod resume;
 pub mod rules;
+pub mod screen;
 pub mod secret;
 pub mod source;
+pub mod transform;

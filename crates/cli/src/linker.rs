@@ -119,10 +119,11 @@ pub async fn link_rows(
     }
     let retries_before = counts.retries;
     let mut listed = 0u64;
-    let mut report = |row: u64, reason: &str| {
+    let mut report = |row: u64, reason: &str, sent: bool| {
         listed += 1;
+        let what = if sent { "" } else { "; not sent" };
         if listed <= MAX_LISTED_PROBLEMS {
-            log.info(&format!("row {row}: {reason}; not sent"));
+            log.info(&format!("row {row}: {reason}{what}"));
         } else if listed == MAX_LISTED_PROBLEMS + 1 {
             log.info("further bad rows are counted but not listed");
         }
@@ -144,14 +145,19 @@ pub async fn link_rows(
             match row {
                 SourceRow::Problem { row, reason } => {
                     counts.skipped += 1;
-                    report(row, &reason);
+                    report(row, &reason, false);
                 }
                 SourceRow::Item(item) => match refusal(&item, settings.allow_no_ref) {
                     Some(reason) => {
                         counts.skipped += 1;
-                        report(item.row, &reason);
+                        report(item.row, &reason, false);
                     }
-                    None => batch.push(item),
+                    None => {
+                        if let Some(notice) = &item.notice {
+                            report(item.row, notice, true);
+                        }
+                        batch.push(item);
+                    }
                 },
             }
         }
@@ -264,6 +270,7 @@ mod tests {
                     hash: "0".repeat(64),
                 })
                 .collect(),
+            notice: None,
         }
     }
 

@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 use idmap_cli::commands::hash::{self, HashArgs};
 use idmap_cli::commands::link::{self, LinkCmdArgs};
+use idmap_cli::commands::rules::{self, RulesArgs};
 use idmap_cli::commands::run::{self, RunArgs};
 use idmap_cli::config::ConfigFile;
 use idmap_cli::exit::{self, Outcome};
@@ -39,6 +40,9 @@ enum Command {
     Link(LinkCmdArgs),
     /// Hash and link in one process, without a hash file.
     Run(Box<RunArgs>),
+    /// Show what each rule hashes, in priority order; --json prints the
+    /// server registration bodies of the network's keys.
+    Rules(RulesArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,5 +76,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Hash(args) => hash::run(args, &config).map(|()| Outcome::Complete),
         Command::Link(args) => link::run(args, &config),
         Command::Run(args) => run::run(*args, &config),
+        Command::Rules(args) => rules::run(args, &config).map(|()| Outcome::Complete),
     }
 }

@@ -5,13 +5,17 @@
 //! the command drives it with files or standard streams. Memory use does not
 //! grow with the input: one record buffer is reused and output is streamed.
 //! A row whose date or encoding is bad is reported through a callback (row
-//! number and cause, never values) and written with empty hash cells, so the
-//! output keeps one line per input row and the operator can find it by ref.
+//! number and cause, never values). An unreadable date only makes the rules
+//! that read it skip the row, like a missing one; an undecodable cell
+//! empties the whole row. Either way the output keeps one line per input
+//! row, so the operator can find it by ref. Placeholder screening, when on,
+//! marks fields unusable before any rule is applied.
 
 use crate::hasher::Hasher;
-use crate::input::{ColumnMap, ColumnNames, InputError, RowError, RowReader};
+use crate::input::{ColumnMap, ColumnNames, InputError, Row, RowError, RowReader};
 use crate::normalize::SlashOrder;
-use crate::rules::{Field, NormalizedRow, Rule};
+use crate::rules::{Field, HashRule, NormalizedRow};
+use crate::screen::{Placeholders, ScreenCounts, Screened};
 use crate::source::{LinkItem, RowSource, SourceRow};
 use idmap_common::wire::RuleHash;
 use std::io::{BufRead, Write};
@@ -19,8 +23,8 @@ use std::io::{BufRead, Write};
 /// What to read and which rules to apply.
 #[derive(Debug, Clone)]
 pub struct HashOptions {
-    /// Rules, in output column order.
-    pub rules: Vec<Rule>,
+    /// Rules, in output column order (the priority order of the hashes).
+    pub rules: Vec<HashRule>,
     /// Input delimiter; `None` detects it from the header line.
     pub delimiter: Option<u8>,
     /// Output delimiter; `None` uses the input's.
@@ -29,9 +33,12 @@ pub struct HashOptions {
     pub slash_order: SlashOrder,
     /// Header names chosen by the operator.
     pub columns: ColumnNames,
+    /// Placeholder lists; `None` turns screening off (the older hashers'
+    /// behaviour).
+    pub screen: Option<Placeholders>,
 }
 
-/// A row that could not be hashed.
+/// A row that could not be read whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowProblem {
     /// Data-row number: 1 for the first row after the header, blank lines
@@ -46,10 +53,12 @@ pub struct RowProblem {
 pub struct Summary {
     /// Data rows read (blank lines excluded).
     pub rows: u64,
-    /// Rows written with empty hash cells because of a problem.
+    /// Rows with a problem (some or all of their hash cells are empty).
     pub rows_with_errors: u64,
     /// Hashes written, over all rules.
     pub hashes: u64,
+    /// Placeholders screened, per field and reason.
+    pub screened: ScreenCounts,
 }
 
 /// Failures that stop the run.
@@ -70,11 +79,58 @@ impl From<csv::Error> for PipelineError {
 }
 
 /// The fields the chosen rules read, each once.
-pub fn needed_fields(rules: &[Rule]) -> Vec<Field> {
-    let mut fields: Vec<Field> = rules.iter().flat_map(|r| r.fields()).collect();
+pub fn needed_fields(rules: &[HashRule]) -> Vec<Field> {
+    let mut fields: Vec<Field> = rules.iter().flat_map(HashRule::fields).collect();
     fields.sort();
     fields.dedup();
     fields
+}
+
+/// One row's hashes, in rule order (`None` for a skipped rule), and the
+/// problem that emptied some of them, if any.
+#[derive(Debug)]
+struct HashedRow {
+    hashes: Vec<Option<String>>,
+    problem: Option<RowError>,
+}
+
+/// Normalizes, screens and hashes one row, counting unusable fields.
+fn hash_row(
+    row: &Row<'_>,
+    options: &HashOptions,
+    hasher: &Hasher,
+    counts: &mut ScreenCounts,
+) -> HashedRow {
+    let raw = match decode_fields(row) {
+        Ok(raw) => raw,
+        Err(problem) => {
+            return HashedRow {
+                hashes: vec![None; options.rules.len()],
+                problem: Some(problem),
+            };
+        }
+    };
+    let order = options.slash_order;
+    let (mut normalized, problem) = match NormalizedRow::from_raw(|f| raw[f.index()], order) {
+        Ok(normalized) => (normalized, None),
+        Err(date) => {
+            // Without the date the row cannot fail again.
+            let without_dob = |f: Field| raw[f.index()].filter(|_| f != Field::Dob);
+            let mut normalized = NormalizedRow::from_raw(without_dob, order).unwrap_or_default();
+            normalized.screen(Field::Dob, Screened::UnreadableDate);
+            (normalized, Some(RowError::Date(date)))
+        }
+    };
+    if let Some(screen) = &options.screen {
+        screen.apply(&mut normalized);
+    }
+    counts.record(&normalized);
+    let hashes = options
+        .rules
+        .iter()
+        .map(|rule| rule.text(&normalized).map(|text| hasher.hash(&text)))
+        .collect();
+    HashedRow { hashes, problem }
 }
 
 /// Streams `input` to `output`, calling `on_problem` for each bad row.
@@ -94,7 +150,7 @@ pub fn hash_stream<R: BufRead, W: Write>(
     let mut writer = csv::WriterBuilder::new()
         .delimiter(options.output_delimiter.unwrap_or(reader.delimiter()))
         .from_writer(output);
-    writer.write_record(std::iter::once("ref").chain(options.rules.iter().map(|r| r.code())))?;
+    writer.write_record(std::iter::once("ref").chain(options.rules.iter().map(HashRule::code)))?;
 
     let mut summary = Summary::default();
     let mut cells: Vec<String> = Vec::with_capacity(options.rules.len() + 1);
@@ -102,22 +158,17 @@ pub fn hash_stream<R: BufRead, W: Write>(
         summary.rows += 1;
         cells.clear();
         cells.push(row.reference().into_owned());
-        match normalize_row(&row, options.slash_order) {
-            Ok(normalized) => {
-                for rule in &options.rules {
-                    let hash = rule.text(&normalized).map(|text| hasher.hash(&text));
-                    summary.hashes += u64::from(hash.is_some());
-                    cells.push(hash.unwrap_or_default());
-                }
-            }
-            Err(error) => {
-                summary.rows_with_errors += 1;
-                on_problem(&RowProblem {
-                    row: summary.rows,
-                    error,
-                });
-                cells.extend(options.rules.iter().map(|_| String::new()));
-            }
+        let hashed = hash_row(&row, options, hasher, &mut summary.screened);
+        if let Some(error) = hashed.problem {
+            summary.rows_with_errors += 1;
+            on_problem(&RowProblem {
+                row: summary.rows,
+                error,
+            });
+        }
+        for hash in hashed.hashes {
+            summary.hashes += u64::from(hash.is_some());
+            cells.push(hash.unwrap_or_default());
         }
         writer.write_record(&cells)?;
     }
@@ -132,10 +183,10 @@ pub fn hash_stream<R: BufRead, W: Write>(
 pub struct HashedRows<R: BufRead> {
     reader: RowReader<R>,
     map: ColumnMap,
-    rules: Vec<Rule>,
-    slash_order: SlashOrder,
+    options: HashOptions,
     hasher: Hasher,
     row: u64,
+    screened: ScreenCounts,
 }
 
 impl<R: BufRead> HashedRows<R> {
@@ -150,10 +201,10 @@ impl<R: BufRead> HashedRows<R> {
         Ok(HashedRows {
             reader,
             map,
-            rules: options.rules.clone(),
-            slash_order: options.slash_order,
+            options: options.clone(),
             hasher,
             row: 0,
+            screened: ScreenCounts::default(),
         })
     }
 }
@@ -166,62 +217,73 @@ impl<R: BufRead> RowSource for HashedRows<R> {
         self.row += 1;
         let number = self.row;
         let reference = row.reference().into_owned();
-        let normalized = match normalize_row(&row, self.slash_order) {
-            Ok(normalized) => normalized,
-            Err(error) => {
-                return Ok(Some(SourceRow::Problem {
-                    row: number,
-                    reason: error.to_string(),
-                }));
-            }
-        };
-        let hashes = self
+        let hashed = hash_row(&row, &self.options, &self.hasher, &mut self.screened);
+        let hashes: Vec<RuleHash> = self
+            .options
             .rules
             .iter()
-            .filter_map(|rule| {
-                rule.text(&normalized).map(|text| RuleHash {
+            .zip(hashed.hashes)
+            .filter_map(|(rule, hash)| {
+                hash.map(|hash| RuleHash {
                     rule: rule.code().to_owned(),
-                    hash: self.hasher.hash(&text),
+                    hash,
                 })
             })
             .collect();
-        Ok(Some(SourceRow::Item(LinkItem {
-            row: number,
-            reference,
-            hashes,
-        })))
+        Ok(Some(match hashed.problem {
+            Some(error) if hashes.is_empty() => SourceRow::Problem {
+                row: number,
+                reason: error.to_string(),
+            },
+            problem => SourceRow::Item(LinkItem {
+                row: number,
+                reference,
+                hashes,
+                notice: problem.map(|e| format!("{e}; sent with the rules that do not read it")),
+            }),
+        }))
     }
 
     fn position(&self) -> u64 {
         self.reader.position()
     }
+
+    fn screened(&self) -> Option<&ScreenCounts> {
+        Some(&self.screened)
+    }
 }
 
-fn normalize_row(
-    row: &crate::input::Row<'_>,
-    order: SlashOrder,
-) -> Result<NormalizedRow, RowError> {
-    // Decode every field first so an encoding error is reported as such.
+/// Decodes every needed field first, so an encoding error is reported as
+/// such before any date is parsed.
+fn decode_fields<'a>(row: &Row<'a>) -> Result<[Option<&'a str>; 7], RowError> {
     let mut raw: [Option<&str>; 7] = [None; 7];
     for (slot, field) in raw.iter_mut().zip(Field::ALL) {
         *slot = row.field(field)?;
     }
-    Ok(NormalizedRow::from_raw(|field| raw[field.index()], order)?)
+    Ok(raw)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::MatchKey;
+    use crate::rules::Rule;
     use secrecy::SecretSlice;
 
     fn options(rules: &[Rule]) -> HashOptions {
         HashOptions {
-            rules: rules.to_vec(),
+            rules: rules.iter().copied().map(HashRule::from).collect(),
             delimiter: None,
             output_delimiter: None,
             slash_order: SlashOrder::MonthFirst,
             columns: ColumnNames::default(),
+            screen: None,
         }
+    }
+
+    fn key(code: &str, fields: &[&str]) -> HashRule {
+        let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+        HashRule::Key(MatchKey::parse(code, &fields).unwrap())
     }
 
     fn run(input: &str, opts: &HashOptions) -> (String, Summary, Vec<RowProblem>) {
@@ -323,8 +385,83 @@ mod tests {
     #[test]
     fn needed_fields_are_deduplicated() {
         assert_eq!(
-            needed_fields(&[Rule::Fldz, Rule::Lfdz]),
-            [Field::First, Field::Last, Field::Dob, Field::Zip]
+            needed_fields(&[
+                Rule::Fldz.into(),
+                Rule::Lfdz.into(),
+                key("L_C", &["last", "city"])
+            ]),
+            [
+                Field::First,
+                Field::Last,
+                Field::Dob,
+                Field::Zip,
+                Field::City
+            ]
         );
+    }
+
+    #[test]
+    fn keys_are_hashed_beside_the_built_ins_in_rule_order() {
+        let mut opts = options(&[Rule::Fldz]);
+        opts.rules
+            .insert(0, key("L_D_Z", &["last", "dob", "zip:prefix(3)"]));
+        let (out, summary, _) = run(
+            "ref,first,last,dob,zip\nA1,Aly,Bee,1910-01-01,32601\n",
+            &opts,
+        );
+        assert_eq!(
+            out,
+            format!(
+                "ref,L_D_Z,F_L_D_Z\nA1,{},{}\n",
+                sha("L_D_Z|bee|1910-01-01|326"),
+                sha("alybee1910-01-0132601")
+            )
+        );
+        assert_eq!(summary.hashes, 2);
+    }
+
+    #[test]
+    fn an_unreadable_date_skips_only_the_rules_that_read_it() {
+        let mut opts = options(&[Rule::Fldz]);
+        opts.rules.push(key("F_L_Z", &["first", "last", "zip"]));
+        let (out, summary, problems) = run(
+            "ref,first,last,dob,zip\nA1,Aly,Bee,1945-04-93,32601\n",
+            &opts,
+        );
+        assert_eq!(
+            out,
+            format!("ref,F_L_D_Z,F_L_Z\nA1,,{}\n", sha("F_L_Z|aly|bee|32601"))
+        );
+        assert_eq!(summary.rows_with_errors, 1);
+        assert_eq!(summary.screened, ScreenCounts::default(), "a row problem");
+        assert_eq!(
+            problems[0].error.to_string(),
+            "dob: day out of range for the month"
+        );
+    }
+
+    #[test]
+    fn screening_skips_rules_that_read_a_placeholder() {
+        let mut opts = options(&[Rule::Fldz]);
+        opts.rules.push(key("L_D_Z", &["last", "dob", "zip"]));
+        let input = "ref,first,last,dob,zip\nA1,Baby Boy,Bee,2020-01-01,32601\nA2,John,Doe,1900-01-01,32601\n";
+        let (plain, _, _) = run(input, &opts);
+        opts.screen = Some(Placeholders::defaults());
+        let (out, summary, problems) = run(input, &opts);
+        assert_eq!(
+            out,
+            format!(
+                "ref,F_L_D_Z,L_D_Z\nA1,,{}\nA2,,\n",
+                sha("L_D_Z|bee|2020-01-01|32601")
+            )
+        );
+        assert_ne!(out, plain);
+        assert!(problems.is_empty(), "placeholders are not row problems");
+        assert_eq!(summary.screened.get(Field::First, Screened::Placeholder), 1);
+        assert_eq!(
+            summary.screened.get(Field::Last, Screened::PlaceholderName),
+            1
+        );
+        assert_eq!(summary.screened.get(Field::Dob, Screened::Placeholder), 1);
     }
 }

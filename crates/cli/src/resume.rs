@@ -327,6 +327,7 @@ mod tests {
             row,
             reference: reference.into(),
             hashes: vec![],
+            notice: None,
         })
     }
 

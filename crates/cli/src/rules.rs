@@ -1,12 +1,16 @@
 //! Matching rules: which normalized fields, in which order, make the text
 //! that is salted and hashed, and when a rule must be skipped for a row.
 //!
-//! The codes and field orders are fixed by the older hashers (and by the
-//! server's known rule set); note that `F_L_D_R` puts the last name first.
-//! A skipped rule produces no hash at all, because hashing a placeholder
-//! would link every patient who lacks that field to one UUID.
+//! The six built-in codes and field orders are fixed by the older hashers
+//! (and by the server's known rule set); note that `F_L_D_R` puts the last
+//! name first. A network adds its own keys ([`MatchKey`]); [`HashRule`] is
+//! either. A skipped rule produces no hash at all, because hashing a
+//! missing value or a placeholder would link every patient who lacks that
+//! field to one UUID.
 
+use crate::keys::MatchKey;
 use crate::normalize::{DateError, SlashOrder, normalize_date, normalize_race, normalize_text};
+use crate::screen::Screened;
 use std::fmt;
 use std::str::FromStr;
 
@@ -133,11 +137,7 @@ impl Rule {
     pub fn text(self, row: &NormalizedRow) -> Option<String> {
         let mut text = String::new();
         for field in self.fields() {
-            let value = row.get(field);
-            if value.is_empty() || is_refused_code(field, value) {
-                return None;
-            }
-            text.push_str(value);
+            text.push_str(row.usable(field)?);
         }
         Some(text)
     }
@@ -178,10 +178,71 @@ fn is_refused_code(field: Field, value: &str) -> bool {
     }
 }
 
-/// One row's fields after normalization; a missing column is empty.
+/// A rule the client can hash: a built-in one or a network-defined key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashRule {
+    /// One of the six rules of the older hashers.
+    Builtin(Rule),
+    /// A key from the configuration.
+    Key(MatchKey),
+}
+
+impl HashRule {
+    /// The wire code.
+    pub fn code(&self) -> &str {
+        match self {
+            HashRule::Builtin(rule) => rule.code(),
+            HashRule::Key(key) => key.code(),
+        }
+    }
+
+    /// The fields the rule reads (a field may appear twice in a key).
+    pub fn fields(&self) -> Vec<Field> {
+        match self {
+            HashRule::Builtin(rule) => rule.fields().to_vec(),
+            HashRule::Key(key) => key.fields().iter().map(|f| f.field).collect(),
+        }
+    }
+
+    /// What the rule hashes, for listings and rule registration.
+    pub fn definition(&self) -> String {
+        match self {
+            HashRule::Builtin(rule) => {
+                let names: Vec<&str> = rule.fields().iter().map(|f| f.name()).collect();
+                format!("{} (built-in, no separator)", names.join(" "))
+            }
+            HashRule::Key(key) => key.definition(),
+        }
+    }
+
+    /// The text to hash for `row`, or `None` when the rule is skipped.
+    pub fn text(&self, row: &NormalizedRow) -> Option<String> {
+        match self {
+            HashRule::Builtin(rule) => rule.text(row),
+            HashRule::Key(key) => key.text(row),
+        }
+    }
+}
+
+impl From<Rule> for HashRule {
+    fn from(rule: Rule) -> Self {
+        HashRule::Builtin(rule)
+    }
+}
+
+impl fmt::Display for HashRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One row's fields after normalization; a missing column is empty. A
+/// field can also be marked unusable (a placeholder, or a date that could
+/// not be read), which skips every rule that reads it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NormalizedRow {
     values: [String; 7],
+    screened: [Option<Screened>; 7],
 }
 
 impl NormalizedRow {
@@ -209,6 +270,36 @@ impl NormalizedRow {
     pub fn get(&self, field: Field) -> &str {
         &self.values[field.index()]
     }
+
+    /// The value a rule may use: `None` when it is empty, a refused code,
+    /// or marked unusable.
+    pub fn usable(&self, field: Field) -> Option<&str> {
+        let value = self.get(field);
+        let unusable = value.is_empty()
+            || is_refused_code(field, value)
+            || self.screened[field.index()].is_some();
+        (!unusable).then_some(value)
+    }
+
+    /// Marks `field` unusable for every rule of this row.
+    pub fn screen(&mut self, field: Field, why: Screened) {
+        self.screened[field.index()].get_or_insert(why);
+    }
+
+    /// Why `field` was marked unusable, if it was.
+    pub fn screened(&self, field: Field) -> Option<Screened> {
+        self.screened[field.index()]
+    }
+
+    /// A row of the given raw values (month-first dates), for tests.
+    #[cfg(test)]
+    pub(crate) fn of(pairs: &[(Field, &str)]) -> Self {
+        let raw = |f| pairs.iter().find(|(k, _)| *k == f).map(|(_, v)| *v);
+        match NormalizedRow::from_raw(raw, SlashOrder::MonthFirst) {
+            Ok(row) => row,
+            Err(err) => panic!("test row: {err}"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -216,11 +307,7 @@ mod tests {
     use super::*;
 
     fn row(pairs: &[(Field, &str)]) -> NormalizedRow {
-        NormalizedRow::from_raw(
-            |f| pairs.iter().find(|(k, _)| *k == f).map(|(_, v)| *v),
-            SlashOrder::MonthFirst,
-        )
-        .unwrap()
+        NormalizedRow::of(pairs)
     }
 
     fn full() -> NormalizedRow {

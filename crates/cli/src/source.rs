@@ -5,6 +5,7 @@
 //! hashing pipeline itself (`run`). The linker does not know which, so
 //! batching, resume and reporting behave the same for both.
 
+use crate::screen::ScreenCounts;
 use idmap_common::wire::RuleHash;
 
 /// A row ready to be sent.
@@ -16,6 +17,9 @@ pub struct LinkItem {
     pub reference: String,
     /// Hashes in rule priority order (lowercase hex).
     pub hashes: Vec<RuleHash>,
+    /// A problem that emptied some of the row's hashes but not all (a birth
+    /// date that cannot be read); reported, and the row is still sent.
+    pub notice: Option<String>,
 }
 
 /// One input row.
@@ -49,4 +53,10 @@ pub trait RowSource {
 
     /// Bytes of input consumed so far (for progress and ETA).
     fn position(&self) -> u64;
+
+    /// Fields not used so far, per field and reason, when the source
+    /// hashes (a hash file read back has none).
+    fn screened(&self) -> Option<&ScreenCounts> {
+        None
+    }
 }

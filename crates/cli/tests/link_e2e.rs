@@ -73,12 +73,13 @@ impl Env {
         cmd
     }
 
-    /// Hashes `input` to a hash file and returns its path.
+    /// Hashes `input` to a hash file and returns its path. Screening is off:
+    /// the olass vectors hold a JOHN DOE whose rows would not be sent.
     async fn hash(&self, input: &Path) -> PathBuf {
         let out = self.path("hashes.tsv");
         let mut cmd = idmap();
         cmd.env("IDMAP_SALT", OLASS_SALT)
-            .args(["hash", "--rules", RULES, "-o"])
+            .args(["hash", "--no-screen", "--rules", RULES, "-o"])
             .arg(&out)
             .arg(input);
         let result = run(cmd).await;
@@ -202,7 +203,7 @@ async fn hash_then_link_and_run_give_the_servers_uuids() {
     // `run` hashes in memory and gets the same answers for the same refs.
     let ran = env.path("ran.csv");
     let mut cmd = env.cmd("run", &env.sys.idmap_url);
-    cmd.args(["--rules", RULES])
+    cmd.args(["--no-screen", "--rules", RULES])
         .arg(&vectors)
         .arg("-o")
         .arg(&ran);
@@ -611,4 +612,79 @@ async fn refused_requests_and_bad_configuration_have_their_exit_codes() {
     .await;
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(help.contains("5  salt mismatch"), "{help}");
+}
+
+/// A network-defined key through the real servers: refused until an admin
+/// registers its code, then linking two partners' records that the
+/// built-in rules miss (a first-name variant), while a placeholder row
+/// keeps only the rules that do not read its placeholder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_a_registered_match_key_and_screening() {
+    let env = env().await;
+    let config = env.path("network.toml");
+    std::fs::write(
+        &config,
+        "[hash]\nrules = [\"F_L_D_Z\", \"L_D_Z\"]\n\n[[hash.keys]]\ncode = \"L_D_Z\"\nfields = [\"last\", \"dob\", \"zip\"]\n",
+    )
+    .unwrap();
+    let ufh = env.path("ufh.tsv");
+    std::fs::write(
+        &ufh,
+        "patid\tfirst\tlast\tdob\tzip\n\
+         U1\tAnn\tLee\t1980-02-03\t32601\n\
+         U2\tBaby Girl\tMoss\t2024-05-06\t32605\n",
+    )
+    .unwrap();
+    let flm = env.path("flm.tsv");
+    std::fs::write(
+        &flm,
+        "patid\tfirst\tlast\tdob\tzip\nF1\tAnne\tLee\t1980-02-03\t32601\n",
+    )
+    .unwrap();
+    let run_as = |id: &str, secret: &str, input: &Path, output: &str| {
+        let mut cmd = env.cmd_as("run", &env.sys.idmap_url, id, secret);
+        cmd.arg("--config")
+            .arg(&config)
+            .arg(input)
+            .arg("-o")
+            .arg(env.path(output));
+        cmd
+    };
+
+    // The server does not know the code yet: refused, exit 3, nothing linked.
+    let out = run(run_as(&env.id, &env.secret, &ufh, "refused.csv")).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("hashes[1].rule"), "{}", stderr(&out));
+
+    // The admin step: register the key's code under idmap:admin.
+    let (admin_id, admin_secret) = env.sys.client(None, "idmap:admin").await.unwrap();
+    let admin = env.sys.token(&admin_id, &admin_secret).await.unwrap();
+    let r = env
+        .sys
+        .api(
+            "/api/v1/admin/rules",
+            Some(&admin),
+            &json!({"code": "L_D_Z", "description": "last dob zip"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let out = run(run_as(&env.id, &env.secret, &ufh, "ufh.csv")).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("done: 2 rows read, 2 sent, 2 linked"), "{err}");
+    assert!(err.contains("first placeholder 1 row"), "{err}");
+    assert!(!err.contains("Baby") && !err.contains("Moss"), "{err}");
+
+    let (flm_id, flm_secret) = env.sys.client(Some("FLM"), "idmap:link").await.unwrap();
+    let out = run(run_as(&flm_id, &flm_secret, &flm, "flm.csv")).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ufh_rows = read_output(&env.path("ufh.csv"));
+    let flm_rows = read_output(&env.path("flm.csv"));
+    assert_eq!(
+        flm_rows[0].1, ufh_rows[0].1,
+        "Anne Lee is Ann Lee through L_D_Z"
+    );
+    assert_ne!(ufh_rows[1].1, ufh_rows[0].1);
 }

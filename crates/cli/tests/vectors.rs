@@ -1,5 +1,8 @@
 //! Byte-for-byte equality with the older hashers' reference outputs
 //! (testdata/vectors), through the real binary and through the library.
+//! The vectors hash placeholders too (rows 1 and 2 of the olass file are a
+//! JOHN DOE born 1900-01-01), so they are checked with screening off, as
+//! the older hashers ran; the last tests show what screening changes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -40,6 +43,24 @@ fn olass_expected() -> String {
 
 const OLASS_RULES: [Rule; 4] = [Rule::Fldz, Rule::Lfdz, Rule::Fldc, Rule::Lfdc];
 
+/// `idmap hash` of the onefl layout with options only, plus `extra`.
+fn onefl_by_options(extra: &[&str]) -> std::process::Command {
+    let mut cmd = idmap();
+    cmd.args(["hash", "--legacy-no-salt", "--rules", "F_L_D_R,F_L_D_S"])
+        .args(extra);
+    for (field, header) in [
+        ("ref", "patid2"),
+        ("first", "first_name2"),
+        ("last", "last_name2"),
+        ("dob", "birth_date2"),
+        ("sex", "sex2"),
+        ("race", "race2"),
+    ] {
+        cmd.arg("--column").arg(format!("{field}={header}"));
+    }
+    cmd
+}
+
 #[test]
 fn binary_reproduces_onefl_with_the_legacy_empty_salt() {
     let dir = tempfile::tempdir().unwrap();
@@ -58,6 +79,7 @@ race = "race2"
 [hash]
 rules = ["F_L_D_R", "F_L_D_S"]
 legacy_no_salt = true
+screen = false
 "#,
     );
     let out = idmap()
@@ -74,19 +96,7 @@ legacy_no_salt = true
 
 #[test]
 fn binary_reproduces_onefl_with_options_only() {
-    let mut cmd = idmap();
-    cmd.args(["hash", "--legacy-no-salt", "--rules", "F_L_D_R,F_L_D_S"]);
-    for (field, header) in [
-        ("ref", "patid2"),
-        ("first", "first_name2"),
-        ("last", "last_name2"),
-        ("dob", "birth_date2"),
-        ("sex", "sex2"),
-        ("race", "race2"),
-    ] {
-        cmd.arg("--column").arg(format!("{field}={header}"));
-    }
-    let out = cmd
+    let out = onefl_by_options(&["--no-screen"])
         .arg(vectors_dir().join("onefl/phi.tsv"))
         .output()
         .unwrap();
@@ -116,7 +126,12 @@ fn binary_reproduces_olass_with_a_salt_file() {
     let salt = temp_file(&dir, "salt", format!("{OLASS_SALT}\n").as_bytes());
     let output = dir.path().join("hashes.tsv");
     let out = idmap()
-        .args(["hash", "--rules", "F_L_D_Z,L_F_D_Z,F_L_D_C,L_F_D_C"])
+        .args([
+            "hash",
+            "--no-screen",
+            "--rules",
+            "F_L_D_Z,L_F_D_Z,F_L_D_C,L_F_D_C",
+        ])
         .arg("--salt-file")
         .arg(&salt)
         .arg("--output")
@@ -133,7 +148,13 @@ fn binary_reproduces_olass_with_a_salt_file() {
 fn binary_reproduces_olass_with_the_salt_in_the_environment() {
     let out = idmap()
         .env("IDMAP_SALT", OLASS_SALT)
-        .args(["hash", "-q", "-r", "F_L_D_Z,L_F_D_Z,F_L_D_C,L_F_D_C"])
+        .args([
+            "hash",
+            "--no-screen",
+            "-q",
+            "-r",
+            "F_L_D_Z,L_F_D_Z,F_L_D_C,L_F_D_C",
+        ])
         .arg(vectors_dir().join("olass/olass_rules.tsv"))
         .output()
         .unwrap();
@@ -225,11 +246,12 @@ fn pipeline_reproduces_both_vector_files() {
         columns.set(column, header.to_owned());
     }
     let options = HashOptions {
-        rules: vec![Rule::Fldr, Rule::Flds],
+        rules: vec![Rule::Fldr.into(), Rule::Flds.into()],
         delimiter: None,
         output_delimiter: None,
         slash_order: SlashOrder::MonthFirst,
         columns,
+        screen: None,
     };
     let mut out = Vec::new();
     let phi = read("onefl/phi.tsv");
@@ -241,7 +263,7 @@ fn pipeline_reproduces_both_vector_files() {
     assert_eq!(String::from_utf8(out).unwrap(), onefl_expected());
 
     let options = HashOptions {
-        rules: OLASS_RULES.to_vec(),
+        rules: OLASS_RULES.iter().copied().map(Into::into).collect(),
         columns: ColumnNames::default(),
         ..options
     };
@@ -253,4 +275,72 @@ fn pipeline_reproduces_both_vector_files() {
     })
     .unwrap();
     assert_eq!(String::from_utf8(out).unwrap(), olass_expected());
+}
+
+/// Screening is on by default: rows without placeholders hash exactly as
+/// the older hashers did, rows with them lose the rules that read them.
+#[test]
+fn screening_changes_only_the_rows_with_placeholders() {
+    let out = onefl_by_options(&[])
+        .arg(vectors_dir().join("onefl/phi.tsv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), onefl_expected(), "no placeholder in onefl");
+
+    let out = idmap()
+        .env("IDMAP_SALT", OLASS_SALT)
+        .args(["hash", "-r", "F_L_D_Z,L_F_D_Z,F_L_D_C,L_F_D_C"])
+        .arg(vectors_dir().join("olass/olass_rules.tsv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got = stdout(&out);
+    let want = olass_expected();
+    let (got, want): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
+    assert_eq!(got.len(), want.len());
+    // Rows 1 and 2 are JOHN DOE born 1900-01-01: every rule reads a
+    // placeholder, so they keep their ref and nothing else.
+    assert_eq!(got[1], "1\t\t\t\t");
+    assert_eq!(got[2], "2\t\t\t\t");
+    assert_ne!(want[1], got[1]);
+    assert_eq!(got[0], want[0]);
+    assert_eq!(got[3..], want[3..]);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "first placeholder name 2 rows, last placeholder name 2 rows, dob placeholder 2 rows"
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.to_lowercase().contains("john") && !err.contains("1900"),
+        "{err}"
+    );
+}
+
+/// Network-defined keys of every transform, screening on: the reference
+/// output in testdata/keys, so that a change of layout or of a phonetic
+/// code fails here before it changes a network's hashes.
+#[test]
+fn binary_reproduces_the_match_key_vectors() {
+    let dir = vectors_dir().join("../keys");
+    let out = idmap()
+        .env("IDMAP_SALT", OLASS_SALT)
+        .arg("--config")
+        .arg(dir.join("network.toml"))
+        .arg("hash")
+        .arg(dir.join("people.tsv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        std::fs::read_to_string(dir.join("hashes.tsv")).unwrap()
+    );
+    assert!(
+        stderr(&out).contains("row 9: dob: day out of range"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -23,6 +23,18 @@ A rule is skipped for a row (empty cell) when one of its fields is empty after
 normalization, when sex is NI/UN/OT, or when race is NI/UN/OT/07 (after a
 one-character race is padded with 0; case-insensitive).
 
+Match keys: a network can define more rules in the config file's
+[[hash.keys]] (code, and fields with transforms: exact, initial, prefix(N),
+soundex, nysiis, metaphone, year, year_month); their text is the code and
+the transformed values joined by |, e.g. L_D_Z|smith|1980-02-03|32601, salted
+and hashed like the built-ins. --rules lists built-in codes and key codes in
+priority order. `idmap rules` shows what each code hashes.
+
+Placeholders: values that identify nobody (UNKNOWN, BABY BOY, JOHN DOE,
+1900-01-01, ZIP 00000, ...; the lists are in [placeholders]) skip the rules
+that read them for that row; the summary counts them per field and reason.
+--no-screen (or screen = false in [hash]) hashes them as the older hashers did.
+
 Normalization: every character that is not a letter or number is deleted
 (spaces and punctuation included), then the text is lowercased, as the older
 Python hashers did. Dates: YYYY-MM-DD, YYYYMMDD, MM/DD/YYYY (DD/MM/YYYY with
@@ -42,7 +54,8 @@ rather than guessed; one named by an option replaces the config file's.
 
 Bad rows: a row whose date or encoding cannot be read is reported on stderr by
 row number (never with its values) and written with its ref and empty hash
-cells, so the output has one line per input row and the run still exits 0.
+cells (for a bad date, only the cells of the rules that read the date), so
+the output has one line per input row and the run still exits 0.
 Row N is the Nth data row after the header, blank lines not counted; it is
 line N+1 of the output. Blank lines (and rows of empty cells) are skipped.
 Fatal problems (unreadable input, missing column, bad secret) exit 1 and
@@ -164,6 +177,9 @@ fn write_output(
             "idmap hash: {} rows, {} hashes, {} bad rows",
             summary.rows, summary.hashes, summary.rows_with_errors
         );
+        if let Some(line) = summary.screened.summary() {
+            eprintln!("idmap hash: {line}");
+        }
     }
     Ok(())
 }

@@ -3,11 +3,13 @@
 //! and `run`). Each group merges itself with the config file, so every
 //! subcommand resolves them the same way.
 
-use crate::config::{ConfigFile, parse_delimiter};
+use crate::config::{ConfigFile, KeyConfig, parse_delimiter};
 use crate::input::{Column, ColumnNames};
+use crate::keys::MatchKey;
 use crate::normalize::SlashOrder;
 use crate::pipeline::HashOptions;
-use crate::rules::{Field, Rule};
+use crate::rules::{Field, HashRule, Rule};
+use crate::screen::Placeholders;
 use crate::secret::SecretSources;
 use anyhow::{Context, bail};
 use std::path::PathBuf;
@@ -15,9 +17,11 @@ use std::path::PathBuf;
 /// How to read the identifying fields and which rules to apply.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HashingArgs {
-    /// Rules to apply, comma-separated, in output column order.
+    /// Rules to apply, comma-separated, in priority order (the output's
+    /// column order and the order hashes are sent in): built-in codes or
+    /// keys defined in the config file's [[hash.keys]].
     #[arg(short, long, value_delimiter = ',', value_name = "RULES")]
-    pub rules: Vec<Rule>,
+    pub rules: Vec<String>,
 
     /// Map a field to a header name: FIELD=HEADER; repeatable.
     #[arg(long = "column", value_name = "FIELD=HEADER", value_parser = parse_column)]
@@ -30,6 +34,11 @@ pub struct HashingArgs {
     /// Read slashed dates as DD/MM/YYYY instead of MM/DD/YYYY.
     #[arg(long)]
     pub day_first: bool,
+
+    /// Hash placeholder values too (UNKNOWN, BABY BOY, 1900-01-01, ...), as
+    /// the older hashers did; reproduces their output exactly.
+    #[arg(long)]
+    pub no_screen: bool,
 }
 
 /// Where the salt or HMAC key is; never the secret itself.
@@ -121,29 +130,21 @@ impl HashingArgs {
     /// The output delimiter is left to the caller.
     pub fn options(&self, config: &ConfigFile) -> anyhow::Result<HashOptions> {
         let rules = if self.rules.is_empty() {
-            config
-                .hash
-                .rules
-                .iter()
-                .flatten()
-                .map(|code| code.parse::<Rule>())
-                .collect::<Result<Vec<_>, _>>()
+            resolve_rules(config.hash.rules.iter().flatten(), &config.hash.keys)
                 .context("in the config file's [hash] rules")?
         } else {
-            self.rules.clone()
+            resolve_rules(&self.rules, &config.hash.keys)?
         };
         if rules.is_empty() {
             bail!(
                 "no rules chosen: pass --rules (e.g. --rules F_L_D_S,F_L_D_R) or set [hash] rules in the config file"
             );
         }
-        let mut seen = Vec::new();
-        for rule in &rules {
-            if seen.contains(rule) {
-                bail!("rule {rule} is listed twice");
-            }
-            seen.push(*rule);
-        }
+        let screen = if self.no_screen || config.hash.screen == Some(false) {
+            None
+        } else {
+            Some(Placeholders::from_config(&config.placeholders)?)
+        };
 
         let delimiter = delimiter_option(&self.delimiter, &config.input.delimiter, "--delimiter")?;
 
@@ -179,8 +180,57 @@ impl HashingArgs {
                 SlashOrder::MonthFirst
             },
             columns,
+            screen,
         })
     }
+}
+
+/// Turns rule codes into rules: built-in codes, or keys of the config file
+/// (every key is checked, used or not, so a broken definition is found on
+/// the first run rather than the day it is listed).
+pub fn resolve_rules<'a>(
+    codes: impl IntoIterator<Item = &'a String>,
+    keys: &[KeyConfig],
+) -> anyhow::Result<Vec<HashRule>> {
+    let mut defined: Vec<MatchKey> = Vec::with_capacity(keys.len());
+    for key in keys {
+        let key = MatchKey::parse(&key.code, &key.fields)
+            .context("in the config file's [[hash.keys]]")?;
+        if defined.iter().any(|k| k.code() == key.code()) {
+            bail!(
+                "in the config file's [[hash.keys]]: key {} is defined twice",
+                key.code()
+            );
+        }
+        defined.push(key);
+    }
+    let mut rules: Vec<HashRule> = Vec::new();
+    for code in codes {
+        let code = code.trim();
+        let rule = match code.parse::<Rule>() {
+            Ok(rule) => HashRule::Builtin(rule),
+            Err(_) => match defined.iter().find(|k| k.code() == code) {
+                Some(key) => HashRule::Key(key.clone()),
+                None => {
+                    let codes: Vec<&str> = defined.iter().map(MatchKey::code).collect();
+                    let keys = if codes.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        codes.join(", ")
+                    };
+                    bail!(
+                        "unknown rule {code:?}; built-in rules: F_L_D_S, F_L_D_R, F_L_D_Z, L_F_D_Z, \
+                         F_L_D_C, L_F_D_C; keys defined in the config file's [[hash.keys]]: {keys}"
+                    );
+                }
+            },
+        };
+        if rules.iter().any(|r| r.code() == rule.code()) {
+            bail!("rule {code} is listed twice");
+        }
+        rules.push(rule);
+    }
+    Ok(rules)
 }
 
 #[cfg(test)]
@@ -197,5 +247,59 @@ mod tests {
         assert!(parse_column("middle=m").is_err());
         assert!(parse_column("first").is_err());
         assert!(parse_column("first=").is_err());
+    }
+
+    fn codes(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn key(code: &str, fields: &[&str]) -> KeyConfig {
+        KeyConfig {
+            code: code.into(),
+            fields: codes(fields),
+        }
+    }
+
+    #[test]
+    fn rules_resolve_to_built_ins_and_configured_keys_in_order() {
+        let keys = [
+            key("L_D_Z", &["last", "dob", "zip"]),
+            key("UNUSED", &["first", "dob"]),
+        ];
+        let rules = resolve_rules(&codes(&["L_D_Z", "F_L_D_S"]), &keys).unwrap();
+        let got: Vec<&str> = rules.iter().map(HashRule::code).collect();
+        assert_eq!(got, ["L_D_Z", "F_L_D_S"]);
+        assert!(matches!(rules[0], HashRule::Key(_)));
+    }
+
+    #[test]
+    fn unknown_repeated_and_broken_rules_are_refused() {
+        let keys = [key("L_D_Z", &["last", "dob", "zip"])];
+        let err = resolve_rules(&codes(&["L_D_C"]), &keys)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown rule \"L_D_C\"") && err.contains(": L_D_Z"),
+            "{err}"
+        );
+        let err = resolve_rules(&codes(&["L_D_C"]), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[[hash.keys]]: none"), "{err}");
+        let err = resolve_rules(&codes(&["L_D_Z", "L_D_Z"]), &keys)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listed twice"), "{err}");
+        let twice = [key("K", &["last", "dob"]), key("K", &["first", "dob"])];
+        let err = resolve_rules(&codes(&["F_L_D_S"]), &twice)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("defined twice"), "{err}");
+        let broken = [key("K", &["last", "dob:soundex"])];
+        let err = format!(
+            "{:#}",
+            resolve_rules(&codes(&["F_L_D_S"]), &broken).unwrap_err()
+        );
+        assert!(err.contains("soundex does not apply to dob"), "{err}");
     }
 }

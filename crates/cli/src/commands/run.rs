@@ -8,6 +8,7 @@ use crate::commands::session::{LinkArgs, drive, open_input};
 use crate::config::ConfigFile;
 use crate::exit::Outcome;
 use crate::pipeline::HashedRows;
+use crate::rules::HashRule;
 use crate::secret::load_hasher;
 
 const AFTER_HELP: &str = "\
@@ -16,8 +17,10 @@ Reads a CSV/TSV of identifying fields as `idmap hash` does (see `idmap hash
 links it as `idmap link` does (see `idmap link --help` for credentials,
 output, resume, retries and progress). A row whose date or encoding cannot be
 read, or for which every rule is skipped, is reported by row number and not
-sent. The salt fingerprint sent with each request is computed from the salt
-or key.";
+sent; a row whose date cannot be read but which has hashes of rules that do
+not read it is reported and sent with those. The summary counts the
+placeholders screened, per field and reason. The salt
+fingerprint sent with each request is computed from the salt or key.";
 
 /// Options of `idmap run`.
 #[derive(Debug, clap::Args)]
@@ -41,8 +44,19 @@ pub fn run(args: RunArgs, config: &ConfigFile) -> anyhow::Result<Outcome> {
     let hasher = load_hasher(&args.secret.sources(config), |name| std::env::var_os(name))?;
     let fingerprint = hasher.fingerprint();
     let options = args.hashing.options(config)?;
-    let rules: Vec<&str> = options.rules.iter().map(|r| r.code()).collect();
-    let rules = rules.join(",");
+    // A resumed run must hash the same way: same codes, same key
+    // definitions, same screening (the built-in-only, screened form keeps
+    // the fingerprint of earlier versions, so their unfinished runs resume).
+    let codes: Vec<&str> = options.rules.iter().map(HashRule::code).collect();
+    let mut mode = vec!["run".to_owned(), codes.join(",")];
+    mode.extend(options.rules.iter().filter_map(|rule| match rule {
+        HashRule::Key(key) => Some(format!("{}={}", key.code(), key.definition())),
+        HashRule::Builtin(_) => None,
+    }));
+    if options.screen.is_none() {
+        mode.push("no-screen".to_owned());
+    }
+    let mode: Vec<&str> = mode.iter().map(String::as_str).collect();
     let input = open_input(&args.input)?;
     let mut source = HashedRows::open(input.reader, &options, hasher)?;
     drive(
@@ -51,7 +65,7 @@ pub fn run(args: RunArgs, config: &ConfigFile) -> anyhow::Result<Outcome> {
         &args.link,
         config,
         &fingerprint,
-        &["run", &rules],
+        &mode,
         "idmap run",
     )
 }

@@ -293,15 +293,23 @@ pub fn drive(
     progress
         .log()
         .debug(&format!("{} access tokens fetched", api.tokens_fetched()));
+    let screened = source.screened().and_then(|counts| counts.summary());
+    let report_screened = |progress: &Progress| {
+        if let Some(line) = screened.as_deref().filter(|_| !args.quiet) {
+            progress.log().info(line);
+        }
+    };
     match result {
         Ok(outcome) => {
             sink.finish()?;
             progress.finish(&counts, "done");
+            report_screened(&progress);
             Ok(outcome)
         }
         Err(err) => {
             let resumable = matches!(sink, Sink::Journal(_));
             progress.finish(&counts, "stopped");
+            report_screened(&progress);
             if resumable {
                 progress
                     .log()
