@@ -242,10 +242,14 @@ async fn wrong_passwords_are_throttled_per_account() {
 async fn own_token(app: &TestApp, email: &str) -> (String, String, String) {
     let uid = app.add_user(email, PASSWORD).await;
     let cb = "https://script.example/cb";
+    let owner = auth_server::services::users::find(&app.db, &uid)
+        .await
+        .unwrap()
+        .unwrap();
     let created = auth_server::services::applications::register(
         &app.db,
         &app.hasher,
-        &uid,
+        &owner,
         "My script",
         vec![cb.to_owned()],
         true,
@@ -263,6 +267,7 @@ async fn own_token(app: &TestApp, email: &str) -> (String, String, String) {
                 ("grant_type", "authorization_code"),
                 ("code", &code),
                 ("client_id", &created.client_id),
+                ("redirect_uri", cb),
                 ("code_verifier", VERIFIER),
             ],
         )

@@ -1,5 +1,6 @@
 //! `/oauth/applications/`: the applications (OAuth clients) the signed-in
 //! user owns: list, `register/`, `{id}/`, `{id}/update/`, `{id}/delete/`.
+//! Registering and changing one needs a verified address.
 //! A confidential application's secret is on the page that answers the
 //! registration, and nowhere else. Another user's application answers 404.
 
@@ -92,12 +93,20 @@ async fn owned(state: &AppState, user: &UserRow, id: &str) -> Result<Application
         .ok_or(ApiError::NotFound)
 }
 
-fn admin_error(e: AdminError) -> Result<String, ApiError> {
+/// The message a refused form shows, with its status.
+fn admin_error(e: AdminError) -> Result<(StatusCode, String), ApiError> {
     match e {
-        AdminError::Invalid(m) | AdminError::Conflict(m) | AdminError::NotFound(m) => Ok(m),
+        AdminError::Invalid(m) | AdminError::Conflict(m) | AdminError::NotFound(m) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, m))
+        }
+        AdminError::Forbidden(m) => Ok((StatusCode::FORBIDDEN, m)),
         AdminError::Storage(_) => Err(ApiError::Unavailable),
     }
 }
+
+/// Shown instead of the form to a user whose address is not verified.
+const VERIFY_FIRST: &str = "Confirm your e-mail address before registering applications: open \
+     the link we mailed you (your account page can send it again).";
 
 pub async fn list_applications(
     req: HttpRequest,
@@ -127,12 +136,19 @@ pub async fn get_register(
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
+    let (status, error) = if s.1.email_verified {
+        (StatusCode::OK, "")
+    } else {
+        (StatusCode::FORBIDDEN, VERIFY_FIRST)
+    };
     render(
         &state,
         &s,
-        StatusCode::OK,
+        status,
         "application_form.html",
-        minijinja::context! { name => "", redirect_uris => "", client_type => "confidential", error => "" },
+        minijinja::context! {
+            name => "", redirect_uris => "", client_type => "confidential", error => error,
+        },
     )
 }
 
@@ -153,7 +169,7 @@ pub async fn post_register(
     let public = form.client_type.as_deref() == Some("public");
     let created = match applications::parse_redirect_uris(&uris) {
         Ok(list) => {
-            applications::register(&state.db, &state.hasher, &s.1.id, &name, list, public).await
+            applications::register(&state.db, &state.hasher, &s.1, &name, list, public).await
         }
         Err(e) => Err(e),
     };
@@ -169,17 +185,20 @@ pub async fn post_register(
                 minijinja::context! { app => app, secret => created.client_secret },
             )
         }
-        Err(e) => render(
-            &state,
-            &s,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "application_form.html",
-            minijinja::context! {
-                name => name, redirect_uris => uris,
-                client_type => if public { "public" } else { "confidential" },
-                error => admin_error(e)?,
-            },
-        ),
+        Err(e) => {
+            let (status, error) = admin_error(e)?;
+            render(
+                &state,
+                &s,
+                status,
+                "application_form.html",
+                minijinja::context! {
+                    name => name, redirect_uris => uris,
+                    client_type => if public { "public" } else { "confidential" },
+                    error => error,
+                },
+            )
+        }
     }
 }
 
@@ -241,7 +260,7 @@ pub async fn post_update(
     let name = form.name.clone().unwrap_or_default();
     let uris = form.redirect_uris.clone().unwrap_or_default();
     let result = match applications::parse_redirect_uris(&uris) {
-        Ok(list) => applications::update(&state.db, &s.1.id, &app.client_id, &name, list).await,
+        Ok(list) => applications::update(&state.db, &s.1, &app.client_id, &name, list).await,
         Err(e) => Err(e),
     };
     match result {
@@ -250,16 +269,19 @@ pub async fn post_update(
             app.client_id
         ))),
         Ok(false) => Err(ApiError::NotFound),
-        Err(e) => render(
-            &state,
-            &s,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "application_form.html",
-            minijinja::context! {
-                client_id => app.client_id, name => name, redirect_uris => uris,
-                error => admin_error(e)?,
-            },
-        ),
+        Err(e) => {
+            let (status, error) = admin_error(e)?;
+            render(
+                &state,
+                &s,
+                status,
+                "application_form.html",
+                minijinja::context! {
+                    client_id => app.client_id, name => name, redirect_uris => uris,
+                    error => error,
+                },
+            )
+        }
     }
 }
 

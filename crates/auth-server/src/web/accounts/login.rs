@@ -115,7 +115,10 @@ pub async fn post_login(
         .map_err(|_| ApiError::Unavailable)?;
     let Some(user) = user else {
         tracing::info!("login failed");
-        state.login_limiter.record_failure(account.as_deref(), ip);
+        state
+            .login_limiter
+            .record_failure(account.as_deref(), ip)
+            .await;
         return form_page(
             &state,
             &session,
