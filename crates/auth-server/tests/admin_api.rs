@@ -13,18 +13,6 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use support::{TestApp, spawn_app, spawn_app_in, test_env};
 
-async fn admin_token(app: &TestApp) -> String {
-    let (id, secret) = app.add_client(None, "admin").await;
-    let res = app
-        .post_token(
-            Some((&id, &secret)),
-            &[("grant_type", "client_credentials")],
-        )
-        .await;
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 async fn call(
     app: &TestApp,
     token: &str,
@@ -49,7 +37,7 @@ async fn call(
 async fn admin_api_manages_partners_clients_users_and_keys() {
     use reqwest::Method;
     let app = spawn_app().await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
 
     let (s, _) = call(
         &app,

@@ -127,19 +127,17 @@ pub async fn update(
     check_owner(owner)?;
     let name = check_name(name)?;
     let (o, id) = (owner.id.clone(), client_id.to_owned());
-    let outcome = db
-        .transaction(move |c| {
-            let Some(row) = db_clients::find_owned(c, &o, &id)? else {
-                return Ok(Ok(false));
-            };
-            if let Err(e) = check_redirect_uris(&redirect_uris, row.is_public) {
-                return Ok(Err(e));
-            }
-            let uris = redirect_uris.join("\n");
-            Ok(Ok(db_clients::update_owned(c, &o, &id, &name, &uris)?))
-        })
-        .await?;
-    outcome
+    db.transaction(move |c| {
+        let Some(row) = db_clients::find_owned(c, &o, &id)? else {
+            return Ok(Ok(false));
+        };
+        if let Err(e) = check_redirect_uris(&redirect_uris, row.is_public) {
+            return Ok(Err(e));
+        }
+        let uris = redirect_uris.join("\n");
+        Ok(Ok(db_clients::update_owned(c, &o, &id, &name, &uris)?))
+    })
+    .await?
 }
 
 /// Deletes an application after revoking its live access tokens.

@@ -68,6 +68,11 @@ impl RateLimiter {
         if !self.enabled {
             return Ok(());
         }
+        let blocked = lock(&self.blocked);
+        // The usual case, nothing blocked, costs no hashing.
+        if blocked.is_empty() {
+            return Ok(());
+        }
         let now = now_unix();
         let exempt_from_ip = subject.is_some_and(|s| self.recently_good(s, now));
         let mut keys = Vec::with_capacity(3);
@@ -78,7 +83,6 @@ impl RateLimiter {
         if let Some(i) = ip.filter(|_| !exempt_from_ip) {
             keys.push(Bucket::Ip(i).key(self.name));
         }
-        let blocked = lock(&self.blocked);
         let until = keys.iter().filter_map(|k| blocked.get(k)).copied().max();
         match until {
             Some(until) if until > now => Err(u64::try_from(until - now).unwrap_or(1).max(1)),
@@ -124,6 +128,9 @@ impl RateLimiter {
             ip: failures(addr),
         });
         let mut blocked = lock(&self.blocked);
+        // Failures are rare next to requests; dropping ended blocks here
+        // lets `check` skip its hashing again once an attack is over.
+        blocked.retain(|_, until| *until > now);
         for (key, hit) in [
             (pair, verdict.pair),
             (subj, verdict.subject),

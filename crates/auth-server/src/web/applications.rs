@@ -93,15 +93,22 @@ async fn owned(state: &AppState, user: &UserRow, id: &str) -> Result<Application
         .ok_or(ApiError::NotFound)
 }
 
-/// The message a refused form shows, with its status.
-fn admin_error(e: AdminError) -> Result<(StatusCode, String), ApiError> {
-    match e {
+/// The application form again, with what was refused and why.
+fn refused_form(
+    state: &AppState,
+    signed: &Signed,
+    e: AdminError,
+    ctx: minijinja::Value,
+) -> Result<HttpResponse, ApiError> {
+    let (status, error) = match e {
         AdminError::Invalid(m) | AdminError::Conflict(m) | AdminError::NotFound(m) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, m))
+            (StatusCode::UNPROCESSABLE_ENTITY, m)
         }
-        AdminError::Forbidden(m) => Ok((StatusCode::FORBIDDEN, m)),
-        AdminError::Storage(_) => Err(ApiError::Unavailable),
-    }
+        AdminError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+        AdminError::Storage(_) => return Err(ApiError::Unavailable),
+    };
+    let ctx = minijinja::context! { error => error, ..ctx };
+    render(state, signed, status, "application_form.html", ctx)
 }
 
 /// Shown instead of the form to a user whose address is not verified.
@@ -185,20 +192,15 @@ pub async fn post_register(
                 minijinja::context! { app => app, secret => created.client_secret },
             )
         }
-        Err(e) => {
-            let (status, error) = admin_error(e)?;
-            render(
-                &state,
-                &s,
-                status,
-                "application_form.html",
-                minijinja::context! {
-                    name => name, redirect_uris => uris,
-                    client_type => if public { "public" } else { "confidential" },
-                    error => error,
-                },
-            )
-        }
+        Err(e) => refused_form(
+            &state,
+            &s,
+            e,
+            minijinja::context! {
+                name => name, redirect_uris => uris,
+                client_type => if public { "public" } else { "confidential" },
+            },
+        ),
     }
 }
 
@@ -269,19 +271,12 @@ pub async fn post_update(
             app.client_id
         ))),
         Ok(false) => Err(ApiError::NotFound),
-        Err(e) => {
-            let (status, error) = admin_error(e)?;
-            render(
-                &state,
-                &s,
-                status,
-                "application_form.html",
-                minijinja::context! {
-                    client_id => app.client_id, name => name, redirect_uris => uris,
-                    error => error,
-                },
-            )
-        }
+        Err(e) => refused_form(
+            &state,
+            &s,
+            e,
+            minijinja::context! { client_id => app.client_id, name => name, redirect_uris => uris },
+        ),
     }
 }
 

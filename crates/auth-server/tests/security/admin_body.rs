@@ -4,13 +4,13 @@
 use reqwest::Method;
 use serde_json::json;
 
+use super::admin;
 use super::support::spawn_app;
-use super::{admin, admin_token};
 
 #[tokio::test]
 async fn a_body_is_read_only_after_authentication() {
     let app = spawn_app().await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     for path in [
         "/partners",
         "/clients",

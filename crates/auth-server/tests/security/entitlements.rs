@@ -3,52 +3,14 @@
 //! every refresh and in the password grant; group membership needs its own
 //! scope.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
-
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::support::flow::{location, redirect_params};
-use super::support::{ISSUER, TestApp, spawn_app, spawn_app_with};
-use super::{
-    PW, admin, admin_token, code_flow, code_request, exchange, refresh, register_verified,
-};
+use super::support::{ISSUER, spawn_app, spawn_app_with};
+use super::{PW, admin, code_flow, code_request, exchange, refresh, register_verified};
 
 const CB: &str = "https://app.example/cb";
-
-/// idmap-server, started against `auth`'s JWKS; returns its base URL.
-async fn spawn_idmap(auth: &TestApp) -> (String, idmap_storage::testing::TestDatabase) {
-    let db = idmap_storage::testing::TestDatabase::create(idmap_storage::Backend::Sqlite).unwrap();
-    let env: HashMap<String, String> = [
-        ("IDMAP_LISTEN", "127.0.0.1:0".to_owned()),
-        ("IDMAP_DATABASE_URL", db.url().to_owned()),
-        ("IDMAP_ISSUER", ISSUER.to_owned()),
-        ("IDMAP_JWKS_URL", auth.url("/oauth/jwks.json")),
-        ("IDMAP_DB_POOL_SIZE", "2".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let settings = idmap_server::config::Settings::load(None, &env).unwrap();
-    let app = idmap_server::startup::Application::build(&settings)
-        .await
-        .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    let started = Instant::now();
-    while reqwest::get(format!("{base}/health/ready"))
-        .await
-        .map_or(true, |r| r.status() != 200)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "idmap-server not ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    (base, db)
-}
 
 async fn lookup(idmap: &str, token: &str) -> u16 {
     reqwest::Client::new()
@@ -103,7 +65,7 @@ async fn a_self_registered_user_gets_no_patient_data_scope() {
 
     // The ID-mapping API (the real one, trusting this server) refuses it:
     // the token is not even addressed to it.
-    let (idmap, _db) = spawn_idmap(&app).await;
+    let (idmap, _db) = app.spawn_idmap().await;
     assert_eq!(
         lookup(&idmap, tokens["access_token"].as_str().unwrap()).await,
         401
@@ -116,7 +78,7 @@ async fn a_self_registered_user_gets_no_patient_data_scope() {
 #[tokio::test]
 async fn an_entitlement_lets_the_scope_through_until_it_is_withdrawn() {
     let app = spawn_app().await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     app.add_user("ann@example.org", PW).await;
     let (id, _) = app
         .add_app_client(true, "idmap:read idmap:admin profile", CB)
@@ -158,7 +120,7 @@ async fn an_entitlement_lets_the_scope_through_until_it_is_withdrawn() {
     );
     let tokens = code_flow(&app, &cookie, &id, CB, None).await;
     assert_eq!(tokens["scope"], "idmap:read profile");
-    let (idmap, _db) = spawn_idmap(&app).await;
+    let (idmap, _db) = app.spawn_idmap().await;
     assert_eq!(
         lookup(&idmap, tokens["access_token"].as_str().unwrap()).await,
         200

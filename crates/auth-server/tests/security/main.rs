@@ -24,19 +24,6 @@ use support::flow::{CHALLENGE, VERIFIER, browser, input_value, redirect_params, 
 /// A password that passes the policy.
 pub const PW: &str = "violet kettle marching";
 
-/// A token with scope `admin` for the admin API.
-pub async fn admin_token(app: &TestApp) -> String {
-    let (id, secret) = app.add_client(None, "admin").await;
-    let res = app
-        .post_token(
-            Some((&id, &secret)),
-            &[("grant_type", "client_credentials")],
-        )
-        .await;
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 /// Calls the admin API; returns status and JSON body (`null` if none).
 pub async fn admin(
     app: &TestApp,
@@ -78,30 +65,11 @@ pub async fn register_verified(app: &TestApp, email: &str) -> String {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let link = mailed_links(app, email).pop().expect("a verification link");
+    let link = app.mailed_links(email).pop().expect("a verification link");
     let path = link.strip_prefix(support::ISSUER).unwrap();
     let res = browser().get(app.url(path)).send().await.unwrap();
     assert_eq!(res.status(), 200, "verification");
     app.login(email, PW).await
-}
-
-/// The links mailed to `to`, oldest first.
-pub fn mailed_links(app: &TestApp, to: &str) -> Vec<String> {
-    let mut files: Vec<_> = std::fs::read_dir(&app.settings.mail_dir)
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-        .iter()
-        .map(|f| std::fs::read_to_string(f).unwrap())
-        .filter(|m| m.contains(&format!("To: {to}")))
-        .flat_map(|m| {
-            m.split_whitespace()
-                .filter(|w| w.starts_with("http") && w.contains("token="))
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 /// The parameters of an authorization request of a public client.

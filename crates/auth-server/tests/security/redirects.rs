@@ -7,7 +7,27 @@ use serde_json::{Value, json};
 
 use super::support::flow::{browser, input_value, location, redirect_params};
 use super::support::{TestApp, spawn_app};
-use super::{PW, admin, admin_token, code_flow, code_request};
+use super::{PW, admin, code_flow, code_request};
+
+/// A public application of user `owner` (stored directly, as a user
+/// registered before the rules might have); its client id.
+async fn user_app(app: &TestApp, owner: &str, redirect: &str) -> String {
+    auth_server::services::clients::add_client(
+        &app.db,
+        &app.hasher,
+        auth_server::services::clients::NewClient {
+            partner: None,
+            scope: "profile".into(),
+            name: Some("A user's app".into()),
+            public: true,
+            redirect_uris: vec![redirect.into()],
+            owner: Some(owner.to_owned()),
+        },
+    )
+    .await
+    .unwrap()
+    .client_id
+}
 
 /// Posts the registration form of the user center as the holder of `cookie`.
 async fn register_form(app: &TestApp, cookie: &str, uris: &str, kind: &str) -> (u16, String) {
@@ -84,7 +104,7 @@ async fn only_safe_redirect_uris_can_be_registered() {
     }
 
     // The same rules for operators.
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let (status, body) = admin(
         &app,
         Some(&token),
@@ -107,22 +127,9 @@ async fn the_json_api_checks_address_and_redirect_uris() {
     let app = spawn_app().await;
     let uid = app.add_user("ann@example.org", PW).await;
     let cb = "https://script.example/cb";
-    let created = auth_server::services::clients::add_client(
-        &app.db,
-        &app.hasher,
-        auth_server::services::clients::NewClient {
-            partner: None,
-            scope: "profile".into(),
-            name: Some("My script".into()),
-            public: true,
-            redirect_uris: vec![cb.into()],
-            owner: Some(uid.clone()),
-        },
-    )
-    .await
-    .unwrap();
+    let client_id = user_app(&app, &uid, cb).await;
     let cookie = app.login("ann@example.org", PW).await;
-    let tokens = code_flow(&app, &cookie, &created.client_id, cb, None).await;
+    let tokens = code_flow(&app, &cookie, &client_id, cb, None).await;
     let token = tokens["access_token"].as_str().unwrap().to_owned();
     let post = |body: Value| {
         let (app, token) = (&app, token.clone());
@@ -176,24 +183,11 @@ async fn errors_of_applications_anyone_registered_stay_on_our_page() {
     let app = spawn_app().await;
     let uid = app.add_user("mallory@example.org", PW).await;
     let evil = "https://evil.example/phish";
-    let created = auth_server::services::clients::add_client(
-        &app.db,
-        &app.hasher,
-        auth_server::services::clients::NewClient {
-            partner: None,
-            scope: "profile".into(),
-            name: Some("Totally legit".into()),
-            public: true,
-            redirect_uris: vec![evil.into()],
-            owner: Some(uid),
-        },
-    )
-    .await
-    .unwrap();
+    let client_id = user_app(&app, &uid, evil).await;
     for extra in [("response_type", "nonsense"), ("scope", "admin")] {
         let mut params = vec![
             ("response_type", "code"),
-            ("client_id", created.client_id.as_str()),
+            ("client_id", client_id.as_str()),
             ("redirect_uri", evil),
             ("state", "x"),
         ];
