@@ -159,6 +159,7 @@ test('an unverified account can neither register nor approve applications; pages
     // Someone else, verified, registers the application.
     const ownerPage = await other.context.newPage();
     await registerAndVerify(ownerPage, owner, PASSWORD);
+    await login(ownerPage, owner, PASSWORD);
     await ownerPage.goto(`${BASE}/oauth/applications/register/`);
     await ownerPage.fill('input[name=name]', 'Unverified App');
     await ownerPage.fill('textarea[name=redirect_uris]', cb.uri);
