@@ -70,7 +70,7 @@ USER_PASSWORD="interop-$(python3 -c 'import secrets; print(secrets.token_urlsafe
 
 json_field() { "$VENV/bin/python" -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 
-log "registering clients and a user with the admin CLI"
+log "registering clients and users (one entitled to idmap:read) with the admin CLI"
 CC="$("$BIN" admin client add --scope "idmap:read idmap:link" --name "interop cc")"
 PUBLIC="$("$BIN" admin client add --public --redirect-uri "$REDIRECT_URI" --scope "profile idmap:read" --name "interop public")"
 CONF="$("$BIN" admin client add --redirect-uri "$REDIRECT_URI" --scope "profile" --name "interop confidential")"
