@@ -12,8 +12,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use support::{TestApp, spawn_app_in, test_env};
+use serde_json::Value;
+use support::{TestApp, lookup, spawn_app_in, test_env};
 
 /// JWKS cache lifetime, and so the publication delay of a rotated key.
 const MAX_AGE: &str = "8";
@@ -57,18 +57,6 @@ async fn token(app: &TestApp, id: &str, secret: &str) -> (String, String) {
     let t = body["access_token"].as_str().unwrap().to_owned();
     let kid = jsonwebtoken::decode_header(&t).unwrap().kid.unwrap();
     (t, kid)
-}
-
-async fn lookup(client: &reqwest::Client, idmap: &str, token: &str) -> u16 {
-    client
-        .post(format!("{idmap}/api/v1/lookup"))
-        .bearer_auth(token)
-        .json(&json!({"hashes": ["a".repeat(64)]}))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
 }
 
 #[tokio::test]

@@ -7,22 +7,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::support::flow::{location, redirect_params};
-use super::support::{ISSUER, spawn_app, spawn_app_with};
+use super::support::{ISSUER, lookup, spawn_app, spawn_app_with};
 use super::{PW, admin, code_flow, code_request, exchange, refresh, register_verified};
 
 const CB: &str = "https://app.example/cb";
-
-async fn lookup(idmap: &str, token: &str) -> u16 {
-    reqwest::Client::new()
-        .post(format!("{idmap}/api/v1/lookup"))
-        .bearer_auth(token)
-        .json(&json!({"hashes": ["a".repeat(64)]}))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
 
 /// The path of the review: anyone registers, confirms the address, and
 /// signs in to an operator's public client that holds `idmap:read` and
@@ -67,7 +55,12 @@ async fn a_self_registered_user_gets_no_patient_data_scope() {
     // the token is not even addressed to it.
     let (idmap, _db) = app.spawn_idmap().await;
     assert_eq!(
-        lookup(&idmap, tokens["access_token"].as_str().unwrap()).await,
+        lookup(
+            &app.client,
+            &idmap,
+            tokens["access_token"].as_str().unwrap()
+        )
+        .await,
         401
     );
 }
@@ -122,7 +115,12 @@ async fn an_entitlement_lets_the_scope_through_until_it_is_withdrawn() {
     assert_eq!(tokens["scope"], "idmap:read profile");
     let (idmap, _db) = app.spawn_idmap().await;
     assert_eq!(
-        lookup(&idmap, tokens["access_token"].as_str().unwrap()).await,
+        lookup(
+            &app.client,
+            &idmap,
+            tokens["access_token"].as_str().unwrap()
+        )
+        .await,
         200
     );
 

@@ -29,6 +29,16 @@ async fn user_app(app: &TestApp, owner: &str, redirect: &str) -> String {
     .client_id
 }
 
+/// `GET /oauth/authorize` with `params` from a browser that is not signed in.
+async fn authorize_anonymously(app: &TestApp, params: &[(&str, &str)]) -> reqwest::Response {
+    let q = serde_urlencoded::to_string(params).unwrap();
+    browser()
+        .get(app.url(&format!("/oauth/authorize?{q}")))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Posts the registration form of the user center as the holder of `cookie`.
 async fn register_form(app: &TestApp, cookie: &str, uris: &str, kind: &str) -> (u16, String) {
     let res = browser()
@@ -193,12 +203,7 @@ async fn errors_of_applications_anyone_registered_stay_on_our_page() {
         ];
         params.retain(|(k, _)| *k != extra.0);
         params.push(extra);
-        let q = serde_urlencoded::to_string(&params).unwrap();
-        let res = browser()
-            .get(app.url(&format!("/oauth/authorize?{q}")))
-            .send()
-            .await
-            .unwrap();
+        let res = authorize_anonymously(&app, &params).await;
         assert_eq!(res.status(), 400, "{extra:?}");
         assert!(res.headers().get("location").is_none(), "{extra:?}");
         assert!(res.text().await.unwrap().contains("cannot be completed"));
@@ -206,18 +211,16 @@ async fn errors_of_applications_anyone_registered_stay_on_our_page() {
 
     let cb = "https://app.example/cb";
     let (id, _) = app.add_app_client(true, "profile", cb).await;
-    let q = serde_urlencoded::to_string([
-        ("response_type", "nonsense"),
-        ("client_id", id.as_str()),
-        ("redirect_uri", cb),
-        ("state", "x"),
-    ])
-    .unwrap();
-    let res = browser()
-        .get(app.url(&format!("/oauth/authorize?{q}")))
-        .send()
-        .await
-        .unwrap();
+    let res = authorize_anonymously(
+        &app,
+        &[
+            ("response_type", "nonsense"),
+            ("client_id", id.as_str()),
+            ("redirect_uri", cb),
+            ("state", "x"),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 302);
     assert_eq!(
         redirect_params(&location(&res))["error"],
@@ -245,17 +248,15 @@ async fn a_stored_client_with_a_refused_uri_gets_an_error_page() {
         .run(move |c| Ok(auth_server::db::clients::insert(c, &row, &[])?))
         .await
         .unwrap();
-    let q = serde_urlencoded::to_string([
-        ("response_type", "nonsense"),
-        ("client_id", "legacy-client-1"),
-        ("state", "x"),
-    ])
-    .unwrap();
-    let res = browser()
-        .get(app.url(&format!("/oauth/authorize?{q}")))
-        .send()
-        .await
-        .unwrap();
+    let res = authorize_anonymously(
+        &app,
+        &[
+            ("response_type", "nonsense"),
+            ("client_id", "legacy-client-1"),
+            ("state", "x"),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 400);
     assert!(res.headers().get("location").is_none());
 }

@@ -196,6 +196,30 @@ impl TestApp {
         (base, db)
     }
 
+    /// Calls the admin API with `token` (none: no `Authorization`);
+    /// returns the status and the JSON body (`null` if none).
+    pub async fn admin_call(
+        &self,
+        token: Option<&str>,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(&format!("/admin/api/v1{path}")));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
     /// The Prometheus text of `/metrics`.
     pub async fn metrics(&self) -> String {
         let res = self.client.get(self.url("/metrics")).send().await.unwrap();
@@ -227,6 +251,19 @@ impl TestApp {
         let data = jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap();
         (data.header, data.claims)
     }
+}
+
+/// The status of a one-hash `/api/v1/lookup` at idmap-server `idmap`.
+pub async fn lookup(client: &reqwest::Client, idmap: &str, token: &str) -> u16 {
+    client
+        .post(format!("{idmap}/api/v1/lookup"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"hashes": ["a".repeat(64)]}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 /// The value of one series (`name{labels}` exactly as rendered) in a
