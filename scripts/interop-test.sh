@@ -3,7 +3,8 @@
 # not write (Python authlib, requests-oauthlib, PyJWT's PyJWKClient).
 #
 # Builds auth-server, starts it on a free port with a temporary database and
-# key directory, registers clients and a user with the admin CLI, installs
+# key directory, registers clients and users (one of them entitled to
+# idmap:read) with the admin CLI, installs
 # the libraries from PyPI into a virtual environment under target/ (created
 # once, reused afterwards), runs crates/auth-server/tests/interop/test_*.py,
 # stops the server, and exits non-zero if anything failed.
@@ -64,20 +65,24 @@ export AUTH_SIGNING_KEY_DIR="$WORK/keys"
 export AUTH_LOG_FORMAT=text
 REDIRECT_URI="http://127.0.0.1:9/callback"
 USER_EMAIL="interop@example.org"
+OTHER_EMAIL="unentitled@example.org"
 USER_PASSWORD="interop-$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')"
 
 json_field() { "$VENV/bin/python" -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 
-log "registering clients and a user with the admin CLI"
+log "registering clients and users (one entitled to idmap:read) with the admin CLI"
 CC="$("$BIN" admin client add --scope "idmap:read idmap:link" --name "interop cc")"
 PUBLIC="$("$BIN" admin client add --public --redirect-uri "$REDIRECT_URI" --scope "profile idmap:read" --name "interop public")"
 CONF="$("$BIN" admin client add --redirect-uri "$REDIRECT_URI" --scope "profile" --name "interop confidential")"
 printf '%s\n' "$USER_PASSWORD" | "$BIN" admin user add --email "$USER_EMAIL" --verified >/dev/null
+printf '%s\n' "$USER_PASSWORD" | "$BIN" admin user add --email "$OTHER_EMAIL" --verified >/dev/null
+# The first user may hold idmap:read in user-facing grants; the other may not.
+"$BIN" admin entitlement grant --user "$USER_EMAIL" --scope idmap:read >/dev/null
 
 export CC_ID="$(json_field client_id <<<"$CC")" CC_SECRET="$(json_field client_secret <<<"$CC")"
 export PUBLIC_ID="$(json_field client_id <<<"$PUBLIC")"
 export CONF_ID="$(json_field client_id <<<"$CONF")" CONF_SECRET="$(json_field client_secret <<<"$CONF")"
-export AUTH_BASE="$AUTH_ISSUER" REDIRECT_URI USER_EMAIL USER_PASSWORD
+export AUTH_BASE="$AUTH_ISSUER" REDIRECT_URI USER_EMAIL USER_PASSWORD OTHER_EMAIL
 # Plain http on loopback: tell both libraries it is intended.
 export AUTHLIB_INSECURE_TRANSPORT=1 OAUTHLIB_INSECURE_TRANSPORT=1
 

@@ -1,7 +1,8 @@
 // Server-side rules seen from a real browser: CSRF rejection, a new session
 // id at login (no fixation), logout killing copied cookies, no open
-// redirect through login's `next` or an unregistered redirect_uri, login
-// throttling, unverified accounts refused at consent, security headers.
+// redirect through login's `next`, an unregistered redirect_uri or an error
+// of a user's application, unsafe redirect URIs refused, login throttling,
+// unverified accounts refused at registration and consent, security headers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -79,10 +80,17 @@ test('login never redirects off-site and authorize refuses unregistered redirect
       assert.equal(new URL(page.url()).origin, BASE, `next=${next}`);
       assert.equal(new URL(page.url()).pathname, '/accounts/');
     }
+    // Unsafe redirect URIs are refused with a message.
     await page.goto(`${BASE}/oauth/applications/register/`);
     await page.fill('input[name=name]', 'Redirect Probe');
-    await page.fill('textarea[name=redirect_uris]', cb.uri);
+    await page.fill('textarea[name=redirect_uris]', 'javascript:alert(document.domain)');
     await page.check('input[value=public]');
+    const [refused] = await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+    assert.equal(refused.status(), 422);
+    await page.waitForSelector('text=must use https');
+    await shot(page, 'sec-redirect-uri-refused');
+
+    await page.fill('textarea[name=redirect_uris]', cb.uri);
     await page.click('main button[type=submit]');
     const clientId = (await page.textContent('#client-id')).trim();
     const { challenge } = pkce();
@@ -94,6 +102,18 @@ test('login never redirects off-site and authorize refuses unregistered redirect
     assert.equal(new URL(page.url()).origin, BASE);
     await page.waitForSelector('text=This request cannot be completed');
     await shot(page, 'sec-authorize-bad-redirect');
+
+    // An error of a user's application stays on our page, even signed out.
+    const anonymous = await launch();
+    const stranger = await anonymous.context.newPage();
+    const errorRes = await stranger.goto(`${BASE}/oauth/authorize?${new URLSearchParams({
+      response_type: 'nonsense', client_id: clientId, redirect_uri: cb.uri, state: 'x',
+    })}`);
+    assert.equal(errorRes.status(), 400);
+    assert.equal(new URL(stranger.url()).origin, BASE);
+    await stranger.waitForSelector('text=unsupported_response_type');
+    await shot(stranger, 'sec-authorize-error-page');
+    await anonymous.close();
     assert.equal(cb.hits.length, 0);
   } finally {
     await cb.close();
@@ -129,11 +149,24 @@ test('repeated wrong passwords are throttled with a clear page', async () => {
   }
 });
 
-test('an unverified account cannot approve applications; pages carry security headers', async () => {
+test('an unverified account can neither register nor approve applications; pages carry security headers', async () => {
   const email = uniqueEmail('unv');
+  const owner = uniqueEmail('own');
   const browser = await launch();
+  const other = await launch();
   const cb = await redirectListener();
   try {
+    // Someone else, verified, registers the application.
+    const ownerPage = await other.context.newPage();
+    await registerAndVerify(ownerPage, owner, PASSWORD);
+    await login(ownerPage, owner, PASSWORD);
+    await ownerPage.goto(`${BASE}/oauth/applications/register/`);
+    await ownerPage.fill('input[name=name]', 'Unverified App');
+    await ownerPage.fill('textarea[name=redirect_uris]', cb.uri);
+    await ownerPage.check('input[value=public]');
+    await ownerPage.click('main button[type=submit]');
+    const clientId = (await ownerPage.textContent('#client-id')).trim();
+
     const page = await browser.context.newPage();
     await page.goto(`${BASE}/accounts/register/`);
     await page.fill('input[name=email]', email);
@@ -142,12 +175,11 @@ test('an unverified account cannot approve applications; pages carry security he
     await page.waitForSelector('text=Check your inbox');
     await login(page, email, PASSWORD);
     await page.waitForSelector('text=not verified yet');
-    await page.goto(`${BASE}/oauth/applications/register/`);
-    await page.fill('input[name=name]', 'Unverified App');
-    await page.fill('textarea[name=redirect_uris]', cb.uri);
-    await page.check('input[value=public]');
-    await page.click('main button[type=submit]');
-    const clientId = (await page.textContent('#client-id')).trim();
+    const form = await page.goto(`${BASE}/oauth/applications/register/`);
+    assert.equal(form.status(), 403);
+    await page.waitForSelector('text=Confirm your e-mail address before registering applications');
+    await shot(page, 'sec-unverified-register');
+
     const { challenge } = pkce();
     const res = await page.goto(`${BASE}/oauth/authorize?${new URLSearchParams({
       response_type: 'code', client_id: clientId, redirect_uri: cb.uri,
@@ -165,5 +197,6 @@ test('an unverified account cannot approve applications; pages carry security he
   } finally {
     await cb.close();
     await browser.close();
+    await other.close();
   }
 });

@@ -15,14 +15,14 @@
 //! | `AUTH_ACCESS_TOKEN_TTL`  | `3600`                   | access-token lifetime in seconds          |
 //! | `AUTH_JWKS_MAX_AGE`      | `300`                    | `Cache-Control` max-age of the JWKS       |
 //! | `AUTH_LOG_FORMAT`        | `text`                   | `text` or `json`                          |
-//! | `AUTH_REFRESH_TOKEN_TTL` | `2592000`                | refresh-token lifetime in seconds         |
+//! | `AUTH_REFRESH_TOKEN_TTL` | `2592000`                | refresh-token lifetime in seconds (renewed on rotation) |
 //! | `AUTH_SESSION_TTL`       | `28800`                  | login-session lifetime in seconds         |
 //! | `AUTH_ENABLE_PASSWORD_GRANT` | `false`              | allow `grant_type=password`               |
 //! | `AUTH_ENABLE_IMPLICIT_GRANT` | `false`              | allow `response_type=token`               |
 //! | `AUTH_KEY_PUBLICATION_DELAY` | `AUTH_JWKS_MAX_AGE`  | seconds a rotated key is published before it signs |
 //! | `AUTH_KEY_POLL_INTERVAL` | `2`                      | seconds between key-directory checks      |
 //! | `AUTH_RATE_LIMIT_ENABLED` | `true`                  | throttle failed client authentications    |
-//! | `AUTH_RATE_LIMIT_CLIENT_FAILURES` | `10`            | failures per client id per window         |
+//! | `AUTH_RATE_LIMIT_CLIENT_FAILURES` | `10`            | failures per client id and IP per window  |
 //! | `AUTH_RATE_LIMIT_IP_FAILURES` | `30`                | failures per client IP per window         |
 //! | `AUTH_RATE_LIMIT_WINDOW` | `60`                     | window in seconds (also the longest block) |
 //! | `AUTH_TRUSTED_PROXIES`   | `127.0.0.1,::1`          | addresses or CIDR networks of proxies whose `X-Forwarded-For` is believed |
@@ -30,9 +30,12 @@
 //! | `AUTH_MAIL_DIR`          | `data/mail`              | file mailer: one `.eml` file per message  |
 //! | `AUTH_SMTP_URL`          | (none)                   | smtp mailer: `smtps://user:pass@host:465` or `smtp://host:587?tls=required` |
 //! | `AUTH_MAIL_FROM`         | `idmap <noreply@localhost>` | sender of user-center mail             |
-//! | `AUTH_LOGIN_FAILURES`    | `5`                      | wrong passwords per account per window    |
+//! | `AUTH_LOGIN_FAILURES`    | `5`                      | wrong passwords per account and IP per window |
 //! | `AUTH_LOGIN_IP_FAILURES` | `20`                     | wrong passwords per IP per window         |
 //! | `AUTH_LOGIN_WINDOW`      | `300`                    | login throttle window in seconds          |
+//! | `AUTH_REFRESH_FAMILY_TTL` | `7776000`               | absolute lifetime of a refresh-token family (rotation does not extend it) |
+//! | `AUTH_RATE_LIMIT_CLIENT_CEILING` | `100`            | failures per client id from all IPs per window before each IP gets one |
+//! | `AUTH_LOGIN_ACCOUNT_CEILING` | `20`                 | wrong passwords per account from all IPs per window before each IP gets one |
 //!
 //! `RUST_LOG` (read by the log filter, default `info`) is the only other one.
 
@@ -44,7 +47,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// Environment variables this service reads; everything else is ignored.
-pub const ENV_VARS: [&str; 27] = [
+pub const ENV_VARS: [&str; 30] = [
     "AUTH_LISTEN",
     "AUTH_ISSUER",
     "AUTH_DATABASE_URL",
@@ -72,6 +75,9 @@ pub const ENV_VARS: [&str; 27] = [
     "AUTH_LOGIN_FAILURES",
     "AUTH_LOGIN_IP_FAILURES",
     "AUTH_LOGIN_WINDOW",
+    "AUTH_REFRESH_FAMILY_TTL",
+    "AUTH_RATE_LIMIT_CLIENT_CEILING",
+    "AUTH_LOGIN_ACCOUNT_CEILING",
 ];
 
 /// Every setting of the service, loaded once in `main` and passed down.
@@ -109,6 +115,9 @@ pub struct Settings {
     pub login_failures: u32,
     pub login_ip_failures: u32,
     pub login_window: u64,
+    pub refresh_family_ttl: u64,
+    pub rate_limit_client_ceiling: u32,
+    pub login_account_ceiling: u32,
 }
 
 /// Where user-center mail goes.
@@ -179,7 +188,10 @@ impl Settings {
             .set_default("mail_from", "idmap <noreply@localhost>")?
             .set_default("login_failures", 5)?
             .set_default("login_ip_failures", 20)?
-            .set_default("login_window", 300)?;
+            .set_default("login_window", 300)?
+            .set_default("refresh_family_ttl", 7_776_000)?
+            .set_default("rate_limit_client_ceiling", 100)?
+            .set_default("login_account_ceiling", 20)?;
         if let Some(path) = file {
             builder = builder.add_source(
                 config::File::from(path)
@@ -246,6 +258,16 @@ impl Settings {
         if self.login_window == 0 || self.login_failures == 0 || self.login_ip_failures == 0 {
             return Err(SettingsError::Value(
                 "AUTH_LOGIN_FAILURES, AUTH_LOGIN_IP_FAILURES and AUTH_LOGIN_WINDOW must be positive"
+                    .into(),
+            ));
+        }
+        if self.refresh_family_ttl == 0
+            || self.rate_limit_client_ceiling == 0
+            || self.login_account_ceiling == 0
+        {
+            return Err(SettingsError::Value(
+                "AUTH_REFRESH_FAMILY_TTL, AUTH_RATE_LIMIT_CLIENT_CEILING and \
+                 AUTH_LOGIN_ACCOUNT_CEILING must be positive"
                     .into(),
             ));
         }
@@ -409,6 +431,37 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.mailer, MailerKind::Smtp);
+    }
+
+    #[test]
+    fn family_lifetime_and_ceilings_have_defaults_and_must_be_positive() {
+        let s = Settings::load(None, &HashMap::new()).unwrap();
+        assert_eq!(s.refresh_family_ttl, 90 * 86_400);
+        assert_eq!(
+            (s.rate_limit_client_ceiling, s.login_account_ceiling),
+            (100, 20)
+        );
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("AUTH_REFRESH_FAMILY_TTL", "60"),
+                ("AUTH_RATE_LIMIT_CLIENT_CEILING", "7"),
+                ("AUTH_LOGIN_ACCOUNT_CEILING", "3"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.refresh_family_ttl, 60);
+        assert_eq!(
+            (s.rate_limit_client_ceiling, s.login_account_ceiling),
+            (7, 3)
+        );
+        for var in [
+            "AUTH_REFRESH_FAMILY_TTL",
+            "AUTH_RATE_LIMIT_CLIENT_CEILING",
+            "AUTH_LOGIN_ACCOUNT_CEILING",
+        ] {
+            assert!(Settings::load(None, &env(&[(var, "0")])).is_err(), "{var}");
+        }
     }
 
     #[test]

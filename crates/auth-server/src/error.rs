@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
 use idmap_common::error::{ErrorBody, ErrorCode};
 use idmap_web::current_request_id;
 
+use crate::services::clients::AdminError;
 use crate::services::token::TokenError;
 
 /// `WWW-Authenticate` challenge of a failed client authentication.
@@ -34,6 +35,9 @@ pub enum ApiError {
     Unavailable,
     #[error("{0}")]
     Conflict(String),
+    /// The caller is known but may not do this (403 `access_denied`).
+    #[error("{0}")]
+    Forbidden(String),
     /// A bearer-token failure (RFC 6750 section 3): 401 or 403 with a challenge.
     #[error("{description}")]
     Bearer {
@@ -60,6 +64,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::Unavailable => ErrorCode::TemporarilyUnavailable,
             Self::Conflict(_) => ErrorCode::Conflict,
+            Self::Forbidden(_) => ErrorCode::AccessDenied,
             Self::Bearer { code, .. } => code.unwrap_or(ErrorCode::InvalidToken),
             Self::Internal(_) => ErrorCode::ServerError,
         }
@@ -76,6 +81,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Bearer { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -102,6 +108,20 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         builder.json(ErrorBody::new(self.code(), description))
+    }
+}
+
+/// The one mapping of the admin and user-center services' failures.
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Invalid(m) => ApiError::BadRequest(m),
+            AdminError::NotFound(_) => ApiError::NotFound,
+            AdminError::Conflict(m) => ApiError::Conflict(m),
+            AdminError::Forbidden(m) => ApiError::Forbidden(m),
+            AdminError::Storage(s) if s.is_unavailable() => ApiError::Unavailable,
+            AdminError::Storage(s) => ApiError::internal(s),
+        }
     }
 }
 
@@ -214,18 +234,24 @@ pub fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) ->
     e.into()
 }
 
+/// JSON body failures, of the extractor and of `routes::body` alike.
+impl From<actix_web::error::JsonPayloadError> for ApiError {
+    fn from(err: actix_web::error::JsonPayloadError) -> Self {
+        use actix_web::error::JsonPayloadError as E;
+        match err {
+            E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::PayloadTooLarge,
+            E::ContentType => {
+                ApiError::UnsupportedMediaType("the body must be application/json".into())
+            }
+            E::Deserialize(e) => ApiError::BadRequest(format!("invalid JSON body: {e}")),
+            _ => ApiError::BadRequest("invalid JSON body".into()),
+        }
+    }
+}
+
 /// JSON extractor failures.
 pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError as E;
-    match err {
-        E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::PayloadTooLarge,
-        E::ContentType => {
-            ApiError::UnsupportedMediaType("the body must be application/json".into())
-        }
-        E::Deserialize(e) => ApiError::BadRequest(format!("invalid JSON body: {e}")),
-        _ => ApiError::BadRequest("invalid JSON body".into()),
-    }
-    .into()
+    ApiError::from(err).into()
 }
 
 /// Query-string extractor failures.

@@ -17,6 +17,7 @@ use secrecy::ExposeSecret;
 use crate::config::{MailerKind, Settings};
 use crate::db;
 use crate::domain::client_secret::SecretHasher;
+use crate::domain::throttle::Limits;
 use crate::error;
 use crate::keys::{KeyStore, hmac_key};
 use crate::metrics::{self, AuthMetrics};
@@ -24,7 +25,7 @@ use crate::routes::{self, AppState, metadata::ServerMetadata};
 use crate::services::access_tokens::LocalVerifier;
 use crate::services::issuer::TokenIssuer;
 use crate::services::mailer::Mailer;
-use crate::services::rate_limit::{Limits, RateLimiter};
+use crate::services::rate_limit::RateLimiter;
 use crate::services::token::TokenService;
 use crate::web::session::SessionKeys;
 use crate::web::templates::Templates;
@@ -125,20 +126,30 @@ impl Application {
                 hasher.clone(),
                 TokenIssuer::new(keys.clone(), issuer.clone(), settings.access_token_ttl),
             )
-            .with_user_grants(settings.enable_password_grant, settings.refresh_token_ttl),
+            .with_user_grants(
+                settings.enable_password_grant,
+                settings.refresh_token_ttl,
+                settings.refresh_family_ttl,
+            ),
             metadata: ServerMetadata::new(
                 &issuer,
                 settings.enable_password_grant,
                 settings.enable_implicit_grant,
             ),
             jwks_max_age: settings.jwks_max_age,
-            verifier: LocalVerifier::new(keys, issuer.clone(), db),
-            limiter: RateLimiter::new(Limits {
-                enabled: settings.rate_limit_enabled,
-                per_client: settings.rate_limit_client_failures,
-                per_ip: settings.rate_limit_ip_failures,
-                window: Duration::from_secs(settings.rate_limit_window),
-            }),
+            verifier: LocalVerifier::new(keys, issuer.clone(), db.clone()),
+            limiter: RateLimiter::new(
+                "client",
+                settings.rate_limit_enabled,
+                Limits {
+                    per_pair: settings.rate_limit_client_failures,
+                    ceiling: settings.rate_limit_client_ceiling,
+                    slow_budget: SLOW_BUDGET,
+                    per_ip: settings.rate_limit_ip_failures,
+                    window: seconds(settings.rate_limit_window),
+                },
+                db.clone(),
+            ),
             trusted_proxies: settings.trusted_proxy_list()?,
             sessions: SessionKeys::new(
                 session_key,
@@ -153,18 +164,30 @@ impl Application {
             publication_delay: settings.publication_delay(),
             metrics: auth_metrics,
             mailer: Mailer::from_settings(settings).with_context(|| mailer_hint(settings))?,
-            login_limiter: RateLimiter::new(Limits {
-                enabled: true,
-                per_client: settings.login_failures,
-                per_ip: settings.login_ip_failures,
-                window: Duration::from_secs(settings.login_window),
-            }),
-            mail_limiter: RateLimiter::new(Limits {
-                enabled: true,
-                per_client: MAIL_PER_ADDRESS,
-                per_ip: MAIL_PER_IP,
-                window: Duration::from_secs(MAIL_WINDOW_SECS),
-            }),
+            login_limiter: RateLimiter::new(
+                "login",
+                true,
+                Limits {
+                    per_pair: settings.login_failures,
+                    ceiling: settings.login_account_ceiling,
+                    slow_budget: SLOW_BUDGET,
+                    per_ip: settings.login_ip_failures,
+                    window: seconds(settings.login_window),
+                },
+                db.clone(),
+            ),
+            mail_limiter: RateLimiter::new(
+                "mail",
+                true,
+                Limits {
+                    per_pair: MAIL_PER_ADDRESS,
+                    ceiling: MAIL_PER_ADDRESS,
+                    slow_budget: 0,
+                    per_ip: MAIL_PER_IP,
+                    window: MAIL_WINDOW_SECS,
+                },
+                db,
+            ),
             base_url: issuer.clone(),
         });
 
@@ -253,10 +276,19 @@ fn spawn_key_poller(keys: Arc<KeyStore>, interval: u64) -> tokio::task::JoinHand
     })
 }
 
-/// Mail-sending form posts allowed per address and per IP in [`MAIL_WINDOW_SECS`].
+/// Mail-sending form posts allowed per address (from anywhere: a mailbox
+/// must not be flooded from many addresses either) and per IP in
+/// [`MAIL_WINDOW_SECS`].
 const MAIL_PER_ADDRESS: u32 = 5;
 const MAIL_PER_IP: u32 = 30;
-const MAIL_WINDOW_SECS: u64 = 900;
+const MAIL_WINDOW_SECS: i64 = 900;
+
+/// Failures an address may add for a client or account past its ceiling.
+const SLOW_BUDGET: u32 = 1;
+
+fn seconds(s: u64) -> i64 {
+    i64::try_from(s).unwrap_or(i64::MAX / 4)
+}
 
 /// Seconds in-flight requests get to finish after a shutdown signal.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 30;

@@ -13,18 +13,6 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use support::{TestApp, spawn_app, spawn_app_in, test_env};
 
-async fn admin_token(app: &TestApp) -> String {
-    let (id, secret) = app.add_client(None, "admin").await;
-    let res = app
-        .post_token(
-            Some((&id, &secret)),
-            &[("grant_type", "client_credentials")],
-        )
-        .await;
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 async fn call(
     app: &TestApp,
     token: &str,
@@ -32,24 +20,14 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut req = app
-        .client
-        .request(method, app.url(&format!("/admin/api/v1{path}")))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    app.admin_call(Some(token), method, path, body).await
 }
 
 #[tokio::test]
 async fn admin_api_manages_partners_clients_users_and_keys() {
     use reqwest::Method;
     let app = spawn_app().await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
 
     let (s, _) = call(
         &app,

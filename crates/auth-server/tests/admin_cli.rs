@@ -115,6 +115,102 @@ fn internal_and_public_clients() {
 }
 
 #[test]
+fn entitlements_are_granted_listed_and_withdrawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = test_env(dir.path(), &[]);
+    let mut add = Command::new(env!("CARGO_BIN_EXE_auth-server"));
+    for name in auth_server::config::ENV_VARS {
+        add.env_remove(name);
+    }
+    let mut child = add
+        .envs(&env)
+        .args([
+            "admin",
+            "user",
+            "add",
+            "--email",
+            "ann@example.org",
+            "--verified",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    writeln!(child.stdin.take().unwrap(), "violet kettle marching").unwrap();
+    assert!(child.wait().unwrap().success());
+    stdout_json(&admin(
+        &env,
+        &["admin", "partner", "add", "UFH", "--name", "UF Health"],
+    ));
+
+    let by_user = stdout_json(&admin(
+        &env,
+        &[
+            "admin",
+            "entitlement",
+            "grant",
+            "--user",
+            "ann@example.org",
+            "--scope",
+            "idmap:read",
+        ],
+    ));
+    assert_eq!(
+        (by_user["scope"].as_str(), by_user["user_email"].as_str()),
+        (Some("idmap:read"), Some("ann@example.org"))
+    );
+    let by_group = stdout_json(&admin(
+        &env,
+        &[
+            "admin",
+            "entitlement",
+            "grant",
+            "--partner",
+            "UFH",
+            "--scope",
+            "idmap:admin",
+        ],
+    ));
+    assert_eq!(by_group["partner"], "UFH");
+    let list = stdout_json(&admin(&env, &["admin", "entitlement", "list"]));
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let id = by_user["id"].as_str().unwrap();
+    stdout_json(&admin(&env, &["admin", "entitlement", "revoke", id]));
+    let list = stdout_json(&admin(&env, &["admin", "entitlement", "list"]));
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    for args in [
+        &["admin", "entitlement", "grant", "--scope", "idmap:read"][..],
+        &[
+            "admin",
+            "entitlement",
+            "grant",
+            "--user",
+            "ann@example.org",
+            "--partner",
+            "UFH",
+            "--scope",
+            "idmap:read",
+        ],
+        &[
+            "admin",
+            "entitlement",
+            "grant",
+            "--user",
+            "ann@example.org",
+            "--scope",
+            "admin",
+        ],
+        &["admin", "entitlement", "revoke", id],
+    ] {
+        let out = admin(&env, args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
 fn bad_input_fails_with_a_message_and_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
     let env = test_env(dir.path(), &[]);

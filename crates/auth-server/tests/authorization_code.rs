@@ -15,6 +15,7 @@ const PASSWORD: &str = "correct horse battery";
 async fn setup(public: bool) -> (TestApp, String, Option<String>, String) {
     let app = spawn_app().await;
     app.add_user("ann@example.org", PASSWORD).await;
+    app.entitle("ann@example.org", "idmap:read").await;
     let (id, secret) = app.add_app_client(public, "idmap:read profile", CB).await;
     let cookie = app.login("ann@example.org", PASSWORD).await;
     (app, id, secret, cookie)
@@ -133,6 +134,7 @@ async fn confidential_client_authenticates_and_may_skip_pkce() {
         &[
             ("grant_type", "authorization_code"),
             ("code", &code),
+            ("redirect_uri", CB),
             ("code_verifier", VERIFIER),
         ],
         Some((&id, &secret)),
@@ -152,6 +154,7 @@ async fn code_reuse_is_refused_and_revokes_what_the_code_issued() {
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
         ("client_id", id.as_str()),
+        ("redirect_uri", CB),
         ("code_verifier", VERIFIER),
     ];
     let (status, first) = exchange(&app, &form, None).await;
@@ -192,6 +195,7 @@ async fn pkce_redirect_and_client_mismatches_are_invalid_grant() {
             ("grant_type", "authorization_code".to_owned()),
             ("code", code),
             ("client_id", id.clone()),
+            ("redirect_uri", CB.to_owned()),
             ("code_verifier", VERIFIER.to_owned()),
         ];
         form.retain(|(k, _)| *k != field);
@@ -212,6 +216,7 @@ async fn pkce_redirect_and_client_mismatches_are_invalid_grant() {
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("client_id", &id),
+            ("redirect_uri", CB),
         ],
         None,
     )
@@ -475,6 +480,7 @@ async fn a_disabled_user_is_signed_out_and_gets_no_tokens() {
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("client_id", &id),
+            ("redirect_uri", CB),
             ("code_verifier", VERIFIER),
         ],
         None,

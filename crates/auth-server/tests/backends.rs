@@ -31,12 +31,14 @@ async fn user_flows(app: &TestApp, backend: idmap_storage::Backend) {
         "{backend:?}"
     );
     let (id, _) = app.add_app_client(true, "idmap:read profile", cb).await;
+    app.entitle("ann@example.org", "idmap:read").await;
     let cookie = app.login("ann@example.org", "correct horse battery").await;
     let code = app.code_for(&id, cb, CHALLENGE, &cookie).await;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
         ("client_id", id.as_str()),
+        ("redirect_uri", cb),
         ("code_verifier", VERIFIER),
     ];
     let res = app.post_token(None, &form).await;
@@ -150,10 +152,14 @@ async fn user_center_flows(app: &TestApp, backend: idmap_storage::Backend) {
     );
 
     let cb = "https://cy.example/cb";
+    let owner = auth_server::services::users::find(&app.db, &user.id)
+        .await
+        .unwrap()
+        .unwrap();
     let created = applications::register(
         &app.db,
         &app.hasher,
-        &user.id,
+        &owner,
         "Cy's app",
         vec![cb.into()],
         true,
@@ -162,7 +168,7 @@ async fn user_center_flows(app: &TestApp, backend: idmap_storage::Backend) {
     .unwrap();
     let id = created.client_id;
     assert!(
-        applications::update(&app.db, &user.id, &id, "Renamed", vec![cb.into()])
+        applications::update(&app.db, &owner, &id, "Renamed", vec![cb.into()])
             .await
             .unwrap(),
         "{backend:?}"
@@ -180,6 +186,7 @@ async fn user_center_flows(app: &TestApp, backend: idmap_storage::Backend) {
                 ("grant_type", "authorization_code"),
                 ("code", code.as_str()),
                 ("client_id", id.as_str()),
+                ("redirect_uri", cb),
                 ("code_verifier", VERIFIER),
             ],
         )

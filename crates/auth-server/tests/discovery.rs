@@ -40,7 +40,7 @@ async fn metadata_lists_exactly_what_is_implemented() {
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "code_challenge_methods_supported": ["S256"],
-            "scopes_supported": ["idmap:link", "idmap:read", "idmap:admin", "admin", "introspect", "profile"],
+            "scopes_supported": ["idmap:link", "idmap:read", "idmap:admin", "admin", "introspect", "profile", "groups"],
             "authorization_response_iss_parameter_supported": false,
         })
     );

@@ -148,7 +148,11 @@ async fn refresh_tokens_introspect_and_revoke_their_family() {
     let res = app
         .post_token(
             Some((&id, &secret)),
-            &[("grant_type", "authorization_code"), ("code", &code)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", cb),
+            ],
         )
         .await;
     let body: Value = res.json().await.unwrap();

@@ -12,8 +12,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use support::{ISSUER, TestApp, spawn_app_in, test_env};
+use serde_json::Value;
+use support::{TestApp, lookup, spawn_app_in, test_env};
 
 /// JWKS cache lifetime, and so the publication delay of a rotated key.
 const MAX_AGE: &str = "8";
@@ -59,18 +59,6 @@ async fn token(app: &TestApp, id: &str, secret: &str) -> (String, String) {
     (t, kid)
 }
 
-async fn lookup(client: &reqwest::Client, idmap: &str, token: &str) -> u16 {
-    client
-        .post(format!("{idmap}/api/v1/lookup"))
-        .bearer_auth(token)
-        .json(&json!({"hashes": ["a".repeat(64)]}))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 #[tokio::test]
 async fn tokens_of_both_keys_are_accepted_across_a_rotation_without_a_refetch_storm() {
     let dir = Arc::new(tempfile::tempdir().unwrap());
@@ -81,40 +69,9 @@ async fn tokens_of_both_keys_are_accepted_across_a_rotation_without_a_refetch_st
     let auth = spawn_app_in(dir.clone(), &extra).await;
     let env = test_env(dir.path(), &extra);
 
-    let idmap_db =
-        idmap_storage::testing::TestDatabase::create(idmap_storage::Backend::Sqlite).unwrap();
-    let idmap_env: HashMap<String, String> = [
-        ("IDMAP_LISTEN", "127.0.0.1:0".to_owned()),
-        ("IDMAP_DATABASE_URL", idmap_db.url().to_owned()),
-        ("IDMAP_ISSUER", ISSUER.to_owned()),
-        ("IDMAP_JWKS_URL", auth.url("/oauth/jwks.json")),
-        ("IDMAP_DB_POOL_SIZE", "4".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let settings = idmap_server::config::Settings::load(None, &idmap_env).unwrap();
-    let idmap_app = idmap_server::startup::Application::build(&settings)
-        .await
-        .unwrap();
-    let idmap = format!("http://127.0.0.1:{}", idmap_app.port());
-    tokio::spawn(idmap_app.run_until_stopped());
-    let client = reqwest::Client::new();
     let started = Instant::now();
-    while client
-        .get(format!("{idmap}/health/ready"))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        != 200
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "idmap-server never loaded the JWKS"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (idmap, _idmap_db) = auth.spawn_idmap().await;
+    let client = reqwest::Client::new();
 
     let (id, secret) = auth.add_client(None, "idmap:read").await;
     let (token_a, kid_a) = token(&auth, &id, &secret).await;

@@ -44,6 +44,7 @@ async fn code_and_refresh(app: &TestApp) {
                 ("grant_type", "authorization_code"),
                 ("code", &code),
                 ("client_id", &id),
+                ("redirect_uri", CB),
                 ("code_verifier", VERIFIER),
             ],
         )

@@ -15,7 +15,7 @@ use support::spawn_app;
 /// Every documented route: (method, documented path, registered pattern,
 /// a concrete path). The browser pages of the user center are not API and
 /// are not listed; HEAD twins of GET routes are not listed either.
-const ROUTES: [(&str, &str, &str, &str); 36] = [
+const ROUTES: [(&str, &str, &str, &str); 39] = [
     ("post", "/oauth/token", "/oauth/token", "/oauth/token"),
     (
         "post",
@@ -135,6 +135,24 @@ const ROUTES: [(&str, &str, &str, &str); 36] = [
         "/admin/api/v1/groups/members",
         "/admin/api/v1/groups/members",
         "/admin/api/v1/groups/members",
+    ),
+    (
+        "get",
+        "/admin/api/v1/entitlements",
+        "/admin/api/v1/entitlements",
+        "/admin/api/v1/entitlements",
+    ),
+    (
+        "post",
+        "/admin/api/v1/entitlements",
+        "/admin/api/v1/entitlements",
+        "/admin/api/v1/entitlements",
+    ),
+    (
+        "delete",
+        "/admin/api/v1/entitlements/{id}",
+        "/admin/api/v1/entitlements/{id}",
+        "/admin/api/v1/entitlements/e1",
     ),
     (
         "get",

@@ -126,11 +126,13 @@ async fn a_flood_of_bad_secrets_is_throttled_and_good_clients_are_not() {
     assert_eq!(same_ip.iter().filter(|s| **s == 401).count(), 20);
     assert!(same_ip[20..].iter().all(|s| *s == 429));
 
-    // Introspection is limited the same way.
+    // Introspection is limited the same way: the attacker's address stays
+    // blocked for that client there too.
     let res = app
         .client
         .post(app.url("/oauth/introspect"))
         .basic_auth(&victim, Some("wrong"))
+        .header("x-forwarded-for", "203.0.113.7")
         .form(&[("token", "x")])
         .send()
         .await

@@ -30,6 +30,7 @@ async fn first_pair(app: &TestApp) -> (String, Value) {
                 ("grant_type", "authorization_code"),
                 ("code", &code),
                 ("client_id", &id),
+                ("redirect_uri", CB),
                 ("code_verifier", VERIFIER),
             ],
         )

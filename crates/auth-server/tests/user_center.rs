@@ -48,26 +48,6 @@ async fn register(app: &TestApp, email: &str, password: &str) -> (u16, String) {
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-/// The links mailed to `to` so far, oldest first.
-fn mailed_links(app: &TestApp, to: &str) -> Vec<String> {
-    let dir = &app.settings.mail_dir;
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-        .iter()
-        .map(|f| std::fs::read_to_string(f).unwrap())
-        .filter(|m| m.contains(&format!("To: {to}")))
-        .flat_map(|m| {
-            m.split_whitespace()
-                .filter(|w| w.starts_with("http") && w.contains("token="))
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 fn path_of(link: &str) -> String {
     link.strip_prefix(support::ISSUER).unwrap().to_owned()
 }
@@ -86,7 +66,7 @@ async fn registration_answers_alike_and_verifies_once() {
     let (status, _) = register(&app, "bob@example.org", "short").await;
     assert_eq!(status, 422);
 
-    let links = mailed_links(&app, "ann@example.org");
+    let links = app.mailed_links("ann@example.org");
     assert_eq!(links.len(), 1, "one verification link: {links:?}");
     let notices = std::fs::read_dir(&app.settings.mail_dir)
         .unwrap()
@@ -178,7 +158,7 @@ async fn logout_ends_copied_sessions_and_reset_ends_all() {
     )
     .await;
     assert_eq!(res.status(), 200, "same answer for unknown addresses");
-    let link = path_of(mailed_links(&app, "ann@example.org").last().unwrap());
+    let link = path_of(app.mailed_links("ann@example.org").last().unwrap());
     let (c, csrf) = form(&app, &link).await;
     let token = link.split("token=").nth(1).unwrap();
     let res = post(
@@ -287,10 +267,14 @@ async fn failed_logins_behind_a_trusted_proxy_network_lock_out_only_their_client
 async fn own_token(app: &TestApp, email: &str) -> (String, String, String) {
     let uid = app.add_user(email, PASSWORD).await;
     let cb = "https://script.example/cb";
+    let owner = auth_server::services::users::find(&app.db, &uid)
+        .await
+        .unwrap()
+        .unwrap();
     let created = auth_server::services::applications::register(
         &app.db,
         &app.hasher,
-        &uid,
+        &owner,
         "My script",
         vec![cb.to_owned()],
         true,
@@ -308,6 +292,7 @@ async fn own_token(app: &TestApp, email: &str) -> (String, String, String) {
                 ("grant_type", "authorization_code"),
                 ("code", &code),
                 ("client_id", &created.client_id),
+                ("redirect_uri", cb),
                 ("code_verifier", VERIFIER),
             ],
         )

@@ -133,6 +133,7 @@ async fn resource_selects_the_audience_and_unknown_resources_are_invalid_target(
 
     // The authorization endpoint checks it too, and the code carries it.
     app.add_user("ann@example.org", PW).await;
+    app.entitle("ann@example.org", "idmap:read").await;
     let (pid, _) = app.add_app_client(true, "idmap:read profile", CB).await;
     let cookie = app.login("ann@example.org", PW).await;
     let base = [
@@ -160,6 +161,7 @@ async fn resource_selects_the_audience_and_unknown_resources_are_invalid_target(
                 ("grant_type", "authorization_code"),
                 ("code", &code),
                 ("client_id", &pid),
+                ("redirect_uri", CB),
                 ("code_verifier", support::flow::VERIFIER),
             ],
         )

@@ -3,11 +3,15 @@
 
 use anyhow::Context;
 
-use super::{AdminCommand, ClientCommand, GroupCommand, KeysCommand, PartnerCommand, UserCommand};
+use super::{
+    AdminCommand, ClientCommand, EntitlementCommand, GroupCommand, KeysCommand, PartnerCommand,
+    UserCommand,
+};
 use crate::config::Settings;
 use crate::db::now_unix;
 use crate::keys::{self, KeyStore};
 use crate::services::clients::{self, NewClient};
+use crate::services::entitlements::{self, Holder};
 use crate::services::{client_secrets, groups, users};
 use crate::startup::{load_secret_hasher, open_database};
 
@@ -80,6 +84,25 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
             user,
             role,
         }) => serde_json::to_string(&groups::add_member(&db, &partner, &user, &role).await?)?,
+        AdminCommand::Entitlement(EntitlementCommand::Grant {
+            scope,
+            user,
+            partner,
+        }) => {
+            let holder = match (user, partner) {
+                (Some(u), _) => Holder::User(u),
+                (None, Some(p)) => Holder::Partner(p),
+                (None, None) => anyhow::bail!("give --user or --partner"),
+            };
+            serde_json::to_string(&entitlements::grant(&db, holder, &scope).await?.0)?
+        }
+        AdminCommand::Entitlement(EntitlementCommand::Revoke { id }) => {
+            entitlements::revoke(&db, &id).await?;
+            serde_json::to_string(&serde_json::json!({"revoked": id}))?
+        }
+        AdminCommand::Entitlement(EntitlementCommand::List) => {
+            serde_json::to_string(&entitlements::list(&db).await?)?
+        }
         AdminCommand::User(UserCommand::List) => serde_json::to_string(&users::list(&db).await?)?,
         AdminCommand::User(UserCommand::Disable { id }) => {
             users::disable(&db, &id).await?;

@@ -48,6 +48,30 @@ pub enum AdminCommand {
     /// Groups of partner staff.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// Which users may hold idmap:read and idmap:admin in user-facing grants.
+    #[command(subcommand)]
+    Entitlement(EntitlementCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EntitlementCommand {
+    /// Entitle a user, or every member of a partner's group, to a scope.
+    #[command(group(clap::ArgGroup::new("holder").required(true).args(["user", "partner"])))]
+    Grant {
+        /// `idmap:read` or `idmap:admin`.
+        #[arg(long)]
+        scope: String,
+        /// User id or e-mail address.
+        #[arg(long)]
+        user: Option<String>,
+        /// Partner code: the partner's group (created on first use).
+        #[arg(long)]
+        partner: Option<String>,
+    },
+    /// Withdraw an entitlement (the next refresh of a token drops the scope).
+    Revoke { id: String },
+    /// List entitlements as JSON.
+    List,
 }
 
 #[derive(Debug, Subcommand)]

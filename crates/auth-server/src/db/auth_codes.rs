@@ -24,6 +24,8 @@ pub struct CodeRow {
     pub family_id: Option<String>,
     pub access_jti: Option<String>,
     pub access_expires_at: Option<i64>,
+    /// Whether the authorization request named `redirect_uri`.
+    pub redirect_uri_given: bool,
 }
 
 /// Stores a new code and drops codes that expired long ago.

@@ -53,6 +53,26 @@ pub fn insert(conn: &mut DbConnection, row: &GroupRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// The group of a partner, created (named after the partner) on first use.
+pub fn find_or_create(
+    conn: &mut DbConnection,
+    partner_code: &str,
+    partner_name: &str,
+    now: i64,
+) -> QueryResult<GroupRow> {
+    if let Some(g) = find_by_partner(conn, partner_code)? {
+        return Ok(g);
+    }
+    let g = GroupRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        partner_code: partner_code.to_owned(),
+        name: partner_name.to_owned(),
+        created_at: now,
+    };
+    insert(conn, &g)?;
+    Ok(g)
+}
+
 /// Adds a member or changes their role (delete then insert: portable).
 pub fn put_member(conn: &mut DbConnection, row: &MemberRow) -> QueryResult<()> {
     diesel::delete(

@@ -3,9 +3,11 @@
 //! backends. The migration trees live in `migrations/auth/`.
 
 pub mod auth_codes;
+pub mod auth_failures;
 pub mod clients;
 pub mod consents;
 pub mod email_tokens;
+pub mod entitlements;
 pub mod groups;
 pub mod partners;
 pub mod refresh_tokens;

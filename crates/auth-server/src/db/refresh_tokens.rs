@@ -23,6 +23,8 @@ pub struct RefreshRow {
     pub revoked: bool,
     pub access_jti: String,
     pub access_expires_at: i64,
+    /// The family's end, fixed when it started and copied on rotation.
+    pub family_expires_at: i64,
 }
 
 /// Stores a new refresh token.
@@ -68,6 +70,27 @@ pub fn revoke_family(
         .execute(conn)?;
     rt::table
         .filter(rt::family_id.eq(family_id))
+        .filter(rt::access_expires_at.gt(now))
+        .select((rt::access_jti, rt::access_expires_at))
+        .load(conn)
+}
+
+/// Revokes every token of a user; returns the access-token ids issued
+/// with them that may still be live at `now`, with their expiry.
+pub fn revoke_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: i64,
+) -> QueryResult<Vec<(String, i64)>> {
+    diesel::update(
+        rt::table
+            .filter(rt::user_id.eq(user_id))
+            .filter(rt::revoked.eq(false)),
+    )
+    .set(rt::revoked.eq(true))
+    .execute(conn)?;
+    rt::table
+        .filter(rt::user_id.eq(user_id))
         .filter(rt::access_expires_at.gt(now))
         .select((rt::access_jti, rt::access_expires_at))
         .load(conn)

@@ -59,6 +59,7 @@ diesel::table! {
         family_id -> Nullable<Text>,
         access_jti -> Nullable<Text>,
         access_expires_at -> Nullable<BigInt>,
+        redirect_uri_given -> Bool,
     }
 }
 
@@ -76,6 +77,7 @@ diesel::table! {
         revoked -> Bool,
         access_jti -> Text,
         access_expires_at -> BigInt,
+        family_expires_at -> BigInt,
     }
 }
 
@@ -125,7 +127,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    entitlements (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        group_id -> Nullable<Text>,
+        scope -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    auth_failures (bucket) {
+        bucket -> Binary,
+        window_start -> BigInt,
+        failures -> BigInt,
+    }
+}
+
 diesel::joinable!(clients -> partners (partner_code));
+diesel::joinable!(entitlements -> users (user_id));
+diesel::joinable!(entitlements -> user_groups (group_id));
 diesel::joinable!(group_members -> user_groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(client_secrets -> clients (client_id));
@@ -140,5 +162,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_tokens,
     consents,
     user_groups,
-    group_members
+    group_members,
+    entitlements,
+    auth_failures
 );

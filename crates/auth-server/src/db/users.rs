@@ -45,6 +45,14 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
         .optional()
 }
 
+/// The user with this id, or else with this (normalized) e-mail address.
+pub fn find_by_id_or_email(conn: &mut DbConnection, key: &str) -> QueryResult<Option<UserRow>> {
+    match find(conn, key)? {
+        Some(u) => Ok(Some(u)),
+        None => find_by_email(conn, key),
+    }
+}
+
 /// Every user, oldest first.
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<UserRow>> {
     users::table

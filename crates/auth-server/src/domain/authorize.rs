@@ -2,12 +2,15 @@
 //! 8707), validated in the order RFC 6749 4.1.2.1 prescribes: first the
 //! client and redirect URI, whose failure must not redirect (an error page
 //! instead, so we never redirect to an unverified URI), then everything
-//! else, whose failure is redirected back to the client.
+//! else, whose failure is redirected back to the client only when the
+//! client is trusted with error redirects (RFC 9700 4.11.2), and shown on
+//! our own page otherwise.
 
 use super::client::{Client, ClientKind};
 use super::oauth_error::OAuthError;
 use super::params::Params;
 use super::pkce::CodeChallenge;
+use super::redirect_uri;
 use super::resource;
 use super::scopes::{Scope, ScopeSet};
 
@@ -24,6 +27,9 @@ pub enum ResponseType {
 pub struct AuthorizeRequest {
     pub response_type: ResponseType,
     pub redirect_uri: String,
+    /// Whether the request named `redirect_uri` (then the token request
+    /// must name it too, RFC 6749 4.1.3).
+    pub redirect_uri_given: bool,
     pub scopes: ScopeSet,
     pub state: Option<String>,
     pub challenge: Option<CodeChallenge>,
@@ -34,7 +40,8 @@ pub struct AuthorizeRequest {
 /// Why a request was refused, and how the refusal must be delivered.
 #[derive(Debug, Clone)]
 pub enum AuthorizeError {
-    /// Unknown client or bad redirect URI: show a page, never redirect.
+    /// Unknown client, bad redirect URI, or any error of a client not
+    /// trusted with error redirects: show a page, never redirect.
     Page(String),
     /// Anything else: redirect to `redirect_uri` with the error.
     Redirect {
@@ -47,19 +54,19 @@ pub enum AuthorizeError {
 }
 
 /// Scopes only a client acting for itself may hold: a user-facing grant
-/// must not hand a user server administration or introspection rights.
-pub const CLIENT_ONLY_SCOPES: [Scope; 2] = [Scope::Admin, Scope::Introspect];
+/// must not hand a user server administration or introspection rights,
+/// and `idmap:link` needs the `partner` claim, which only a partner's own
+/// client credentials carry (the ID-mapping API refuses a user's token for
+/// it anyway).
+pub const CLIENT_ONLY_SCOPES: [Scope; 3] = [Scope::Admin, Scope::Introspect, Scope::IdmapLink];
 
 /// Checks the scopes a user-facing grant may give; `None` means the
 /// client's registered scopes minus the client-only ones.
 pub fn user_grant_scopes(client: &Client, requested: Option<&str>) -> Result<ScopeSet, OAuthError> {
-    let allowed: Vec<Scope> = client
+    let allowed = client
         .scopes
-        .iter()
-        .filter(|s| !CLIENT_ONLY_SCOPES.contains(s))
-        .collect();
-    let allowed = ScopeSet::from_scopes(allowed)
-        .map_err(|_| OAuthError::invalid_scope("this client has no scope a user can grant"))?;
+        .filter(|s| !CLIENT_ONLY_SCOPES.contains(&s))
+        .ok_or_else(|| OAuthError::invalid_scope("this client has no scope a user can grant"))?;
     match requested {
         None => Ok(allowed),
         Some(raw) => {
@@ -75,6 +82,28 @@ pub fn user_grant_scopes(client: &Client, requested: Option<&str>) -> Result<Sco
     }
 }
 
+/// How `error` reaches the user once client and redirect URI are known:
+/// redirected back for a client trusted with error redirects, on our own
+/// page for any other.
+pub fn refusal(
+    client: &Client,
+    redirect_uri: &str,
+    state: Option<&str>,
+    error: OAuthError,
+    fragment: bool,
+) -> AuthorizeError {
+    if client.redirects_errors() {
+        AuthorizeError::Redirect {
+            redirect_uri: redirect_uri.to_owned(),
+            state: state.map(str::to_owned),
+            error,
+            fragment,
+        }
+    } else {
+        AuthorizeError::Page(format!("{} ({})", error.description, error.wire()))
+    }
+}
+
 /// Validates an authorization request for an existing `client` (`None`:
 /// unknown). `implicit_enabled` is the configuration switch.
 pub fn validate(
@@ -87,30 +116,40 @@ pub fn validate(
         Some(c) if !c.disabled => c,
         _ => return Err(AuthorizeError::Page("unknown or disabled client".into())),
     };
-    // Exact match against the registered list (RFC 6749 3.1.2.3; OAuth 2.1).
-    let redirect_uri = match params.get("redirect_uri") {
-        Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.to_owned(),
-        Some(_) => {
-            return Err(AuthorizeError::Page(
-                "redirect_uri is not registered for this client".into(),
-            ));
+    // Exact match against the registered list (RFC 6749 3.1.2.3; OAuth
+    // 2.1), the port of a loopback address aside (RFC 8252 7.3).
+    let (redirect_uri, registered) = match params.get("redirect_uri") {
+        Some(uri) => match client
+            .redirect_uris
+            .iter()
+            .find(|r| redirect_uri::matches(r, uri))
+        {
+            Some(registered) => (uri.to_owned(), registered),
+            None => {
+                return Err(AuthorizeError::Page(
+                    "redirect_uri is not registered for this client".into(),
+                ));
+            }
+        },
+        None if client.redirect_uris.len() == 1 => {
+            (client.redirect_uris[0].clone(), &client.redirect_uris[0])
         }
-        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
         None => {
             return Err(AuthorizeError::Page(
                 "redirect_uri is required for this client".into(),
             ));
         }
     };
-    let state = params.get("state").map(str::to_owned);
+    // Registered before the rules existed: refused until its owner fixes it.
+    if let Err(why) = redirect_uri::check(registered, client.kind) {
+        return Err(AuthorizeError::Page(format!(
+            "this application's redirect URI is not allowed; its owner must change it: {why}"
+        )));
+    }
+    let state = params.get("state");
     let response_type = params.get("response_type");
     let fragment = response_type == Some("token");
-    let fail = |error: OAuthError| AuthorizeError::Redirect {
-        redirect_uri: redirect_uri.clone(),
-        state: state.clone(),
-        error,
-        fragment,
-    };
+    let fail = |error: OAuthError| refusal(client, &redirect_uri, state, error, fragment);
     let response_type = match response_type {
         Some("code") => ResponseType::Code,
         Some("token") if implicit_enabled => ResponseType::Token,
@@ -148,12 +187,48 @@ pub fn validate(
     };
     Ok(AuthorizeRequest {
         response_type,
+        redirect_uri_given: params.get("redirect_uri").is_some(),
         redirect_uri,
         scopes,
-        state,
+        state: state.map(str::to_owned),
         challenge,
         resource,
     })
+}
+
+/// Narrows a validated request to the scopes its user may hold
+/// ([`super::entitlements`]); nothing left is `access_denied`, delivered
+/// like any other refusal of this client.
+pub fn for_user(
+    client: &Client,
+    mut request: AuthorizeRequest,
+    held: &[Scope],
+    issuer: &str,
+) -> Result<AuthorizeRequest, AuthorizeError> {
+    let fail = |why: &str| {
+        refusal(
+            client,
+            &request.redirect_uri,
+            request.state.as_deref(),
+            OAuthError::access_denied(why),
+            request.response_type == ResponseType::Token,
+        )
+    };
+    let Some(scopes) = super::entitlements::permitted(&request.scopes, held) else {
+        return Err(fail(
+            "your account is not entitled to any scope this application asks for",
+        ));
+    };
+    if let Some(r) = &request.resource {
+        let kind = resource::parse(r, issuer).map_err(|e| fail(&e.description))?;
+        if resource::narrow(&scopes, Some(kind)).is_err() {
+            return Err(fail(
+                "your account is not entitled to any scope this application asks for at this resource",
+            ));
+        }
+    }
+    request.scopes = scopes;
+    Ok(request)
 }
 
 /// Appends the response parameters to `redirect_uri` (query for codes,
@@ -201,6 +276,7 @@ mod tests {
             redirect_uris: vec!["https://app.example/cb".into()],
             disabled: false,
             secret_hashes: vec![],
+            owner: None,
         }
     }
 
@@ -267,6 +343,130 @@ mod tests {
         assert!(matches!(
             validate(&p, Some(&c), "i", false),
             Err(AuthorizeError::Redirect { error, .. }) if error.wire() == "invalid_scope"
+        ));
+    }
+
+    #[test]
+    fn errors_of_user_registered_clients_stay_on_our_page() {
+        let mut c = client(ClientKind::Public);
+        c.owner = Some("u1".into());
+        for p in [
+            params(&[("response_type", "code"), ("state", "s1")]),
+            params(&[("response_type", "token")]),
+            params(&[
+                ("response_type", "code"),
+                ("code_challenge", CH),
+                ("code_challenge_method", "S256"),
+                ("scope", "admin"),
+            ]),
+        ] {
+            match validate(&p, Some(&c), "i", false) {
+                Err(AuthorizeError::Page(msg)) => assert!(msg.contains('('), "{msg}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_registered_uri_the_rules_refuse_is_a_page() {
+        let mut c = client(ClientKind::Public);
+        c.redirect_uris = vec!["javascript:alert(1)".into()];
+        let p = params(&[
+            ("response_type", "nope"),
+            ("redirect_uri", "javascript:alert(1)"),
+        ]);
+        assert!(matches!(
+            validate(&p, Some(&c), "i", false),
+            Err(AuthorizeError::Page(m)) if m.contains("not allowed")
+        ));
+        c.redirect_uris = vec!["http://evil.example/cb".into()];
+        let p = params(&[("response_type", "nope")]);
+        assert!(matches!(
+            validate(&p, Some(&c), "i", false),
+            Err(AuthorizeError::Page(_))
+        ));
+    }
+
+    #[test]
+    fn the_request_remembers_whether_it_named_the_redirect_uri() {
+        let c = client(ClientKind::Public);
+        let base = [
+            ("response_type", "code"),
+            ("code_challenge", CH),
+            ("code_challenge_method", "S256"),
+        ];
+        assert!(
+            !validate(&params(&base), Some(&c), "i", false)
+                .unwrap()
+                .redirect_uri_given
+        );
+        let mut named = base.to_vec();
+        named.push(("redirect_uri", "https://app.example/cb"));
+        assert!(
+            validate(&params(&named), Some(&c), "i", false)
+                .unwrap()
+                .redirect_uri_given
+        );
+    }
+
+    #[test]
+    fn link_is_never_granted_to_a_user() {
+        let mut c = client(ClientKind::Public);
+        c.scopes = ScopeSet::parse("idmap:link profile").unwrap();
+        assert_eq!(user_grant_scopes(&c, None).unwrap().to_string(), "profile");
+        assert_eq!(
+            user_grant_scopes(&c, Some("idmap:link"))
+                .unwrap_err()
+                .wire(),
+            "invalid_scope"
+        );
+    }
+
+    #[test]
+    fn scopes_the_user_is_not_entitled_to_are_dropped_or_denied() {
+        let c = client(ClientKind::Public);
+        let p = params(&[
+            ("response_type", "code"),
+            ("code_challenge", CH),
+            ("code_challenge_method", "S256"),
+            ("state", "s"),
+        ]);
+        let r = validate(&p, Some(&c), "i", false).unwrap();
+        let narrowed = for_user(&c, r.clone(), &[], "i").unwrap();
+        assert_eq!(narrowed.scopes.to_string(), "profile");
+        let kept = for_user(&c, r, &[Scope::IdmapRead], "i").unwrap();
+        assert_eq!(kept.scopes.to_string(), "idmap:read profile");
+
+        let p = params(&[
+            ("response_type", "code"),
+            ("code_challenge", CH),
+            ("code_challenge_method", "S256"),
+            ("scope", "idmap:read"),
+            ("state", "s"),
+        ]);
+        let r = validate(&p, Some(&c), "i", false).unwrap();
+        match for_user(&c, r, &[], "i") {
+            Err(AuthorizeError::Redirect { error, state, .. }) => {
+                assert_eq!(error.wire(), "access_denied");
+                assert_eq!(state.as_deref(), Some("s"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let r = validate(
+            &params(&[
+                ("response_type", "code"),
+                ("code_challenge", CH),
+                ("code_challenge_method", "S256"),
+                ("resource", "idmap"),
+            ]),
+            Some(&c),
+            "i",
+            false,
+        )
+        .unwrap();
+        assert!(matches!(
+            for_user(&c, r, &[], "i"),
+            Err(AuthorizeError::Redirect { error, .. }) if error.wire() == "access_denied"
         ));
     }
 

@@ -72,6 +72,20 @@ pub struct Client {
     pub disabled: bool,
     /// Hashes of the secrets currently valid (several during a rotation).
     pub secret_hashes: Vec<SecretHash>,
+    /// The user who registered it in the user center; `None` for a client
+    /// an operator registered.
+    pub owner: Option<String>,
+}
+
+impl Client {
+    /// Whether errors of its authorization requests may be redirected to
+    /// its redirect URI without a user's say (RFC 9700 4.11.2): only for
+    /// clients an operator registered. Anyone with an account can register
+    /// an application, and an error redirect needs no login, so redirecting
+    /// for those would make this server an open redirector.
+    pub fn redirects_errors(&self) -> bool {
+        self.owner.is_none()
+    }
 }
 
 #[cfg(test)]

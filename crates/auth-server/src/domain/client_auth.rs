@@ -224,6 +224,7 @@ mod tests {
             redirect_uris: vec![],
             disabled: false,
             secret_hashes: vec![hasher.hash("right")],
+            owner: None,
         }
     }
 

@@ -1,5 +1,6 @@
-//! The scopes this server grants, their parsing (RFC 6749 section 3.3) and
-//! the audience each one maps to.
+//! The scopes this server grants, their parsing (RFC 6749 section 3.3),
+//! the audience each one maps to, and which of them a user must be
+//! entitled to before a user-facing grant may carry them.
 
 use std::fmt;
 
@@ -17,7 +18,12 @@ pub enum Scope {
     Admin,
     Introspect,
     Profile,
+    Groups,
 }
+
+/// The wire name of [`Scope::Groups`]; only this server serves it, so it
+/// is not among the shared names of `idmap_common`.
+const SCOPE_GROUPS: &str = "groups";
 
 /// Who a scope's tokens are for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,13 +47,14 @@ pub enum ScopeError {
 
 impl Scope {
     /// Every scope, in canonical order (also what metadata advertises).
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::IdmapLink,
         Scope::IdmapRead,
         Scope::IdmapAdmin,
         Scope::Admin,
         Scope::Introspect,
         Scope::Profile,
+        Scope::Groups,
     ];
 
     /// The scope's wire name.
@@ -59,6 +66,7 @@ impl Scope {
             Scope::Admin => SCOPE_ADMIN,
             Scope::Introspect => SCOPE_INTROSPECT,
             Scope::Profile => SCOPE_PROFILE,
+            Scope::Groups => SCOPE_GROUPS,
         }
     }
 
@@ -89,14 +97,28 @@ impl Scope {
             Scope::Admin => "Administer this sign-in server (partners, clients, users, keys)",
             Scope::Introspect => "Check whether access tokens are still valid",
             Scope::Profile => "See your email address and whether it is verified",
+            Scope::Groups => {
+                "See the partner groups you belong to, with every member's email address and role"
+            }
         }
+    }
+
+    /// Whether a user-facing grant may carry this scope only for a user an
+    /// operator entitled to it: these reach patient data (lookups answer
+    /// "is this hash known", the ID-mapping admin API shows every partner's
+    /// conflicts), so holding them must not follow from merely having an
+    /// account.
+    pub fn needs_entitlement(self) -> bool {
+        matches!(self, Scope::IdmapRead | Scope::IdmapAdmin)
     }
 
     /// Design section 2: API scopes are for `idmap`, the others for this server.
     pub fn audience(self) -> AudienceKind {
         match self {
             Scope::IdmapLink | Scope::IdmapRead | Scope::IdmapAdmin => AudienceKind::Idmap,
-            Scope::Admin | Scope::Introspect | Scope::Profile => AudienceKind::Issuer,
+            Scope::Admin | Scope::Introspect | Scope::Profile | Scope::Groups => {
+                AudienceKind::Issuer
+            }
         }
     }
 }
@@ -151,6 +173,12 @@ impl ScopeSet {
     /// Whether `scope` is in the set.
     pub fn contains(&self, scope: Scope) -> bool {
         self.0.contains(&scope)
+    }
+
+    /// The scopes `keep` accepts, in canonical order; `None` when none is left.
+    pub fn filter(&self, keep: impl Fn(Scope) -> bool) -> Option<ScopeSet> {
+        let kept: Vec<Scope> = self.iter().filter(|s| keep(*s)).collect();
+        (!kept.is_empty()).then_some(Self(kept))
     }
 
     /// Whether every scope of `self` is also in `other`.
@@ -228,6 +256,23 @@ mod tests {
             ScopeSet::parse("admin idmap:admin").unwrap().audiences(iss),
             ["idmap", iss]
         );
+    }
+
+    #[test]
+    fn only_patient_data_scopes_need_an_entitlement() {
+        let needing: Vec<&str> = Scope::ALL
+            .into_iter()
+            .filter(|s| s.needs_entitlement())
+            .map(Scope::as_str)
+            .collect();
+        assert_eq!(needing, ["idmap:read", "idmap:admin"]);
+        let set = ScopeSet::parse("groups profile idmap:read").unwrap();
+        assert_eq!(set.to_string(), "idmap:read profile groups");
+        assert_eq!(
+            set.filter(|s| !s.needs_entitlement()).unwrap().to_string(),
+            "profile groups"
+        );
+        assert!(set.filter(|_| false).is_none());
     }
 
     #[test]

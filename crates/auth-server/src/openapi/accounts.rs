@@ -23,10 +23,13 @@ use crate::services::groups::GroupView;
 fn list_applications() {}
 
 #[utoipa::path(post, path = "/accounts/api/v1/applications", tag = "accounts",
-    description = "Registers an application; its secret is in this answer only.",
+    description = "Registers an application (scopes `profile groups`); its secret is in this \
+        answer only. The user's address must be verified; redirect URIs must be https, http on \
+        a loopback address, or (public clients) a reverse-domain private-use scheme.",
     request_body = CreateApplicationRequest,
     security(("bearer" = ["profile"])),
-    responses((status = 201, body = CreatedClient), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = CreatedClient), (status = 400, body = ErrorBody),
+        (status = 403, description = "The user's address is not verified", body = ErrorBody)))]
 fn create_application() {}
 
 #[utoipa::path(get, path = "/accounts/api/v1/applications/{id}", tag = "accounts",
@@ -40,6 +43,7 @@ fn get_application() {}
     request_body = UpdateApplicationRequest,
     security(("bearer" = ["profile"])),
     responses((status = 200, body = ApplicationView), (status = 400, body = ErrorBody),
+        (status = 403, description = "The user's address is not verified", body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 fn update_application() {}
 
@@ -63,8 +67,9 @@ fn list_authorized() {}
 fn revoke_authorized() {}
 
 #[utoipa::path(get, path = "/accounts/resource/user/{id}", tag = "accounts",
-    description = "The token's own user record (any client). `{id}`, `{id}/` and `{id}.json` \
-        answer JSON, `{id}.html` a page; any other id is 404, existing or not.",
+    description = "The token's own user record (any client); `groups` only when the token \
+        also has the scope `groups`. `{id}`, `{id}/` and `{id}.json` answer JSON, `{id}.html` a \
+        page; any other id is 404, existing or not.",
     params(("id" = String, Path, description = "User id, optionally with `/`, `.json` or `.html`")),
     security(("bearer" = ["profile"])),
     responses(
@@ -77,15 +82,17 @@ fn revoke_authorized() {}
 fn get_user_resource() {}
 
 #[utoipa::path(get, path = "/accounts/resource/group/{id}", tag = "accounts",
-    description = "A group the token's user belongs to, with its members (any client); \
-        suffixes as for users; other groups are 404.",
+    description = "A group the token's user belongs to, with its members' addresses and roles \
+        (any client; scopes `profile` and `groups`); suffixes as for users; other groups are 404.",
     params(("id" = String, Path, description = "Group id, optionally with `/`, `.json` or `.html`")),
-    security(("bearer" = ["profile"])),
+    security(("bearer" = ["profile", "groups"])),
     responses(
         (status = 200, content(
             (GroupView = "application/json"),
             ("text/html"),
         )),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "The token lacks the scope groups", body = ErrorBody),
+        (status = 404, body = ErrorBody),
     ))]
 fn get_group_resource() {}

@@ -1,18 +1,21 @@
 //! Operation stubs of the admin API under `/admin/api/v1/`: every call
-//! needs a bearer token of this server with scope `admin`. Documentation
-//! only, never routed.
+//! needs a bearer token of this server with scope `admin`, checked before
+//! any request body is read (401/403 come before 400/413/415).
+//! Documentation only, never routed.
 #![expect(dead_code, reason = "documentation stubs")]
 
 use idmap_common::error::ErrorBody;
 
 use crate::keys::KeyView;
 use crate::routes::admin::clients::{CreateClientRequest, RotateSecretRequest};
+use crate::routes::admin::entitlements::GrantEntitlementRequest;
 use crate::routes::admin::groups::AddMemberRequest;
 use crate::routes::admin::keys::RotateKeyRequest;
 use crate::routes::admin::partners::CreatePartnerRequest;
 use crate::routes::admin::users::CreateUserRequest;
 use crate::services::client_secrets::RotatedSecret;
 use crate::services::clients::{ClientView, CreatedClient, PartnerView};
+use crate::services::entitlements::EntitlementView;
 use crate::services::groups::MembershipView;
 use crate::services::users::UserView;
 
@@ -87,6 +90,8 @@ fn list_users() {}
 fn create_user() {}
 
 #[utoipa::path(post, path = "/admin/api/v1/users/{id}/disable", tag = "admin",
+    description = "No more logins or tokens; every refresh-token family of the user is revoked \
+        with the access tokens issued in it.",
     params(("id" = String, Path)),
     security(("bearer" = ["admin"])),
     responses((status = 204, description = "Disabled"), (status = 404, body = ErrorBody)))]
@@ -99,6 +104,32 @@ fn disable_user() {}
     responses((status = 200, body = MembershipView), (status = 400, body = ErrorBody),
         (status = 404, description = "No such partner or user", body = ErrorBody)))]
 fn add_member() {}
+
+#[utoipa::path(get, path = "/admin/api/v1/entitlements", tag = "admin",
+    description = "Who may hold idmap:read and idmap:admin in user-facing grants.",
+    security(("bearer" = ["admin"])),
+    responses((status = 200, body = Vec<EntitlementView>)))]
+fn list_entitlements() {}
+
+#[utoipa::path(post, path = "/admin/api/v1/entitlements", tag = "admin",
+    description = "Entitles one user, or every member of a partner's group (created on first \
+        use), to idmap:read or idmap:admin. Without it, user-facing grants drop the scope.",
+    request_body = GrantEntitlementRequest,
+    security(("bearer" = ["admin"])),
+    responses((status = 201, body = EntitlementView),
+        (status = 200, description = "Entitled already", body = EntitlementView),
+        (status = 400, description = "Not such a scope, or not exactly one of user and partner",
+            body = ErrorBody),
+        (status = 404, description = "No such user or partner", body = ErrorBody)))]
+fn grant_entitlement() {}
+
+#[utoipa::path(delete, path = "/admin/api/v1/entitlements/{id}", tag = "admin",
+    description = "Withdraws an entitlement: the next refresh of a token drops the scope; \
+        access tokens already issued keep it until they expire.",
+    params(("id" = String, Path)),
+    security(("bearer" = ["admin"])),
+    responses((status = 204, description = "Withdrawn"), (status = 404, body = ErrorBody)))]
+fn revoke_entitlement() {}
 
 #[utoipa::path(get, path = "/admin/api/v1/keys", tag = "admin",
     security(("bearer" = ["admin"])),

@@ -28,6 +28,7 @@ use self::schemas::{
 use crate::keys::KeyView;
 use crate::keys::schedule::KeyState;
 use crate::routes::admin::clients::{CreateClientRequest, RotateSecretRequest};
+use crate::routes::admin::entitlements::GrantEntitlementRequest;
 use crate::routes::admin::groups::AddMemberRequest;
 use crate::routes::admin::keys::RotateKeyRequest;
 use crate::routes::admin::partners::CreatePartnerRequest;
@@ -42,6 +43,7 @@ use crate::services::applications::ApplicationView;
 use crate::services::client_secrets::{RotatedSecret, SecretView};
 use crate::services::clients::{ClientView, CreatedClient, PartnerView};
 use crate::services::consents::ConsentView;
+use crate::services::entitlements::EntitlementView;
 use crate::services::groups::{GroupView, MemberView, MembershipView};
 use crate::services::introspect::Introspection;
 use crate::services::users::UserView;
@@ -66,6 +68,7 @@ use crate::services::users::UserView;
         admin::list_partners, admin::create_partner, admin::list_clients, admin::create_client,
         admin::get_client, admin::disable_client, admin::rotate_secret, admin::delete_secret,
         admin::list_users, admin::create_user, admin::disable_user, admin::add_member,
+        admin::list_entitlements, admin::grant_entitlement, admin::revoke_entitlement,
         admin::list_keys, admin::rotate_key,
         accounts::list_applications, accounts::create_application, accounts::get_application,
         accounts::update_application, accounts::delete_application, accounts::list_authorized,
@@ -77,14 +80,15 @@ use crate::services::users::UserView;
         ErrorBody, ErrorCode, ErrorDetail,
         CreatePartnerRequest, PartnerView, CreateClientRequest, ClientView, SecretView,
         CreatedClient, RotateSecretRequest, RotatedSecret, CreateUserRequest, UserView,
-        AddMemberRequest, MembershipView, RotateKeyRequest, KeyView, KeyState,
+        AddMemberRequest, MembershipView, GrantEntitlementRequest, EntitlementView,
+        RotateKeyRequest, KeyView, KeyState,
         CreateApplicationRequest, UpdateApplicationRequest, ApplicationView, ConsentView,
         UserResource, GroupView, MemberView,
     )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "oauth", description = "Tokens, introspection, revocation, authorization, keys and metadata"),
-        (name = "admin", description = "Partners, clients, users, groups and signing keys (bearer token with scope admin)"),
+        (name = "admin", description = "Partners, clients, users, groups, entitlements and signing keys (bearer token with scope admin)"),
         (name = "accounts", description = "The user center as JSON (bearer token with scope profile)"),
         (name = "operations", description = "Probes, metrics, this document"),
     )

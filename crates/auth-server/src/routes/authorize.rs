@@ -2,7 +2,10 @@
 //! `POST /oauth/authorize` (the consent form: CSRF-checked, validated
 //! again, then a code or, for the implicit grant, a token in the fragment).
 //! Bad client or redirect URI: an error page; other errors: redirected back
-//! (RFC 6749 4.1.2.1).
+//! (RFC 6749 4.1.2.1) to a client an operator registered, an error page
+//! for anyone else's (RFC 9700 4.11.2). Once the user is known, the scopes
+//! are narrowed to those the user is entitled to, so the consent page
+//! never offers one the user may not hold.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -16,7 +19,7 @@ use crate::domain::client::{Client, ClientId};
 use crate::domain::oauth_error::OAuthError;
 use crate::domain::params::Params;
 use crate::error::ApiError;
-use crate::services::{authorize as issue, consents};
+use crate::services::{authorize as issue, consents, entitlements};
 use crate::web::session::Session;
 use crate::web::{csrf, current, page};
 
@@ -51,42 +54,68 @@ async fn validated(
     state: &AppState,
     pairs: Vec<(String, String)>,
 ) -> Result<(Client, AuthorizeRequest), Box<HttpResponse>> {
-    let page = |msg: &str| {
-        Box::new(
-            state
-                .templates
-                .error_page(StatusCode::BAD_REQUEST, msg)
-                .unwrap_or_else(|e| actix_web::ResponseError::error_response(&e)),
-        )
-    };
-    let params = Params::from_pairs(pairs).map_err(|e| page(&e.description))?;
+    let params = Params::from_pairs(pairs)
+        .map_err(|e| refused(state, AuthorizeError::Page(e.description)))?;
     let client = match params.get("client_id").and_then(ClientId::parse) {
         Some(id) => state
             .tokens
             .load_client(&id)
             .await
             .map_err(|e| Box::new(actix_web::ResponseError::error_response(&e)))?,
-        None => return Err(page("client_id is missing or malformed")),
+        None => {
+            return Err(refused(
+                state,
+                AuthorizeError::Page("client_id is missing or malformed".into()),
+            ));
+        }
     };
-    let issuer = state.tokens.issuer().issuer().to_owned();
-    match authorize::validate(&params, client.as_ref(), &issuer, state.implicit_enabled) {
+    let issuer = state.tokens.issuer().issuer();
+    match authorize::validate(&params, client.as_ref(), issuer, state.implicit_enabled) {
         Ok(req) => match client {
             Some(c) => Ok((c, req)),
-            None => Err(page("unknown client")),
+            None => Err(refused(
+                state,
+                AuthorizeError::Page("unknown client".into()),
+            )),
         },
-        Err(AuthorizeError::Page(msg)) => Err(page(&msg)),
-        Err(AuthorizeError::Redirect {
+        Err(e) => Err(refused(state, e)),
+    }
+}
+
+/// The request narrowed to the scopes `user` is entitled to; `Err` is the
+/// response to send instead.
+async fn for_user(
+    state: &AppState,
+    client: &Client,
+    request: AuthorizeRequest,
+    user: &UserRow,
+) -> Result<AuthorizeRequest, HttpResponse> {
+    let held = entitlements::held_by(&state.db, &user.id)
+        .await
+        .map_err(|_| actix_web::ResponseError::error_response(&ApiError::Unavailable))?;
+    authorize::for_user(client, request, &held, state.tokens.issuer().issuer())
+        .map_err(|e| *refused(state, e))
+}
+
+/// The answer to a refused request: our error page, or the redirect back.
+fn refused(state: &AppState, e: AuthorizeError) -> Box<HttpResponse> {
+    Box::new(match e {
+        AuthorizeError::Page(msg) => state
+            .templates
+            .error_page(StatusCode::BAD_REQUEST, &msg)
+            .unwrap_or_else(|e| actix_web::ResponseError::error_response(&e)),
+        AuthorizeError::Redirect {
             redirect_uri,
             state: st,
             error,
             fragment,
-        }) => Err(Box::new(redirect(&authorize::error_redirect(
+        } => redirect(&authorize::error_redirect(
             &redirect_uri,
             st.as_deref(),
             &error,
             fragment,
-        )))),
-    }
+        )),
+    })
 }
 
 fn redirect(location: &str) -> HttpResponse {
@@ -133,6 +162,10 @@ async fn get_authorize(
     };
     let (session, user) = match approver(&state, &req).await? {
         Ok(s) => s,
+        Err(resp) => return Ok(resp),
+    };
+    let request = match for_user(&state, &client, request, &user).await {
+        Ok(r) => r,
         Err(resp) => return Ok(resp),
     };
     if consents::is_remembered(&state.db, &user.id, client.id.as_str(), &request.scopes)
@@ -193,6 +226,10 @@ async fn post_authorize(
     };
     let (session, user) = match approver(&state, &req).await? {
         Ok(s) => s,
+        Err(resp) => return Ok(resp),
+    };
+    let request = match for_user(&state, &client, request, &user).await {
+        Ok(r) => r,
         Err(resp) => return Ok(resp),
     };
     if !csrf::verify(&state.sessions, &session, csrf_value.as_deref()) {

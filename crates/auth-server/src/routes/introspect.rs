@@ -49,7 +49,7 @@ async fn post_introspect(
             ClientKind::Confidential => Ok((c, found)),
             ClientKind::Public => Err(OAuthError::invalid_client().into()),
         });
-    gate.leave(&state, &caller);
+    gate.leave(&state, &caller).await;
     let (caller, found) = caller?;
     params.required("token")?;
     let answer = introspect::answer(&caller, found);
@@ -70,7 +70,7 @@ async fn post_revoke(
         .tokens
         .authenticate(authorization(&req), &params)
         .await;
-    gate.leave(&state, &caller);
+    gate.leave(&state, &caller).await;
     let caller = caller?;
     let token = params.required("token")?;
     introspect::revoke(&state.db, &state.verifier, &caller, token).await?;

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod authorize;
 pub mod bearer;
+pub mod body;
 pub mod health;
 pub mod introspect;
 pub mod jwks;

@@ -53,7 +53,7 @@ async fn post_token(
     let params = Params::from_pairs(form.into_inner())?;
     let gate = Gate::enter(&state, &req, &params)?;
     let result = state.tokens.token(authorization(&req), &params).await;
-    gate.leave(&state, &result);
+    gate.leave(&state, &result).await;
     let tokens = result?;
     state.metrics.token_issued(tokens.grant_type.as_str());
     let mut builder = HttpResponse::Ok();

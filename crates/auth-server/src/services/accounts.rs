@@ -6,6 +6,7 @@
 
 use idmap_storage::{Database, StorageError};
 
+use super::families;
 use super::mailer::Mailer;
 use crate::db::email_tokens::{self, EmailTokenRow};
 use crate::db::now_unix;
@@ -215,7 +216,9 @@ pub async fn request_reset(
 }
 
 /// Spends a reset link and sets the new password; every session of the
-/// user ends and every other open reset link is spent.
+/// user ends, every other open reset link is spent, and every refresh-token
+/// family of the user is revoked (with the access tokens issued in them),
+/// so a token stolen before the reset dies with it.
 pub async fn reset_password(
     db: &Database,
     token: &str,
@@ -241,6 +244,7 @@ pub async fn reset_password(
             // Following the link proves the mailbox, too.
             db_users::set_verified(c, &uid)?;
             email_tokens::spend_all(c, &uid, LinkPurpose::Reset.as_str(), now)?;
+            families::revoke_every_family_of(c, &uid, now)?;
             Ok(true)
         })
         .await?;

@@ -1,7 +1,9 @@
 //! Applications a user registers in the user center: OAuth clients owned by
-//! that user, limited to the scope `profile` (an application acting for its
-//! users may not hold operator scopes). A confidential application's secret
-//! is returned once, at registration. Deleting one first revokes the live
+//! that user, limited to the scopes `profile` and `groups` (an application
+//! acting for its users may not hold operator scopes). Only a user whose
+//! address is verified may register or change one, and its redirect URIs
+//! follow `domain::redirect_uri`. A confidential application's secret is
+//! returned once, at registration. Deleting one first revokes the live
 //! access tokens issued to it, then deletes it (secrets, codes, tokens and
 //! approvals cascade).
 
@@ -11,13 +13,14 @@ use idmap_storage::{Database, StorageError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::clients::{self, AdminError, CreatedClient, NewClient, check_name, check_redirect_uri};
+use super::clients::{self, AdminError, CreatedClient, NewClient, check_name, check_redirect_uris};
 use crate::db::clients::{self as db_clients, ClientRow};
+use crate::db::users::UserRow;
 use crate::db::{now_unix, refresh_tokens, revoked_tokens};
 use crate::domain::client_secret::SecretHasher;
 
-/// The scope every self-registered application gets.
-pub const APPLICATION_SCOPE: &str = "profile";
+/// The scopes every self-registered application gets.
+pub const APPLICATION_SCOPE: &str = "profile groups";
 
 /// An application as shown to its owner (never a secret).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -43,12 +46,9 @@ impl From<ClientRow> for ApplicationView {
     }
 }
 
-/// Splits the redirect URIs of a form (one per line or space-separated) and checks each.
+/// Splits the redirect URIs of a form (one per line or space-separated).
 pub fn parse_redirect_uris(text: &str) -> Result<Vec<String>, AdminError> {
-    let uris: Vec<String> = text
-        .split_whitespace()
-        .map(check_redirect_uri)
-        .collect::<Result<_, _>>()?;
+    let uris: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
     if uris.is_empty() {
         return Err(AdminError::Invalid("give at least one redirect URI".into()));
     }
@@ -58,15 +58,29 @@ pub fn parse_redirect_uris(text: &str) -> Result<Vec<String>, AdminError> {
     Ok(uris)
 }
 
+/// Refuses an owner whose address is not verified: an application can
+/// send people's browsers to its redirect URIs, so whoever registers one
+/// must at least be reachable.
+fn check_owner(owner: &UserRow) -> Result<(), AdminError> {
+    if owner.email_verified {
+        Ok(())
+    } else {
+        Err(AdminError::Forbidden(
+            "Confirm your e-mail address before registering or changing applications.".into(),
+        ))
+    }
+}
+
 /// Registers an application owned by `owner`.
 pub async fn register(
     db: &Database,
     hasher: &Arc<SecretHasher>,
-    owner: &str,
+    owner: &UserRow,
     name: &str,
     redirect_uris: Vec<String>,
     public: bool,
 ) -> Result<CreatedClient, AdminError> {
+    check_owner(owner)?;
     clients::add_client(
         db,
         hasher,
@@ -76,7 +90,7 @@ pub async fn register(
             name: Some(check_name(name)?),
             public,
             redirect_uris,
-            owner: Some(owner.to_owned()),
+            owner: Some(owner.id.clone()),
         },
     )
     .await
@@ -105,20 +119,25 @@ pub async fn get(
 /// Changes name and redirect URIs; `Ok(false)` if not the owner's.
 pub async fn update(
     db: &Database,
-    owner: &str,
+    owner: &UserRow,
     client_id: &str,
     name: &str,
     redirect_uris: Vec<String>,
 ) -> Result<bool, AdminError> {
+    check_owner(owner)?;
     let name = check_name(name)?;
-    let (o, id, uris) = (
-        owner.to_owned(),
-        client_id.to_owned(),
-        redirect_uris.join("\n"),
-    );
-    Ok(db
-        .run(move |c| Ok(db_clients::update_owned(c, &o, &id, &name, &uris)?))
-        .await?)
+    let (o, id) = (owner.id.clone(), client_id.to_owned());
+    db.transaction(move |c| {
+        let Some(row) = db_clients::find_owned(c, &o, &id)? else {
+            return Ok(Ok(false));
+        };
+        if let Err(e) = check_redirect_uris(&redirect_uris, row.is_public) {
+            return Ok(Err(e));
+        }
+        let uris = redirect_uris.join("\n");
+        Ok(Ok(db_clients::update_owned(c, &o, &id, &name, &uris)?))
+    })
+    .await?
 }
 
 /// Deletes an application after revoking its live access tokens.

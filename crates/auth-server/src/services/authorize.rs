@@ -38,6 +38,7 @@ pub async fn issue_code(
         family_id: None,
         access_jti: None,
         access_expires_at: None,
+        redirect_uri_given: request.redirect_uri_given,
     };
     db.transaction(move |c| Ok(auth_codes::insert(c, &row)?))
         .await?;

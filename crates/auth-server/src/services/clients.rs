@@ -12,9 +12,10 @@ use utoipa::ToSchema;
 use crate::db::clients::{self as db_clients, ClientRow, SecretRow};
 use crate::db::now_unix;
 use crate::db::partners::{self as db_partners, PartnerRow};
-use crate::domain::client::ClientId;
+use crate::domain::client::{ClientId, ClientKind};
 use crate::domain::client_secret::{ClientSecret, SecretHasher};
-use crate::domain::scopes::ScopeSet;
+use crate::domain::redirect_uri;
+use crate::domain::scopes::{Scope, ScopeSet};
 
 /// Why an admin operation failed; the message is meant for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,9 @@ pub enum AdminError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The caller may not do this (yet).
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -81,16 +85,17 @@ pub(crate) fn check_name(name: &str) -> Result<String, AdminError> {
     Ok(name.to_owned())
 }
 
-/// RFC 6749 3.1.2: absolute URI without fragment.
-pub(crate) fn check_redirect_uri(uri: &str) -> Result<String, AdminError> {
-    let parsed = url::Url::parse(uri)
-        .map_err(|e| AdminError::Invalid(format!("redirect URI '{uri}' is not absolute: {e}")))?;
-    if parsed.fragment().is_some() || uri.chars().any(char::is_whitespace) {
-        return Err(AdminError::Invalid(format!(
-            "redirect URI '{uri}' must not contain a fragment or whitespace"
-        )));
-    }
-    Ok(uri.to_owned())
+/// Checks redirect URIs against the rules of [`redirect_uri::check`] for a
+/// client that is public or not.
+pub(crate) fn check_redirect_uris(uris: &[String], public: bool) -> Result<(), AdminError> {
+    let kind = if public {
+        ClientKind::Public
+    } else {
+        ClientKind::Confidential
+    };
+    uris.iter()
+        .try_for_each(|u| redirect_uri::check(u, kind))
+        .map_err(AdminError::Invalid)
 }
 
 /// Registers a partner.
@@ -127,9 +132,8 @@ pub async fn add_client(
     new: NewClient,
 ) -> Result<CreatedClient, AdminError> {
     let scopes = ScopeSet::parse(&new.scope).map_err(|e| {
-        AdminError::Invalid(format!(
-            "scope: {e} (known: idmap:link idmap:read idmap:admin admin introspect profile)"
-        ))
+        let known: Vec<&str> = Scope::ALL.into_iter().map(Scope::as_str).collect();
+        AdminError::Invalid(format!("scope: {e} (known: {})", known.join(" ")))
     })?;
     let partner = new
         .partner
@@ -143,11 +147,8 @@ pub async fn add_client(
             "a public client needs --redirect-uri".into(),
         ));
     }
-    let redirect_uris = new
-        .redirect_uris
-        .iter()
-        .map(|u| check_redirect_uri(u))
-        .collect::<Result<Vec<_>, _>>()?;
+    check_redirect_uris(&new.redirect_uris, new.public)?;
+    let redirect_uris = new.redirect_uris.clone();
 
     let client_id = ClientId::generate();
     let now = now_unix();

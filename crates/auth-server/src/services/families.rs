@@ -1,9 +1,12 @@
 //! Refresh-token families in storage: starting one, rotating a token
 //! (one compare-and-swap, inside the transaction that stores its
-//! successor), and revoking a family together with the access tokens it
-//! issued that may still be live.
+//! successor), and revoking a family, or every family of a user, together
+//! with the access tokens it issued that may still be live. A family ends
+//! at a fixed time set when it starts: rotation renews a token's own
+//! lifetime but never moves the family's end, so a stolen refresh token
+//! cannot be kept alive forever by using it.
 
-use idmap_storage::{Database, StorageError};
+use idmap_storage::{Database, DbConnection, StorageError};
 
 use crate::db::refresh_tokens::{self as db_refresh, RefreshRow};
 use crate::db::{auth_codes, now_unix, revoked_tokens};
@@ -21,13 +24,15 @@ pub struct FamilyGrant {
     pub resource: Option<String>,
 }
 
-/// The row for a new refresh token of `family_id` issued with `access`.
+/// The row for a new refresh token of `family_id` issued with `access`:
+/// it lives `ttl` seconds, but not past `family_expires_at`.
 pub fn new_row(
     token: &OpaqueToken,
     family_id: &str,
     grant: &FamilyGrant,
     access: &IssuedToken,
     ttl: i64,
+    family_expires_at: i64,
 ) -> RefreshRow {
     let now = now_unix();
     RefreshRow {
@@ -38,11 +43,12 @@ pub fn new_row(
         scopes: grant.scopes.clone(),
         resource: grant.resource.clone(),
         created_at: now,
-        expires_at: now.saturating_add(ttl),
+        expires_at: now.saturating_add(ttl).min(family_expires_at),
         used_at: None,
         revoked: false,
         access_jti: access.jti.clone(),
         access_expires_at: access.expires_at,
+        family_expires_at,
     }
 }
 
@@ -84,6 +90,20 @@ pub async fn revoke(db: &Database, family_id: String) -> Result<(), StorageError
         Ok(())
     })
     .await
+}
+
+/// Revokes every refresh-token family of a user and the live access
+/// tokens issued in them (password reset, disabling the user); runs in the
+/// caller's transaction.
+pub fn revoke_every_family_of(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: i64,
+) -> Result<(), StorageError> {
+    for (jti, exp) in db_refresh::revoke_user(conn, user_id, now)? {
+        revoked_tokens::revoke(conn, &jti, exp, now)?;
+    }
+    Ok(())
 }
 
 /// A replayed authorization code: revokes what its redemption issued.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::clients::AdminError;
-use crate::db::groups::{self as db_groups, GroupRow, MemberRow};
+use crate::db::groups::{self as db_groups, MemberRow};
 use crate::db::{now_unix, partners, users};
 
 /// The role of a member in a group.
@@ -130,27 +130,11 @@ pub async fn add_member(
             let Some(p) = partners::list(c)?.into_iter().find(|p| p.code == code) else {
                 return Ok(Err(format!("unknown partner {code}")));
             };
-            let found = match users::find(c, &user)? {
-                Some(u) => Some(u),
-                None => users::find_by_email(c, &user)?,
-            };
-            let Some(u) = found else {
+            let Some(u) = users::find_by_id_or_email(c, &user)? else {
                 return Ok(Err(format!("no user {user}")));
             };
             let now = now_unix();
-            let group = match db_groups::find_by_partner(c, &code)? {
-                Some(g) => g,
-                None => {
-                    let g = GroupRow {
-                        id: uuid::Uuid::new_v4().to_string(),
-                        partner_code: code.clone(),
-                        name: p.name.clone(),
-                        created_at: now,
-                    };
-                    db_groups::insert(c, &g)?;
-                    g
-                }
-            };
+            let group = db_groups::find_or_create(c, &code, &p.name, now)?;
             db_groups::put_member(
                 c,
                 &MemberRow {

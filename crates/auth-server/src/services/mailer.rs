@@ -5,7 +5,7 @@
 //! recipient and subject only (bodies hold single-use links, which must
 //! never reach a log).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox, SinglePart};
@@ -85,7 +85,7 @@ impl Mailer {
                     crate::db::now_unix(),
                     uuid::Uuid::new_v4().simple()
                 );
-                tokio::fs::write(dir.join(name), message.formatted()).await?;
+                write_private(dir, name, message.formatted()).await?;
             }
             Transport::Smtp(smtp) => {
                 smtp.send(message).await?;
@@ -96,6 +96,38 @@ impl Mailer {
         }
         Ok(())
     }
+}
+
+/// Writes one message file readable by its owner only (0600), in a
+/// directory only the owner may list (0700, tightened if it was not): a
+/// message holds a live single-use link.
+async fn write_private(dir: &Path, name: String, bytes: Vec<u8>) -> std::io::Result<()> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)?;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(dir.join(name))?
+                .write_all(&bytes)
+        }
+        #[cfg(not(unix))]
+        {
+            std::fs::create_dir_all(&dir)?;
+            std::fs::File::create_new(dir.join(name))?.write_all(&bytes)
+        }
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 /// ASCII bodies with lines under 998 octets go out as 7bit (lettre would

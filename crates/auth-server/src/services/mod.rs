@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod client_secrets;
 pub mod clients;
 pub mod consents;
+pub mod entitlements;
 pub mod families;
 pub mod groups;
 pub mod introspect;

@@ -64,6 +64,8 @@ pub struct TokenService {
     pub(super) issuer: TokenIssuer,
     password_enabled: bool,
     pub(super) refresh_ttl: i64,
+    /// Absolute lifetime of a refresh-token family.
+    pub(super) family_ttl: i64,
 }
 
 impl TokenService {
@@ -75,13 +77,20 @@ impl TokenService {
             issuer,
             password_enabled: false,
             refresh_ttl: 2_592_000,
+            family_ttl: 7_776_000,
         }
     }
 
     /// Applies the configuration switches of the user grants.
-    pub fn with_user_grants(mut self, password_enabled: bool, refresh_ttl: u64) -> Self {
+    pub fn with_user_grants(
+        mut self,
+        password_enabled: bool,
+        refresh_ttl: u64,
+        family_ttl: u64,
+    ) -> Self {
         self.password_enabled = password_enabled;
         self.refresh_ttl = i64::try_from(refresh_ttl).unwrap_or(i64::MAX / 4);
+        self.family_ttl = i64::try_from(family_ttl).unwrap_or(i64::MAX / 4);
         self
     }
 
@@ -130,7 +139,16 @@ impl TokenService {
             .map(|(row, hashes)| to_domain(row, hashes))
             .transpose()?;
         if let Err(e) = client_auth::verify(&presented, client.as_ref(), &self.hasher) {
-            tracing::info!(client_id = %presented.client_id, method = ?presented.method, "client authentication failed");
+            // A presented id that names no client may be a secret sent in
+            // the wrong field: only a known id goes into the log.
+            match &client {
+                Some(c) => {
+                    tracing::info!(client_id = %c.id, method = ?presented.method, "client authentication failed");
+                }
+                None => {
+                    tracing::info!(method = ?presented.method, "client authentication failed: unknown client id");
+                }
+            }
             return Err(e.into());
         }
         let client = client.ok_or_else(|| TokenError::from(OAuthError::invalid_client()))?;
@@ -231,5 +249,6 @@ pub fn to_domain(row: db_clients::ClientRow, hashes: Vec<Vec<u8>>) -> Result<Cli
         redirect_uris: row.redirect_uris.lines().map(str::to_owned).collect(),
         disabled: row.disabled,
         secret_hashes,
+        owner: row.owner_user_id.clone(),
     })
 }

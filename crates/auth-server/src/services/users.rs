@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::clients::AdminError;
+use super::families;
 use crate::db::now_unix;
 use crate::db::users::{self as db_users, UserRow};
 use crate::domain::user::{self, Email, MIN_PASSWORD_LEN};
@@ -108,11 +109,18 @@ pub async fn list(db: &Database) -> Result<Vec<UserView>, AdminError> {
     Ok(rows.into_iter().map(UserView::from).collect())
 }
 
-/// Disables a user (no new logins or tokens).
+/// Disables a user: no new logins or tokens, and every refresh-token
+/// family of the user is revoked with the access tokens issued in them.
 pub async fn disable(db: &Database, id: &str) -> Result<(), AdminError> {
     let key = id.to_owned();
     let found = db
-        .run(move |c| Ok(db_users::set_disabled(c, &key, true)?))
+        .transaction(move |c| {
+            if !db_users::set_disabled(c, &key, true)? {
+                return Ok(false);
+            }
+            families::revoke_every_family_of(c, &key, now_unix())?;
+            Ok(true)
+        })
         .await?;
     if found {
         Ok(())

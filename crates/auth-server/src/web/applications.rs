@@ -1,5 +1,6 @@
 //! `/oauth/applications/`: the applications (OAuth clients) the signed-in
 //! user owns: list, `register/`, `{id}/`, `{id}/update/`, `{id}/delete/`.
+//! Registering and changing one needs a verified address.
 //! A confidential application's secret is on the page that answers the
 //! registration, and nowhere else. Another user's application answers 404.
 
@@ -92,12 +93,27 @@ async fn owned(state: &AppState, user: &UserRow, id: &str) -> Result<Application
         .ok_or(ApiError::NotFound)
 }
 
-fn admin_error(e: AdminError) -> Result<String, ApiError> {
-    match e {
-        AdminError::Invalid(m) | AdminError::Conflict(m) | AdminError::NotFound(m) => Ok(m),
-        AdminError::Storage(_) => Err(ApiError::Unavailable),
-    }
+/// The application form again, with what was refused and why.
+fn refused_form(
+    state: &AppState,
+    signed: &Signed,
+    e: AdminError,
+    ctx: minijinja::Value,
+) -> Result<HttpResponse, ApiError> {
+    let (status, error) = match e {
+        AdminError::Invalid(m) | AdminError::Conflict(m) | AdminError::NotFound(m) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, m)
+        }
+        AdminError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+        AdminError::Storage(_) => return Err(ApiError::Unavailable),
+    };
+    let ctx = minijinja::context! { error => error, ..ctx };
+    render(state, signed, status, "application_form.html", ctx)
 }
+
+/// Shown instead of the form to a user whose address is not verified.
+const VERIFY_FIRST: &str = "Confirm your e-mail address before registering applications: open \
+     the link we mailed you (your account page can send it again).";
 
 pub async fn list_applications(
     req: HttpRequest,
@@ -127,12 +143,19 @@ pub async fn get_register(
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
+    let (status, error) = if s.1.email_verified {
+        (StatusCode::OK, "")
+    } else {
+        (StatusCode::FORBIDDEN, VERIFY_FIRST)
+    };
     render(
         &state,
         &s,
-        StatusCode::OK,
+        status,
         "application_form.html",
-        minijinja::context! { name => "", redirect_uris => "", client_type => "confidential", error => "" },
+        minijinja::context! {
+            name => "", redirect_uris => "", client_type => "confidential", error => error,
+        },
     )
 }
 
@@ -153,7 +176,7 @@ pub async fn post_register(
     let public = form.client_type.as_deref() == Some("public");
     let created = match applications::parse_redirect_uris(&uris) {
         Ok(list) => {
-            applications::register(&state.db, &state.hasher, &s.1.id, &name, list, public).await
+            applications::register(&state.db, &state.hasher, &s.1, &name, list, public).await
         }
         Err(e) => Err(e),
     };
@@ -169,15 +192,13 @@ pub async fn post_register(
                 minijinja::context! { app => app, secret => created.client_secret },
             )
         }
-        Err(e) => render(
+        Err(e) => refused_form(
             &state,
             &s,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "application_form.html",
+            e,
             minijinja::context! {
                 name => name, redirect_uris => uris,
                 client_type => if public { "public" } else { "confidential" },
-                error => admin_error(e)?,
             },
         ),
     }
@@ -241,7 +262,7 @@ pub async fn post_update(
     let name = form.name.clone().unwrap_or_default();
     let uris = form.redirect_uris.clone().unwrap_or_default();
     let result = match applications::parse_redirect_uris(&uris) {
-        Ok(list) => applications::update(&state.db, &s.1.id, &app.client_id, &name, list).await,
+        Ok(list) => applications::update(&state.db, &s.1, &app.client_id, &name, list).await,
         Err(e) => Err(e),
     };
     match result {
@@ -250,15 +271,11 @@ pub async fn post_update(
             app.client_id
         ))),
         Ok(false) => Err(ApiError::NotFound),
-        Err(e) => render(
+        Err(e) => refused_form(
             &state,
             &s,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "application_form.html",
-            minijinja::context! {
-                client_id => app.client_id, name => name, redirect_uris => uris,
-                error => admin_error(e)?,
-            },
+            e,
+            minijinja::context! { client_id => app.client_id, name => name, redirect_uris => uris },
         ),
     }
 }

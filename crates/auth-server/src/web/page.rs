@@ -81,7 +81,7 @@ pub fn see_other(location: &str) -> HttpResponse {
 /// Counts one mail-sending form post for `email` and the client address;
 /// `Some(page)` (429) when either sent too many recently. The answer does
 /// not depend on whether the address is registered.
-pub fn mail_throttled(
+pub async fn mail_throttled(
     state: &AppState,
     req: &HttpRequest,
     email: &str,
@@ -105,6 +105,6 @@ pub fn mail_throttled(
             .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
         return Ok(Some(resp));
     }
-    state.mail_limiter.record_failure(key.as_deref(), ip);
+    state.mail_limiter.record_failure(key.as_deref(), ip).await;
     Ok(None)
 }

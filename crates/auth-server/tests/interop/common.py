@@ -41,8 +41,9 @@ def hidden_inputs(html):
     return [(k, v) for k, v in p.inputs if k not in ("email", "password")]
 
 
-def browser_authorize(authorize_url, decision="allow"):
-    """Logs the test user in and consents; returns the redirect Location."""
+def browser_authorize(authorize_url, decision="allow", email=USER_EMAIL, password=USER_PASSWORD):
+    """Logs a user in (the test user by default) and consents; returns the
+    redirect Location."""
     s = requests.Session()
     res = s.get(authorize_url, allow_redirects=False, timeout=10)
     assert res.status_code == 303, f"expected the login redirect, got {res.status_code}"
@@ -51,7 +52,7 @@ def browser_authorize(authorize_url, decision="allow"):
     assert page.status_code == 200
     form = dict(hidden_inputs(page.text))
     assert form.get("csrf_token"), "the login form carries a CSRF token"
-    form.update({"email": USER_EMAIL, "password": USER_PASSWORD})
+    form.update({"email": email, "password": password})
     res = s.post(f"{BASE}/accounts/login/", data=form, allow_redirects=False, timeout=10)
     assert res.status_code == 303, f"login failed: {res.status_code}"
     consent = s.get(urljoin(BASE, res.headers["Location"]), allow_redirects=False, timeout=10)

@@ -80,6 +80,26 @@ def test_requests_oauthlib_public_client_pkce_and_refresh():
     verify(new["access_token"])
 
 
+def test_scopes_a_user_is_not_entitled_to_are_dropped():
+    """The second user holds no entitlement: the library asks for
+    idmap:read and gets a token for profile only, as the answer's scope
+    says (RFC 6749 3.3)."""
+    md = metadata()
+    s = AuthlibSession(
+        PUBLIC_ID,
+        token_endpoint_auth_method="none",
+        scope="profile idmap:read",
+        redirect_uri=REDIRECT_URI,
+        code_challenge_method="S256",
+    )
+    verifier = secrets.token_urlsafe(48)
+    url, _ = s.create_authorization_url(md["authorization_endpoint"], code_verifier=verifier)
+    location = browser_authorize(url, email=os.environ["OTHER_EMAIL"], password=os.environ["USER_PASSWORD"])
+    token = s.fetch_token(md["token_endpoint"], authorization_response=location, code_verifier=verifier)
+    assert token["scope"] == "profile"
+    assert verify(token["access_token"], audience=md["issuer"])["scope"] == "profile"
+
+
 def test_denied_consent_returns_access_denied_with_state():
     md = metadata()
     s = OAuth2Session(PUBLIC_ID, redirect_uri=REDIRECT_URI, scope=["profile"], pkce="S256")
@@ -93,5 +113,6 @@ if __name__ == "__main__":
         test_authlib_public_client_pkce_and_refresh,
         test_authlib_confidential_client_with_pkce,
         test_requests_oauthlib_public_client_pkce_and_refresh,
+        test_scopes_a_user_is_not_entitled_to_are_dropped,
         test_denied_consent_returns_access_denied_with_state,
     ])

@@ -162,6 +162,17 @@ impl TestApp {
             .id
     }
 
+    /// Entitles a user (id or e-mail) to a patient-data scope.
+    pub async fn entitle(&self, user: &str, scope: &str) {
+        auth_server::services::entitlements::grant(
+            &self.db,
+            auth_server::services::entitlements::Holder::User(user.to_owned()),
+            scope,
+        )
+        .await
+        .unwrap();
+    }
+
     /// Registers a client for the authorization-code flow.
     pub async fn add_app_client(
         &self,

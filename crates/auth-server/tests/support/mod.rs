@@ -126,6 +126,100 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// A token of a new client with scope `admin`, for the admin API.
+    pub async fn admin_token(&self) -> String {
+        let (id, secret) = self.add_client(None, "admin").await;
+        let res = self
+            .post_token(
+                Some((&id, &secret)),
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        let body: Value = res.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// The links mailed to `to` so far (file mailer), oldest first.
+    pub fn mailed_links(&self, to: &str) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(&self.settings.mail_dir)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .filter(|m| m.contains(&format!("To: {to}")))
+            .flat_map(|m| {
+                m.split_whitespace()
+                    .filter(|w| w.starts_with("http") && w.contains("token="))
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// Starts idmap-server (SQLite) trusting this server's JWKS and waits
+    /// until it has loaded the keys; returns its base URL and database.
+    pub async fn spawn_idmap(&self) -> (String, idmap_storage::testing::TestDatabase) {
+        let db =
+            idmap_storage::testing::TestDatabase::create(idmap_storage::Backend::Sqlite).unwrap();
+        let env: HashMap<String, String> = [
+            ("IDMAP_LISTEN", "127.0.0.1:0".to_owned()),
+            ("IDMAP_DATABASE_URL", db.url().to_owned()),
+            ("IDMAP_ISSUER", ISSUER.to_owned()),
+            ("IDMAP_JWKS_URL", self.url("/oauth/jwks.json")),
+            ("IDMAP_DB_POOL_SIZE", "4".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let settings = idmap_server::config::Settings::load(None, &env).unwrap();
+        let app = idmap_server::startup::Application::build(&settings)
+            .await
+            .unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let started = std::time::Instant::now();
+        while self
+            .client
+            .get(format!("{base}/health/ready"))
+            .send()
+            .await
+            .map_or(true, |r| r.status() != 200)
+        {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "idmap-server never loaded the JWKS"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        (base, db)
+    }
+
+    /// Calls the admin API with `token` (none: no `Authorization`);
+    /// returns the status and the JSON body (`null` if none).
+    pub async fn admin_call(
+        &self,
+        token: Option<&str>,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(&format!("/admin/api/v1{path}")));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
     /// The Prometheus text of `/metrics`.
     pub async fn metrics(&self) -> String {
         let res = self.client.get(self.url("/metrics")).send().await.unwrap();
@@ -157,6 +251,19 @@ impl TestApp {
         let data = jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap();
         (data.header, data.claims)
     }
+}
+
+/// The status of a one-hash `/api/v1/lookup` at idmap-server `idmap`.
+pub async fn lookup(client: &reqwest::Client, idmap: &str, token: &str) -> u16 {
+    client
+        .post(format!("{idmap}/api/v1/lookup"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"hashes": ["a".repeat(64)]}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 /// The value of one series (`name{labels}` exactly as rendered) in a

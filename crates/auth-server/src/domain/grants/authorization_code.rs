@@ -18,10 +18,23 @@ pub struct StoredCode {
     pub client_id: String,
     pub user_id: String,
     pub redirect_uri: String,
+    /// Whether the authorization request named the redirect URI.
+    pub redirect_uri_given: bool,
     pub scopes: ScopeSet,
     pub resource: Option<String>,
     pub challenge: Option<CodeChallenge>,
     pub expires_at: i64,
+    /// Redeemed already.
+    pub used: bool,
+}
+
+/// Whether presenting this code is a replay that must revoke what it
+/// issued (RFC 6749 4.1.2): a used code, presented by the client it was
+/// issued to. Another client presenting it learns nothing and revokes
+/// nothing, so a code leaked to a third party cannot be used to end the
+/// legitimate client's grant.
+pub fn is_replay(client: &Client, code: &StoredCode) -> bool {
+    code.used && code.client_id == client.id.as_str()
 }
 
 /// Checks a token request against the stored code and decides the grant.
@@ -34,18 +47,24 @@ pub fn grant(
 ) -> Result<AccessGrant, OAuthError> {
     // One text for every mismatch: a guesser learns nothing about why.
     let bad = || OAuthError::invalid_grant("the authorization code is invalid or expired");
-    if code.client_id != client.id.as_str() || now >= code.expires_at {
+    if code.used || code.client_id != client.id.as_str() || now >= code.expires_at {
         return Err(bad());
     }
-    // RFC 6749 4.1.3: required (and identical) when the request sent one;
-    // we resolved an omitted one to the single registered URI, so require
-    // equality whenever the client sends it.
-    if let Some(uri) = redirect_uri
-        && uri != code.redirect_uri
-    {
-        return Err(OAuthError::invalid_grant(
-            "redirect_uri does not match the authorization request",
-        ));
+    // RFC 6749 4.1.3: required, and identical, when the authorization
+    // request named one; an omitted one there was resolved to the single
+    // registered URI, so equality is required whenever the client sends it.
+    match redirect_uri {
+        Some(uri) if uri != code.redirect_uri => {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri does not match the authorization request",
+            ));
+        }
+        None if code.redirect_uri_given => {
+            return Err(OAuthError::invalid_request(
+                "redirect_uri is required: the authorization request named one",
+            ));
+        }
+        _ => {}
     }
     match (&code.challenge, code_verifier) {
         (Some(challenge), Some(verifier)) if challenge.verify(verifier) => {}
@@ -89,6 +108,7 @@ mod tests {
             redirect_uris: vec!["https://a/cb".into()],
             disabled: false,
             secret_hashes: vec![],
+            owner: None,
         }
     }
 
@@ -97,10 +117,12 @@ mod tests {
             client_id: "c1".into(),
             user_id: "u1".into(),
             redirect_uri: "https://a/cb".into(),
+            redirect_uri_given: false,
             scopes: ScopeSet::parse("profile").unwrap(),
             resource: None,
             challenge: Some(CodeChallenge::parse(CHALLENGE, Some("S256")).unwrap()),
             expires_at: 100,
+            used: false,
         }
     }
 
@@ -138,5 +160,35 @@ mod tests {
             e(grant(&c, &other, None, Some(VERIFIER), 1)),
             ErrorCode::InvalidGrant
         );
+    }
+
+    #[test]
+    fn a_named_redirect_uri_must_be_named_again() {
+        let c = client();
+        let mut named = code();
+        named.redirect_uri_given = true;
+        assert_eq!(
+            grant(&c, &named, None, Some(VERIFIER), 1).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        assert!(grant(&c, &named, Some("https://a/cb"), Some(VERIFIER), 1).is_ok());
+        assert!(grant(&c, &code(), None, Some(VERIFIER), 1).is_ok());
+    }
+
+    #[test]
+    fn only_the_codes_own_client_replays_it() {
+        let mut used = code();
+        used.used = true;
+        assert!(is_replay(&client(), &used));
+        assert_eq!(
+            grant(&client(), &used, None, Some(VERIFIER), 1)
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidGrant
+        );
+        let mut other = client();
+        other.id = ClientId::parse("c2").unwrap();
+        assert!(!is_replay(&other, &used));
+        assert!(!is_replay(&client(), &code()));
     }
 }

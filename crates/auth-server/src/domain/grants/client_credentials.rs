@@ -55,6 +55,7 @@ mod tests {
             redirect_uris: vec![],
             disabled: false,
             secret_hashes: vec![],
+            owner: None,
         }
     }
 

@@ -79,6 +79,7 @@ mod tests {
             redirect_uris: vec![],
             disabled: false,
             secret_hashes: vec![],
+            owner: None,
         }
     }
 

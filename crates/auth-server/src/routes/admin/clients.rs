@@ -5,9 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ADMIN_SCOPE, api_error};
+use super::ADMIN_SCOPE;
 use crate::error::ApiError;
-use crate::routes::{AppState, bearer};
+use crate::routes::{AppState, bearer, body};
 use crate::services::client_secrets;
 use crate::services::clients::{self, NewClient};
 
@@ -40,16 +40,16 @@ pub async fn list_clients(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    Ok(HttpResponse::Ok().json(clients::list_clients(&state.db).await.map_err(api_error)?))
+    Ok(HttpResponse::Ok().json(clients::list_clients(&state.db).await?))
 }
 
 pub async fn create_client(
     req: HttpRequest,
-    body: web::Json<CreateClientRequest>,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    let b = body.into_inner();
+    let b: CreateClientRequest = body::json(&req, payload).await?;
     let created = clients::add_client(
         &state.db,
         &state.hasher,
@@ -62,8 +62,7 @@ pub async fn create_client(
             owner: None,
         },
     )
-    .await
-    .map_err(api_error)?;
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(created))
@@ -75,11 +74,7 @@ pub async fn get_client(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    Ok(HttpResponse::Ok().json(
-        clients::get_client(&state.db, &path)
-            .await
-            .map_err(api_error)?,
-    ))
+    Ok(HttpResponse::Ok().json(clients::get_client(&state.db, &path).await?))
 }
 
 pub async fn disable_client(
@@ -88,26 +83,21 @@ pub async fn disable_client(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    clients::disable_client(&state.db, &path)
-        .await
-        .map_err(api_error)?;
+    clients::disable_client(&state.db, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 pub async fn rotate_secret(
     req: HttpRequest,
     path: web::Path<String>,
-    body: Option<web::Json<RotateSecretRequest>>,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    let old = body
-        .map(|b| b.into_inner())
-        .unwrap_or_default()
+    let old = body::json_or_default::<RotateSecretRequest>(&req, payload)
+        .await?
         .old_expires_in;
-    let rotated = client_secrets::rotate(&state.db, &state.hasher, &path, old)
-        .await
-        .map_err(api_error)?;
+    let rotated = client_secrets::rotate(&state.db, &state.hasher, &path, old).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(rotated))
@@ -120,8 +110,6 @@ pub async fn delete_secret(
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
     let (id, secret_id) = path.into_inner();
-    client_secrets::delete(&state.db, &id, &secret_id)
-        .await
-        .map_err(api_error)?;
+    client_secrets::delete(&state.db, &id, &secret_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,9 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ADMIN_SCOPE, api_error};
+use super::ADMIN_SCOPE;
 use crate::error::ApiError;
-use crate::routes::{AppState, bearer};
+use crate::routes::{AppState, bearer, body};
 use crate::services::groups;
 
 /// A user to put in a partner's group.
@@ -29,12 +29,11 @@ fn default_role() -> String {
 
 pub async fn add_member(
     req: HttpRequest,
-    body: web::Json<AddMemberRequest>,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    let added = groups::add_member(&state.db, &body.partner, &body.user, &body.role)
-        .await
-        .map_err(api_error)?;
+    let b: AddMemberRequest = body::json(&req, payload).await?;
+    let added = groups::add_member(&state.db, &b.partner, &b.user, &b.role).await?;
     Ok(HttpResponse::Ok().json(added))
 }

@@ -10,7 +10,7 @@ use super::ADMIN_SCOPE;
 use crate::db::now_unix;
 use crate::error::ApiError;
 use crate::keys;
-use crate::routes::{AppState, bearer};
+use crate::routes::{AppState, bearer, body};
 
 /// When the new key starts signing.
 #[derive(Deserialize, Default, ToSchema)]
@@ -32,11 +32,13 @@ pub async fn list_keys(
 
 pub async fn rotate_key(
     req: HttpRequest,
-    body: Option<web::Json<RotateKeyRequest>>,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    let now = body.map(|b| b.into_inner()).unwrap_or_default().now;
+    let now = body::json_or_default::<RotateKeyRequest>(&req, payload)
+        .await?
+        .now;
     let delay = if now { 0 } else { state.publication_delay };
     let activates_at = now_unix().saturating_add(i64::try_from(delay).unwrap_or(0));
     let (dir, alg) = (state.key_dir.clone(), state.signing_alg);

@@ -1,8 +1,10 @@
 //! The admin JSON API under `/admin/api/v1/`: every call needs a bearer
 //! token of this server with scope `admin` (verified locally with our own
-//! keys). One file per resource; errors use the JSON envelope.
+//! keys), checked before a body is read (`routes::body`). One file per
+//! resource; errors use the JSON envelope.
 
 pub(crate) mod clients;
+pub(crate) mod entitlements;
 pub(crate) mod groups;
 pub(crate) mod keys;
 pub(crate) mod partners;
@@ -11,8 +13,6 @@ pub(crate) mod users;
 use actix_web::web;
 
 use super::method_not_allowed;
-use crate::error::ApiError;
-use crate::services::clients::AdminError;
 
 /// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -67,6 +67,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .default_service(method_not_allowed("POST")),
             )
             .service(
+                web::resource("/entitlements")
+                    .route(web::get().to(entitlements::list_entitlements))
+                    .route(web::post().to(entitlements::grant_entitlement))
+                    .default_service(method_not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/entitlements/{id}")
+                    .route(web::delete().to(entitlements::revoke_entitlement))
+                    .default_service(method_not_allowed("DELETE")),
+            )
+            .service(
                 web::resource("/keys")
                     .route(web::get().to(keys::list_keys))
                     .default_service(method_not_allowed("GET")),
@@ -77,17 +88,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .default_service(method_not_allowed("POST")),
             ),
     );
-}
-
-/// The one mapping of admin-service failures to API errors.
-fn api_error(e: AdminError) -> ApiError {
-    match e {
-        AdminError::Invalid(m) => ApiError::BadRequest(m),
-        AdminError::NotFound(_) => ApiError::NotFound,
-        AdminError::Conflict(m) => ApiError::Conflict(m),
-        AdminError::Storage(s) if s.is_unavailable() => ApiError::Unavailable,
-        AdminError::Storage(s) => ApiError::internal(s),
-    }
 }
 
 /// The scope every admin call requires.

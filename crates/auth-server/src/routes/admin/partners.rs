@@ -4,9 +4,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ADMIN_SCOPE, api_error};
+use super::ADMIN_SCOPE;
 use crate::error::ApiError;
-use crate::routes::{AppState, bearer};
+use crate::routes::{AppState, bearer, body};
 use crate::services::clients;
 
 /// A partner (hospital) to register.
@@ -23,18 +23,17 @@ pub async fn list_partners(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    let list = clients::list_partners(&state.db).await.map_err(api_error)?;
+    let list = clients::list_partners(&state.db).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
 pub async fn create_partner(
     req: HttpRequest,
-    body: web::Json<CreatePartnerRequest>,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    let p = clients::add_partner(&state.db, &body.code, &body.name)
-        .await
-        .map_err(api_error)?;
+    let b: CreatePartnerRequest = body::json(&req, payload).await?;
+    let p = clients::add_partner(&state.db, &b.code, &b.name).await?;
     Ok(HttpResponse::Created().json(p))
 }

@@ -1,12 +1,13 @@
-//! `/admin/api/v1/users`: list, create, disable.
+//! `/admin/api/v1/users`: list, create, disable (which also revokes every
+//! refresh-token family of the user).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ADMIN_SCOPE, api_error};
+use super::ADMIN_SCOPE;
 use crate::error::ApiError;
-use crate::routes::{AppState, bearer};
+use crate::routes::{AppState, bearer, body};
 use crate::services::users;
 
 /// A user to create (one who logs in on the authorization pages).
@@ -25,18 +26,17 @@ pub async fn list_users(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    Ok(HttpResponse::Ok().json(users::list(&state.db).await.map_err(api_error)?))
+    Ok(HttpResponse::Ok().json(users::list(&state.db).await?))
 }
 
 pub async fn create_user(
     req: HttpRequest,
-    body: web::Json<CreateUserRequest>,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    let created = users::add_user(&state.db, &body.email, &body.password, body.email_verified)
-        .await
-        .map_err(api_error)?;
+    let b: CreateUserRequest = body::json(&req, payload).await?;
+    let created = users::add_user(&state.db, &b.email, &b.password, b.email_verified).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -46,6 +46,6 @@ pub async fn disable_user(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     bearer::require(&state, &req, ADMIN_SCOPE).await?;
-    users::disable(&state.db, &path).await.map_err(api_error)?;
+    users::disable(&state.db, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,7 @@
 //! `/accounts/api/v1/applications` and `/accounts/api/v1/authorized_tokens`:
 //! the JSON twins of the pages (list, create with the secret once, view,
-//! update, delete; list approvals, withdraw one).
+//! update, delete; list approvals, withdraw one). Bodies are read after
+//! the caller is authenticated.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -8,8 +9,7 @@ use utoipa::ToSchema;
 
 use super::auth;
 use crate::error::ApiError;
-use crate::routes::AppState;
-use crate::services::clients::AdminError;
+use crate::routes::{AppState, body};
 use crate::services::{applications, consents};
 
 /// An application to register for the calling user.
@@ -31,18 +31,8 @@ pub struct UpdateApplicationRequest {
     redirect_uris: Vec<String>,
 }
 
-fn api_error(e: AdminError) -> ApiError {
-    match e {
-        AdminError::Invalid(m) => ApiError::BadRequest(m),
-        AdminError::NotFound(_) => ApiError::NotFound,
-        AdminError::Conflict(m) => ApiError::Conflict(m),
-        AdminError::Storage(s) if s.is_unavailable() => ApiError::Unavailable,
-        AdminError::Storage(s) => ApiError::internal(s),
-    }
-}
-
 fn uris(list: &[String]) -> Result<Vec<String>, ApiError> {
-    applications::parse_redirect_uris(&list.join(" ")).map_err(api_error)
+    Ok(applications::parse_redirect_uris(&list.join(" "))?)
 }
 
 pub async fn list_applications(
@@ -58,20 +48,20 @@ pub async fn list_applications(
 
 pub async fn create_application(
     req: HttpRequest,
-    body: web::Json<CreateApplicationRequest>,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let user = auth::owner(&state, &req).await?;
+    let b: CreateApplicationRequest = body::json(&req, payload).await?;
     let created = applications::register(
         &state.db,
         &state.hasher,
-        &user.id,
-        &body.name,
-        uris(&body.redirect_uris)?,
-        body.public,
+        &user,
+        &b.name,
+        uris(&b.redirect_uris)?,
+        b.public,
     )
-    .await
-    .map_err(api_error)?;
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(created))
@@ -93,15 +83,13 @@ pub async fn get_application(
 pub async fn update_application(
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Json<UpdateApplicationRequest>,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let user = auth::owner(&state, &req).await?;
-    let list = uris(&body.redirect_uris)?;
-    if !applications::update(&state.db, &user.id, &path, &body.name, list)
-        .await
-        .map_err(api_error)?
-    {
+    let b: UpdateApplicationRequest = body::json(&req, payload).await?;
+    let list = uris(&b.redirect_uris)?;
+    if !applications::update(&state.db, &user, &path, &b.name, list).await? {
         return Err(ApiError::NotFound);
     }
     get_application(req, path, state).await

@@ -4,6 +4,7 @@
 
 use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
+use idmap_common::claims::AccessClaims;
 use idmap_common::error::ErrorCode;
 
 use crate::db::users::UserRow;
@@ -14,7 +15,8 @@ use crate::services::{applications, users};
 /// The scope every call requires.
 const SCOPE: &str = "profile";
 
-fn refused(description: &str) -> ApiError {
+/// 403 `insufficient_scope` with `description`.
+pub fn refused(description: &str) -> ApiError {
     ApiError::Bearer {
         status: StatusCode::FORBIDDEN,
         code: Some(ErrorCode::InsufficientScope),
@@ -22,24 +24,24 @@ fn refused(description: &str) -> ApiError {
     }
 }
 
-/// The token's user (any client).
+/// The token's user (any client), with the token's claims.
 pub async fn token_user(
     state: &AppState,
     req: &HttpRequest,
-) -> Result<(UserRow, String), ApiError> {
+) -> Result<(UserRow, AccessClaims), ApiError> {
     let claims = bearer::require(state, req, SCOPE).await?;
     let user = users::find(&state.db, &claims.sub)
         .await
         .map_err(|_| ApiError::Unavailable)?
         .filter(|u| !u.disabled)
         .ok_or_else(|| refused("the token does not belong to an active user"))?;
-    Ok((user, claims.client_id))
+    Ok((user, claims))
 }
 
 /// The token's user, when the token was issued through one of the user's own applications.
 pub async fn owner(state: &AppState, req: &HttpRequest) -> Result<UserRow, ApiError> {
-    let (user, client_id) = token_user(state, req).await?;
-    let own = applications::get(&state.db, &user.id, &client_id)
+    let (user, claims) = token_user(state, req).await?;
+    let own = applications::get(&state.db, &user.id, &claims.client_id)
         .await
         .map_err(|_| ApiError::Unavailable)?
         .is_some();

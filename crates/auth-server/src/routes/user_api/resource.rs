@@ -1,8 +1,10 @@
 //! `GET /accounts/resource/user/{id}/` and `/accounts/resource/group/{id}/`
 //! for applications holding a user's `profile` token: JSON by default,
 //! `{id}.json` for JSON and `{id}.html` for a page. The token's user sees
-//! their own record and the groups they belong to; anything else is a 404,
-//! so ids of other users and groups cannot be probed.
+//! their own record; the groups they belong to, and those groups' members,
+//! only with the scope `groups` as well (the consent page names it
+//! separately, since it shares other people's addresses). Anything else is
+//! a 404, so ids of other users and groups cannot be probed.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -36,14 +38,19 @@ fn parse_tail(tail: &str) -> Option<(&str, Format)> {
     ok.then_some((id, format))
 }
 
-/// The token's own user record, with the groups the user belongs to.
+/// The token's own user record, with the groups the user belongs to when
+/// the token has the scope `groups`.
 #[derive(Serialize, ToSchema)]
 pub struct UserResource {
     id: String,
     email: String,
     email_verified: bool,
-    groups: Vec<MembershipView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<Vec<MembershipView>>,
 }
+
+/// The scope that shares group membership.
+const GROUPS_SCOPE: &str = "groups";
 
 fn respond<T: Serialize>(
     state: &AppState,
@@ -70,14 +77,20 @@ pub async fn get_user(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (user, _) = auth::token_user(&state, &req).await?;
+    let (user, claims) = auth::token_user(&state, &req).await?;
     let (id, format) = parse_tail(&path).ok_or(ApiError::NotFound)?;
     if id != user.id {
         return Err(ApiError::NotFound);
     }
-    let groups = groups::of_user(&state.db, &user.id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let groups = if claims.has_scope(GROUPS_SCOPE) {
+        Some(
+            groups::of_user(&state.db, &user.id)
+                .await
+                .map_err(|_| ApiError::Unavailable)?,
+        )
+    } else {
+        None
+    };
     let body = UserResource {
         id: user.id,
         email: user.email,
@@ -92,7 +105,10 @@ pub async fn get_group(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (user, _) = auth::token_user(&state, &req).await?;
+    let (user, claims) = auth::token_user(&state, &req).await?;
+    if !claims.has_scope(GROUPS_SCOPE) {
+        return Err(auth::refused("scope 'groups' is required"));
+    }
     let (id, format) = parse_tail(&path).ok_or(ApiError::NotFound)?;
     let group = groups::visible_group(&state.db, &user.id, id)
         .await

@@ -1,12 +1,13 @@
 //! `/accounts/`: the signed-in user's page (address, verification state,
-//! groups, links to applications and approvals).
+//! groups, the patient-data scopes an operator entitled the user to, links
+//! to applications and approvals).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::ApiError;
 use crate::routes::AppState;
-use crate::services::groups;
+use crate::services::{entitlements, groups};
 use crate::web::{current, page};
 
 pub async fn get_home(
@@ -19,12 +20,22 @@ pub async fn get_home(
     let groups = groups::of_user(&state.db, &user.id)
         .await
         .map_err(|_| ApiError::Unavailable)?;
+    let mut entitled: Vec<&str> = entitlements::held_by(&state.db, &user.id)
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .into_iter()
+        .map(|s| s.as_str())
+        .collect();
+    entitled.sort_unstable();
+    entitled.dedup();
     page::render(
         &state,
         &session,
         Some(&user.email),
         StatusCode::OK,
         "home.html",
-        minijinja::context! { verified => user.email_verified, groups => groups },
+        minijinja::context! {
+            verified => user.email_verified, groups => groups, entitled => entitled,
+        },
     )
 }

@@ -1,7 +1,8 @@
 //! `/accounts/login/` and `/accounts/logout/`. A successful login starts a
 //! fresh session (new id: a planted cookie cannot be promoted) and returns
 //! to `next` only if it is a local path. Wrong passwords are throttled per
-//! account and per client address (a 429 page says how long to wait).
+//! account and client address, per account and per address
+//! (`services::rate_limit`; a 429 page says how long to wait).
 //! Logout is a CSRF-checked POST that bumps the user's session generation,
 //! so every copy of the cookie dies server-side.
 
@@ -115,7 +116,10 @@ pub async fn post_login(
         .map_err(|_| ApiError::Unavailable)?;
     let Some(user) = user else {
         tracing::info!("login failed");
-        state.login_limiter.record_failure(account.as_deref(), ip);
+        state
+            .login_limiter
+            .record_failure(account.as_deref(), ip)
+            .await;
         return form_page(
             &state,
             &session,

@@ -78,7 +78,7 @@ pub async fn post_register(
     }
     let email = form.email.clone().unwrap_or_default();
     let password = form.password.clone().unwrap_or_default();
-    if let Some(resp) = page::mail_throttled(&state, &req, &email)? {
+    if let Some(resp) = page::mail_throttled(&state, &req, &email).await? {
         return Ok(resp);
     }
     match accounts::register(&state.db, &state.mailer, &state.base_url, &email, &password).await {
@@ -154,7 +154,7 @@ pub async fn post_resend(
     if !page::csrf_ok(&state, &session, form.csrf_token.as_deref()) {
         return page::csrf_refused(&state);
     }
-    if let Some(resp) = page::mail_throttled(&state, &req, &user.email)? {
+    if let Some(resp) = page::mail_throttled(&state, &req, &user.email).await? {
         return Ok(resp);
     }
     if !user.email_verified {

@@ -86,7 +86,7 @@ pub async fn post_request(
         return page::csrf_refused(&state);
     }
     let email = form.email.clone().unwrap_or_default();
-    if let Some(resp) = page::mail_throttled(&state, &req, &email)? {
+    if let Some(resp) = page::mail_throttled(&state, &req, &email).await? {
         return Ok(resp);
     }
     accounts::request_reset(&state.db, &state.mailer, &state.base_url, &email)

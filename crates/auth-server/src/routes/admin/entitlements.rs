@@ -1,0 +1,69 @@
+//! `/admin/api/v1/entitlements`: list, grant (to a user or a partner's
+//! group) and withdraw the scopes that user-facing grants may carry only
+//! for entitled users (`idmap:read`, `idmap:admin`).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::ADMIN_SCOPE;
+use crate::error::ApiError;
+use crate::routes::{AppState, bearer, body};
+use crate::services::entitlements::{self, Holder};
+
+/// A scope to entitle one user, or every member of a partner's group, to.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantEntitlementRequest {
+    /// `idmap:read` or `idmap:admin`.
+    scope: String,
+    /// User id or e-mail address (give this or `partner`).
+    user: Option<String>,
+    /// Partner code: the partner's group (created on first use).
+    partner: Option<String>,
+}
+
+pub async fn list_entitlements(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    bearer::require(&state, &req, ADMIN_SCOPE).await?;
+    Ok(HttpResponse::Ok().json(entitlements::list(&state.db).await?))
+}
+
+pub async fn grant_entitlement(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let admin = bearer::require(&state, &req, ADMIN_SCOPE).await?;
+    let b: GrantEntitlementRequest = body::json(&req, payload).await?;
+    let holder = match (b.user, b.partner) {
+        (Some(u), None) => Holder::User(u),
+        (None, Some(p)) => Holder::Partner(p),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give exactly one of user and partner".into(),
+            ));
+        }
+    };
+    let (granted, created) = entitlements::grant(&state.db, holder, &b.scope).await?;
+    tracing::info!(admin = %admin.sub, entitlement = %granted.id, scope = %granted.scope, "entitlement granted");
+    let mut resp = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(resp.json(granted))
+}
+
+pub async fn revoke_entitlement(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let admin = bearer::require(&state, &req, ADMIN_SCOPE).await?;
+    entitlements::revoke(&state.db, &path).await?;
+    tracing::info!(admin = %admin.sub, entitlement = %path, "entitlement withdrawn");
+    Ok(HttpResponse::NoContent().finish())
+}

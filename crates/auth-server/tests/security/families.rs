@@ -1,0 +1,92 @@
+//! Refresh-token families end with a password reset and with disabling
+//! the user, and at a fixed time that rotation does not move.
+
+use std::time::Duration;
+
+use super::support::{TestApp, spawn_app, spawn_app_with};
+use super::{PW, active, code_flow, refresh};
+
+const CB: &str = "https://app.example/cb";
+
+/// Two families of one user (two applications) and one of another user.
+async fn three_families(app: &TestApp) -> Vec<(String, serde_json::Value)> {
+    app.add_user("ann@example.org", PW).await;
+    app.add_user("bob@example.org", PW).await;
+    let mut out = Vec::new();
+    for email in ["ann@example.org", "ann@example.org", "bob@example.org"] {
+        let (id, _) = app.add_app_client(true, "profile", CB).await;
+        let cookie = app.login(email, PW).await;
+        out.push((id.clone(), code_flow(app, &cookie, &id, CB, None).await));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_password_reset_revokes_every_family_of_the_user() {
+    let app = spawn_app().await;
+    let families = three_families(&app).await;
+    let users = auth_server::services::users::list(&app.db).await.unwrap();
+    let ann = users.iter().find(|u| u.email == "ann@example.org").unwrap();
+    let link = auth_server::services::accounts::issue_link(
+        &app.db,
+        &ann.id,
+        auth_server::services::accounts::LinkPurpose::Reset,
+    )
+    .await
+    .unwrap();
+    assert!(
+        auth_server::services::accounts::reset_password(&app.db, &link, "amber lantern orchard")
+            .await
+            .unwrap()
+    );
+    for (id, tokens) in &families[..2] {
+        let (status, body) =
+            refresh(&app, id, tokens["refresh_token"].as_str().unwrap(), None).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+        assert!(!active(&app, tokens["access_token"].as_str().unwrap()).await);
+    }
+    let (id, tokens) = &families[2];
+    let (status, _) = refresh(&app, id, tokens["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(status, 200, "another user's family lives on");
+}
+
+#[tokio::test]
+async fn disabling_a_user_revokes_every_family_of_the_user() {
+    let app = spawn_app().await;
+    let families = three_families(&app).await;
+    let users = auth_server::services::users::list(&app.db).await.unwrap();
+    let ann = users.iter().find(|u| u.email == "ann@example.org").unwrap();
+    auth_server::services::users::disable(&app.db, &ann.id)
+        .await
+        .unwrap();
+    for (id, tokens) in &families[..2] {
+        assert!(!active(&app, tokens["access_token"].as_str().unwrap()).await);
+        let (status, _) = refresh(&app, id, tokens["refresh_token"].as_str().unwrap(), None).await;
+        assert_eq!(status, 400);
+    }
+    assert!(active(&app, families[2].1["access_token"].as_str().unwrap()).await);
+}
+
+/// The family lives `AUTH_REFRESH_FAMILY_TTL` seconds from its start
+/// however often it rotates (here 3 s, against 30 days per token).
+#[tokio::test]
+async fn rotation_does_not_extend_a_family() {
+    let app = spawn_app_with(&[("AUTH_REFRESH_FAMILY_TTL", "3")]).await;
+    app.add_user("ann@example.org", PW).await;
+    let (id, _) = app.add_app_client(true, "profile", CB).await;
+    let cookie = app.login("ann@example.org", PW).await;
+    let tokens = code_flow(&app, &cookie, &id, CB, None).await;
+    let (status, rotated) =
+        refresh(&app, &id, tokens["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_millis(4_100)).await;
+    let (status, body) = refresh(&app, &id, rotated["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+}

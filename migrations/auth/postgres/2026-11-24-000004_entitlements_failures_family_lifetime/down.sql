@@ -1,0 +1,5 @@
+ALTER TABLE authorization_codes DROP COLUMN redirect_uri_given;
+DROP INDEX refresh_tokens_user_id;
+ALTER TABLE refresh_tokens DROP COLUMN family_expires_at;
+DROP TABLE auth_failures;
+DROP TABLE entitlements;
