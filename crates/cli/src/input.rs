@@ -60,8 +60,18 @@ pub enum InputError {
     /// No candidate delimiter occurs in the header line.
     #[error("cannot detect the delimiter from the header line; pass --delimiter")]
     NoDelimiter,
+    /// NUL bytes in the header line: UTF-16 that came without the first
+    /// bytes that tell it (a pipe that delivered too little at once).
+    #[error(
+        "the header line holds NUL bytes: the input looks like UTF-16 (a spreadsheet's \
+         \"Unicode text\"); give it as a file, or convert it: iconv -f UTF-16 -t UTF-8 IN > OUT"
+    )]
+    LooksLikeUtf16,
     /// The header line is not UTF-8.
-    #[error("the header line is not valid UTF-8")]
+    #[error(
+        "the header line is not valid UTF-8; if the export is in a Windows or Latin-1 \
+         encoding, convert it: iconv -f WINDOWS-1252 -t UTF-8 IN > OUT"
+    )]
     HeaderNotUtf8,
     /// A needed column is absent.
     #[error(
@@ -253,6 +263,9 @@ impl<R: BufRead> RowReader<R> {
                 break start;
             }
         };
+        if prefix[header_start..].contains(&0) {
+            return Err(InputError::LooksLikeUtf16);
+        }
         let delimiter = match delimiter {
             Some(d) => d,
             None => detect_delimiter(&prefix[header_start..]).ok_or(InputError::NoDelimiter)?,
@@ -405,5 +418,9 @@ mod tests {
             Err(InputError::NoDelimiter)
         ));
         assert!(RowReader::open(&b"ref\nA1\n"[..], Some(b',')).is_ok());
+        assert!(matches!(
+            RowReader::open(&b"r\0e\0f\0,\0f\0\n\0"[..], None),
+            Err(InputError::LooksLikeUtf16)
+        ));
     }
 }

@@ -11,11 +11,11 @@
 //! each time (design rule 5).
 
 use crate::client::api::LinkApi;
-use crate::exit::Outcome;
+use crate::exit::{Outcome, ResumeRefused};
 use crate::progress::{Counts, Progress};
 use crate::resume::{Journal, Resumed, RowDigest};
 use crate::source::{LinkItem, RowSource, SourceRow};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use idmap_common::ids::PatientRef;
 use idmap_common::wire::{LinkPatient, LinkRequest};
 use std::io::Write;
@@ -77,7 +77,12 @@ impl Sink {
 /// Why a row is not sent, or `None` when it may be.
 fn refusal(item: &LinkItem, allow_no_ref: bool) -> Option<String> {
     if item.hashes.is_empty() {
-        return Some("no hash (every rule was skipped for this row)".into());
+        // A hash file keeps no trace of why; `idmap run` names the fields.
+        return Some(
+            "no hash: every rule's cell is empty (when the row was hashed, each rule read a \
+             field that was empty, an unknown code or a placeholder)"
+                .into(),
+        );
     }
     if item.reference.is_empty() {
         if allow_no_ref {
@@ -95,7 +100,8 @@ fn refusal(item: &LinkItem, allow_no_ref: bool) -> Option<String> {
 }
 
 /// Runs the loop to the end of `source`, or to the first fatal failure
-/// (returned as the error, with `counts` holding what was committed).
+/// (returned as the error, with `counts` holding what was committed: a
+/// batch the server did not accept counts nowhere).
 pub async fn link_rows(
     source: &mut dyn RowSource,
     api: &mut LinkApi,
@@ -117,6 +123,7 @@ pub async fn link_rows(
             counts.linked
         ));
     }
+    progress.begin(source.position(), rows_done);
     let retries_before = counts.retries;
     let mut listed = 0u64;
     let mut report = |row: u64, reason: &str, sent: bool| {
@@ -133,6 +140,7 @@ pub async fn link_rows(
     loop {
         let mut batch: Vec<LinkItem> = Vec::with_capacity(settings.batch_size.min(1024));
         let mut rows_in_batch = 0u64;
+        let mut skipped_in_batch = 0u64;
         let mut at_end = false;
         while batch.len() < settings.batch_size {
             let Some(row) = source.next_row()? else {
@@ -141,15 +149,14 @@ pub async fn link_rows(
             };
             digest.update(&row);
             rows_in_batch += 1;
-            counts.read += 1;
             match row {
                 SourceRow::Problem { row, reason } => {
-                    counts.skipped += 1;
+                    skipped_in_batch += 1;
                     report(row, &reason, false);
                 }
                 SourceRow::Item(item) => match refusal(&item, settings.allow_no_ref) {
                     Some(reason) => {
-                        counts.skipped += 1;
+                        skipped_in_batch += 1;
                         report(item.row, &reason, false);
                     }
                     None => {
@@ -165,6 +172,7 @@ pub async fn link_rows(
             break;
         }
         let mut out = Vec::new();
+        let mut linked_in_batch = 0u64;
         if !batch.is_empty() {
             let first = batch.first().map_or(0, |i| i.row);
             let last = batch.last().map_or(0, |i| i.row);
@@ -184,7 +192,6 @@ pub async fn link_rows(
                 patients,
                 salt_fingerprint: Some(settings.salt_fingerprint.clone()),
             };
-            counts.sent += rows.len() as u64;
             if log.verbose() {
                 log.debug(&format!(
                     "sending rows {first}-{last}: {}",
@@ -211,9 +218,12 @@ pub async fn link_rows(
             }
             writer.flush().context("cannot format the output")?;
             drop(writer);
-            counts.linked += results.len() as u64;
+            linked_in_batch = results.len() as u64;
         }
         rows_done += rows_in_batch;
+        counts.read += rows_in_batch;
+        counts.linked += linked_in_batch;
+        counts.skipped += skipped_in_batch;
         batches += 1;
         sink.commit(&out, rows_done, &digest, counts)?;
         progress.update(counts, source.position());
@@ -238,19 +248,23 @@ fn skip_done_rows(
     for done in 0..resumed.rows_done {
         match source.next_row()? {
             Some(row) => digest.update(&row),
-            None => bail!(
-                "the input has {done} rows, but the unfinished run had done {}: it is not the \
-                 same input; {hint}",
-                resumed.rows_done
-            ),
+            None => {
+                return Err(ResumeRefused(format!(
+                    "the input has {done} rows, but the unfinished run had done {}: it is not \
+                     the same input; {hint}",
+                    resumed.rows_done
+                ))
+                .into());
+            }
         }
     }
     if digest.hex() != resumed.digest {
-        bail!(
+        return Err(ResumeRefused(format!(
             "the first {} rows of the input differ from those of the unfinished run (another \
              input file, salt, key or rule set?); {hint}",
             resumed.rows_done
-        );
+        ))
+        .into());
     }
     Ok(())
 }

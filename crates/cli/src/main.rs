@@ -61,7 +61,10 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(outcome) => outcome.code(),
         Err(err) => {
-            eprintln!("idmap: error: {err:#}");
+            eprintln!("idmap: error: {}", exit::message(&err));
+            if let Some(step) = err.downcast_ref::<exit::NextStep>() {
+                eprintln!("idmap: next step: {step}");
+            }
             ExitCode::from(exit::code_of(&err))
         }
     }

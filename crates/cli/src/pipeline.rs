@@ -9,8 +9,10 @@
 //! that read it skip the row, like a missing one; an undecodable cell
 //! empties the whole row. Either way the output keeps one line per input
 //! row, so the operator can find it by ref. Placeholder screening, when on,
-//! marks fields unusable before any rule is applied.
+//! marks fields unusable before any rule is applied. Sex and race values
+//! outside the expected codes are counted for one warning per run.
 
+use crate::codes::UnexpectedCodes;
 use crate::hasher::Hasher;
 use crate::input::{ColumnMap, ColumnNames, InputError, Row, RowError, RowReader};
 use crate::normalize::SlashOrder;
@@ -59,6 +61,8 @@ pub struct Summary {
     pub hashes: u64,
     /// Placeholders screened, per field and reason.
     pub screened: ScreenCounts,
+    /// Sex and race values outside the expected codes.
+    pub codes: UnexpectedCodes,
 }
 
 /// Failures that stop the run.
@@ -86,20 +90,31 @@ pub fn needed_fields(rules: &[HashRule]) -> Vec<Field> {
     fields
 }
 
-/// One row's hashes, in rule order (`None` for a skipped rule), and the
-/// problem that emptied some of them, if any.
+/// One row's hashes, in rule order (`None` for a skipped rule), the
+/// problem that emptied some of them, if any, and when every rule was
+/// skipped without a problem, which fields made them skip.
 #[derive(Debug)]
 struct HashedRow {
     hashes: Vec<Option<String>>,
     problem: Option<RowError>,
+    no_hash: Option<String>,
 }
 
-/// Normalizes, screens and hashes one row, counting unusable fields.
+/// What the rows read so far showed, for the summary and warnings.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    screened: ScreenCounts,
+    codes: UnexpectedCodes,
+}
+
+/// Normalizes, screens and hashes data row number `number`, counting
+/// unusable fields and unexpected codes.
 fn hash_row(
     row: &Row<'_>,
+    number: u64,
     options: &HashOptions,
     hasher: &Hasher,
-    counts: &mut ScreenCounts,
+    seen: &mut Seen,
 ) -> HashedRow {
     let raw = match decode_fields(row) {
         Ok(raw) => raw,
@@ -107,6 +122,7 @@ fn hash_row(
             return HashedRow {
                 hashes: vec![None; options.rules.len()],
                 problem: Some(problem),
+                no_hash: None,
             };
         }
     };
@@ -124,13 +140,46 @@ fn hash_row(
     if let Some(screen) = &options.screen {
         screen.apply(&mut normalized);
     }
-    counts.record(&normalized);
-    let hashes = options
+    seen.screened.record(&normalized);
+    seen.codes.check(number, &normalized);
+    let hashes: Vec<Option<String>> = options
         .rules
         .iter()
         .map(|rule| rule.text(&normalized).map(|text| hasher.hash(&text)))
         .collect();
-    HashedRow { hashes, problem }
+    let no_hash = (problem.is_none() && hashes.iter().all(Option::is_none))
+        .then(|| no_hash_reason(&options.rules, &normalized));
+    HashedRow {
+        hashes,
+        problem,
+        no_hash,
+    }
+}
+
+/// Names the fields that made every rule skip a row, grouped by reason:
+/// `no hash: every rule was skipped (empty: dob, zip; unknown code: sex)`.
+fn no_hash_reason(rules: &[HashRule], row: &NormalizedRow) -> String {
+    let mut groups: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
+    for field in needed_fields(rules) {
+        let Some(why) = row.unusable(field) else {
+            continue;
+        };
+        match groups.iter_mut().find(|(label, _)| *label == why.label()) {
+            Some((_, fields)) => fields.push(field.name()),
+            None => groups.push((why.label(), vec![field.name()])),
+        }
+    }
+    if groups.is_empty() {
+        // Every field was there, but a key's transform left one empty (a
+        // phonetic code of a name without Latin letters).
+        return "no hash: every rule was skipped (a key's transform left nothing of a field)"
+            .to_owned();
+    }
+    let groups: Vec<String> = groups
+        .iter()
+        .map(|(label, fields)| format!("{label}: {}", fields.join(", ")))
+        .collect();
+    format!("no hash: every rule was skipped ({})", groups.join("; "))
 }
 
 /// Streams `input` to `output`, calling `on_problem` for each bad row.
@@ -153,12 +202,13 @@ pub fn hash_stream<R: BufRead, W: Write>(
     writer.write_record(std::iter::once("ref").chain(options.rules.iter().map(HashRule::code)))?;
 
     let mut summary = Summary::default();
+    let mut seen = Seen::default();
     let mut cells: Vec<String> = Vec::with_capacity(options.rules.len() + 1);
     while let Some(row) = reader.next_row(&map)? {
         summary.rows += 1;
         cells.clear();
         cells.push(row.reference().into_owned());
-        let hashed = hash_row(&row, options, hasher, &mut summary.screened);
+        let hashed = hash_row(&row, summary.rows, options, hasher, &mut seen);
         if let Some(error) = hashed.problem {
             summary.rows_with_errors += 1;
             on_problem(&RowProblem {
@@ -175,6 +225,8 @@ pub fn hash_stream<R: BufRead, W: Write>(
     writer
         .flush()
         .map_err(|e| PipelineError::Write(e.to_string()))?;
+    summary.screened = seen.screened;
+    summary.codes = seen.codes;
     Ok(summary)
 }
 
@@ -186,7 +238,7 @@ pub struct HashedRows<R: BufRead> {
     options: HashOptions,
     hasher: Hasher,
     row: u64,
-    screened: ScreenCounts,
+    seen: Seen,
 }
 
 impl<R: BufRead> HashedRows<R> {
@@ -204,7 +256,7 @@ impl<R: BufRead> HashedRows<R> {
             options: options.clone(),
             hasher,
             row: 0,
-            screened: ScreenCounts::default(),
+            seen: Seen::default(),
         })
     }
 }
@@ -217,7 +269,7 @@ impl<R: BufRead> RowSource for HashedRows<R> {
         self.row += 1;
         let number = self.row;
         let reference = row.reference().into_owned();
-        let hashed = hash_row(&row, &self.options, &self.hasher, &mut self.screened);
+        let hashed = hash_row(&row, number, &self.options, &self.hasher, &mut self.seen);
         let hashes: Vec<RuleHash> = self
             .options
             .rules
@@ -230,12 +282,16 @@ impl<R: BufRead> RowSource for HashedRows<R> {
                 })
             })
             .collect();
-        Ok(Some(match hashed.problem {
-            Some(error) if hashes.is_empty() => SourceRow::Problem {
+        Ok(Some(match (hashed.problem, hashed.no_hash) {
+            (Some(error), _) if hashes.is_empty() => SourceRow::Problem {
                 row: number,
                 reason: error.to_string(),
             },
-            problem => SourceRow::Item(LinkItem {
+            (_, Some(reason)) => SourceRow::Problem {
+                row: number,
+                reason,
+            },
+            (problem, None) => SourceRow::Item(LinkItem {
                 row: number,
                 reference,
                 hashes,
@@ -249,7 +305,11 @@ impl<R: BufRead> RowSource for HashedRows<R> {
     }
 
     fn screened(&self) -> Option<&ScreenCounts> {
-        Some(&self.screened)
+        Some(&self.seen.screened)
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.seen.codes.warnings()
     }
 }
 
@@ -438,6 +498,55 @@ mod tests {
             problems[0].error.to_string(),
             "dob: day out of range for the month"
         );
+    }
+
+    fn hashed_rows(input: &str, opts: &HashOptions) -> Vec<SourceRow> {
+        let hasher = Hasher::salted(SecretSlice::from(Vec::new()));
+        let mut rows = HashedRows::open(input.as_bytes(), opts, hasher).unwrap();
+        std::iter::from_fn(|| rows.next_row().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_row_without_any_hash_names_its_fields_not_its_values() {
+        let mut opts = options(&[Rule::Flds, Rule::Fldz]);
+        opts.screen = Some(Placeholders::defaults());
+        let input = "ref,first,last,dob,sex,zip
+                     A1,Aly,Unknown,,UN,
+                     A2,Aly,Bee,1910-01-01,F,
+";
+        let rows = hashed_rows(input, &opts);
+        assert_eq!(
+            rows[0],
+            SourceRow::Problem {
+                row: 1,
+                reason: "no hash: every rule was skipped (placeholder: last; empty: dob, zip; \
+                         unknown code: sex)"
+                    .into()
+            }
+        );
+        assert!(matches!(&rows[1], SourceRow::Item(item) if item.hashes.len() == 1));
+    }
+
+    #[test]
+    fn unexpected_sex_codes_are_counted_for_one_warning() {
+        let opts = options(&[Rule::Flds]);
+        let input = "ref,first,last,dob,sex
+A1,Aly,Bee,1910-01-01,M
+A2,Aly,Bee,1910-01-01,Male
+A3,Aly,Bee,1910-01-01,female
+";
+        let (_, summary, _) = run(input, &opts);
+        assert_eq!(summary.codes.rows(Field::Sex), 2);
+        let hasher = Hasher::salted(SecretSlice::from(Vec::new()));
+        let mut rows = HashedRows::open(input.as_bytes(), &opts, hasher).unwrap();
+        while rows.next_row().unwrap().is_some() {}
+        let warnings = rows.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("2 rows have a sex value"),
+            "{warnings:?}"
+        );
+        assert!(warnings[0].contains("the first at row 2"), "{warnings:?}");
     }
 
     #[test]

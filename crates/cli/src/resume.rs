@@ -20,6 +20,13 @@
 //! unfinished, and the same command line picks it up. `--restart` discards
 //! it. A finished run removes its state file, and an existing output without
 //! one is never overwritten unless `--restart` is given.
+//!
+//! A run that stops before the server accepted anything removes the output
+//! and state it created ([`Journal::discard`]): they would hold nothing
+//! worth resuming, and after the cause is fixed (a salt, say) the settings
+//! differ, so such a state would only block the fixed run. For the same
+//! reason a state that records nothing linked (left by a kill) gives way to
+//! a run with other settings.
 
 use crate::progress::Counts;
 use crate::source::SourceRow;
@@ -115,6 +122,8 @@ pub struct Journal {
     output_path: PathBuf,
     state_path: PathBuf,
     state: State,
+    /// This run created the output (it did not resume one).
+    created: bool,
 }
 
 /// Where an opened journal starts.
@@ -162,6 +171,11 @@ impl Journal {
                 state_path.display()
             );
         }
+        if state.settings != settings && state.counts.linked == 0 {
+            // Nothing of it reached the server: nothing to keep.
+            remove_if_exists(&state_path)?;
+            return Self::create(output, state_path, settings, true).map(|j| (j, None));
+        }
         if state.settings != settings {
             bail!(
                 "{} was left by an unfinished run with other settings (salt or key, rules, \
@@ -205,6 +219,7 @@ impl Journal {
                 output_path: output.to_owned(),
                 state_path,
                 state,
+                created: false,
             },
             Some(resumed),
         ))
@@ -240,6 +255,7 @@ impl Journal {
                 output_bytes: OUTPUT_HEADER.len() as u64,
                 counts: Counts::default(),
             },
+            created: true,
         };
         journal.save_state()?;
         Ok(journal)
@@ -261,6 +277,31 @@ impl Journal {
         self.state.output_bytes += bytes.len() as u64;
         self.state.counts = *counts;
         self.save_state()
+    }
+
+    /// Whether this run created the output rather than resuming one.
+    pub fn created(&self) -> bool {
+        self.created
+    }
+
+    /// The output path.
+    pub fn output_path(&self) -> &Path {
+        &self.output_path
+    }
+
+    /// Input rows committed so far.
+    pub fn rows_done(&self) -> u64 {
+        self.state.rows_done
+    }
+
+    /// Removes the output and its state: the run stopped before anything
+    /// was worth keeping.
+    pub fn discard(self) -> anyhow::Result<()> {
+        drop(self.output);
+        remove_if_exists(&self.state_path)?;
+        remove_if_exists(&self.output_path)?;
+        sync_dir(&self.state_path);
+        Ok(())
     }
 
     /// The run is complete: the state file goes, the output stays.
@@ -369,7 +410,8 @@ mod tests {
             .write_all(b"b,u2\n")
             .unwrap();
 
-        assert!(Journal::open(&out, "other", false).is_err());
+        let err = Journal::open(&out, "other", false).err().unwrap();
+        assert!(err.to_string().contains("other settings"), "{err}");
         let (j, resumed) = Journal::open(&out, "s1", false).unwrap();
         let resumed = resumed.unwrap();
         assert_eq!(resumed.rows_done, 1);
@@ -385,6 +427,38 @@ mod tests {
         let (_, resumed) = Journal::open(&out, "s1", true).unwrap();
         assert!(resumed.is_none());
         assert_eq!(std::fs::read(&out).unwrap(), OUTPUT_HEADER);
+    }
+
+    #[test]
+    fn a_state_with_nothing_linked_does_not_block_other_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("uuids.csv");
+        let (mut j, _) = Journal::open(&out, "wrong salt", false).unwrap();
+        assert!(j.created());
+        let mut d = RowDigest::default();
+        d.update(&item(1, "a"));
+        let skipped_only = Counts {
+            read: 1,
+            skipped: 1,
+            ..Counts::default()
+        };
+        j.commit(b"", 1, &d, &skipped_only).unwrap();
+        drop(j); // killed
+
+        let (j, resumed) = Journal::open(&out, "right salt", false).unwrap();
+        assert!(resumed.is_none(), "started afresh");
+        assert!(j.created());
+        assert_eq!(std::fs::read(&out).unwrap(), OUTPUT_HEADER);
+    }
+
+    #[test]
+    fn discard_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("uuids.csv");
+        let (j, _) = Journal::open(&out, "s1", false).unwrap();
+        assert!(state_path(&out).exists());
+        j.discard().unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

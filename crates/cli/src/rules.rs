@@ -236,6 +236,28 @@ impl fmt::Display for HashRule {
     }
 }
 
+/// Why a rule cannot use a field of a row; named in messages, never the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unusable {
+    /// Empty after normalization (or the column is absent).
+    Empty,
+    /// A code meaning "unknown" (sex or race `NI`, `UN`, `OT`; race `07`).
+    UnknownCode,
+    /// Marked unusable: a placeholder, or a date that could not be read.
+    Screened(Screened),
+}
+
+impl Unusable {
+    /// The reason as messages word it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Unusable::Empty => "empty",
+            Unusable::UnknownCode => "unknown code",
+            Unusable::Screened(why) => why.label(),
+        }
+    }
+}
+
 /// One row's fields after normalization; a missing column is empty. A
 /// field can also be marked unusable (a placeholder, or a date that could
 /// not be read), which skips every rule that reads it.
@@ -274,11 +296,21 @@ impl NormalizedRow {
     /// The value a rule may use: `None` when it is empty, a refused code,
     /// or marked unusable.
     pub fn usable(&self, field: Field) -> Option<&str> {
+        self.unusable(field).is_none().then_some(self.get(field))
+    }
+
+    /// Why no rule may use `field` of this row, or `None` when they may.
+    pub fn unusable(&self, field: Field) -> Option<Unusable> {
         let value = self.get(field);
-        let unusable = value.is_empty()
-            || is_refused_code(field, value)
-            || self.screened[field.index()].is_some();
-        (!unusable).then_some(value)
+        if let Some(why) = self.screened[field.index()] {
+            Some(Unusable::Screened(why))
+        } else if value.is_empty() {
+            Some(Unusable::Empty)
+        } else if is_refused_code(field, value) {
+            Some(Unusable::UnknownCode)
+        } else {
+            None
+        }
     }
 
     /// Marks `field` unusable for every rule of this row.
@@ -377,6 +409,21 @@ mod tests {
         ]);
         assert_eq!(Rule::Flds.text(&r).unwrap(), "ab1910-01-02a");
         assert_eq!(Rule::Fldr.text(&r).unwrap(), "ba1910-01-0204");
+    }
+
+    #[test]
+    fn the_reason_a_field_is_unusable_is_known() {
+        let mut r = row(&[(Field::First, "Aly"), (Field::Sex, "un")]);
+        r.screen(Field::Last, Screened::Placeholder);
+        assert_eq!(r.unusable(Field::First), None);
+        assert_eq!(r.unusable(Field::Sex), Some(Unusable::UnknownCode));
+        assert_eq!(r.unusable(Field::Dob), Some(Unusable::Empty));
+        assert_eq!(
+            r.unusable(Field::Last),
+            Some(Unusable::Screened(Screened::Placeholder))
+        );
+        assert_eq!(r.usable(Field::First), Some("aly"));
+        assert_eq!(r.usable(Field::Sex), None);
     }
 
     #[test]

@@ -67,14 +67,51 @@ pub enum SecretError {
     /// The key file is not hex.
     #[error("the HMAC key file {0} does not hold a hex string")]
     NotHex(String),
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    /// The file could not be read (the cause follows in the error chain).
+    #[error("cannot read {path}")]
     Read {
         /// The file.
         path: String,
         /// The cause.
         source: std::io::Error,
     },
+}
+
+impl SecretSources {
+    /// Warnings about secret files that others than their owner can read.
+    pub fn warnings(&self) -> Vec<String> {
+        [
+            ("salt file", &self.salt_file),
+            ("HMAC key file", &self.hmac_key_file),
+        ]
+        .into_iter()
+        .filter_map(|(what, path)| loose_permissions(what, path.as_deref()?))
+        .collect()
+    }
+}
+
+/// A warning when the group or others have any access to the secret file
+/// at `path`: anyone who can read the salt and the hash output can test
+/// guesses of names and birth dates against it.
+pub fn loose_permissions(what: &str, path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "warning: the {what} {} is open to its group or others (mode {mode:03o}); \
+                 restrict it to its owner: chmod 600 {}",
+                path.display(),
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (what, path);
+        None
+    }
 }
 
 /// Builds the hasher from the configured secret.
@@ -196,6 +233,27 @@ mod tests {
     }
 
     const SALT: &[u8] = b"5ce3c76fae7161e7d45a5c96fb6a2b21";
+
+    #[cfg(unix)]
+    #[test]
+    fn secret_files_open_to_others_are_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let f = file(SALT);
+        let set = |mode| {
+            std::fs::set_permissions(f.path(), std::fs::Permissions::from_mode(mode)).unwrap()
+        };
+        let sources = SecretSources {
+            salt_file: Some(f.path().into()),
+            ..Default::default()
+        };
+        set(0o600);
+        assert!(sources.warnings().is_empty());
+        set(0o640);
+        let warnings = sources.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("mode 640"), "{warnings:?}");
+        assert!(warnings[0].contains("chmod 600"), "{warnings:?}");
+    }
 
     #[test]
     fn trailing_newline_is_ignored_once() {

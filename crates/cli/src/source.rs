@@ -59,4 +59,10 @@ pub trait RowSource {
     fn screened(&self) -> Option<&ScreenCounts> {
         None
     }
+
+    /// Warnings about what the rows read so far held (sex or race values
+    /// outside the expected codes), printed once at the end of the run.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 }

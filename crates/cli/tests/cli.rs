@@ -448,3 +448,151 @@ fn rows_stream_through_before_the_input_ends() {
         format!("r{},{h}", 2 * BATCH - 1)
     );
 }
+
+#[test]
+fn an_existing_output_is_replaced_only_with_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = temp_file(
+        &dir,
+        "in.csv",
+        b"ref,first,last,dob,sex\nr1,Aly,Bee,1990-02-03,F\n",
+    );
+    let output = temp_file(&dir, "out.csv", b"yesterday's hashes\n");
+    let hash_to = |force: bool| {
+        let mut cmd = idmap();
+        cmd.env("IDMAP_SALT", SALT)
+            .args(["hash", "-r", "F_L_D_S", "-o"])
+            .arg(&output)
+            .arg(&input);
+        if force {
+            cmd.arg("--force");
+        }
+        cmd.output().unwrap()
+    };
+    let out = hash_to(false);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&output).unwrap(), b"yesterday's hashes\n");
+
+    let out = hash_to(true);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        format!("ref,F_L_D_S\nr1,{}\n", sha("alybee1990-02-03f", SALT))
+    );
+}
+
+/// Spreadsheets save "Unicode text" as UTF-16: it is decoded, and hashes
+/// like the same text in UTF-8.
+#[test]
+fn utf16_exports_hash_like_their_text() {
+    let text = "ref\tfirst\tlast\tdob\tsex\r\nr1\tZoë\tÜnal\t1990-02-03\tF\r\n";
+    let utf8 = hash(&["-r", "F_L_D_S"], text);
+    assert!(utf8.status.success(), "{}", stderr(&utf8));
+    let want = format!("ref\tF_L_D_S\nr1\t{}\n", sha("zoëünal1990-02-03f", SALT));
+    assert_eq!(stdout(&utf8), want);
+
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes, encoding) in [
+        ("le-bom.txt", [&[0xFF, 0xFE][..], &le].concat(), "UTF-16LE"),
+        ("be-bom.txt", [&[0xFE, 0xFF][..], &be].concat(), "UTF-16BE"),
+        ("le.txt", le.clone(), "UTF-16LE"),
+    ] {
+        let path = temp_file(&dir, name, &bytes);
+        let out = idmap()
+            .env("IDMAP_SALT", SALT)
+            .args(["hash", "-r", "F_L_D_S"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(stdout(&out), want, "{name}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("the input is {encoding} text")),
+            "{name}: {err}"
+        );
+    }
+
+    // From a pipe too (one small write reaches the reader whole).
+    let mut cmd = idmap();
+    cmd.env("IDMAP_SALT", SALT).args(["hash", "-r", "F_L_D_S"]);
+    let out = run_with_stdin(&mut cmd, &le);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), want);
+}
+
+#[test]
+fn sex_and_race_values_outside_the_codes_are_warned_about_once() {
+    let input = "ref,first,last,dob,sex,race\n\
+                 a,Aly,Bee,1990-02-03,F,5\n\
+                 b,Zebulon,Quixote,1977-04-02,Male,05\n\
+                 c,Yolanda,Umbridge,1977-04-03,female,White\n\
+                 d,Xavier,Vance,1977-04-04,M,NI\n";
+    let out = hash(&["-r", "F_L_D_S,F_L_D_R"], input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let sex: Vec<&str> = err.lines().filter(|l| l.contains("sex value")).collect();
+    assert_eq!(sex.len(), 1, "{err}");
+    assert!(
+        sex[0].starts_with("idmap hash: warning: 2 rows have a sex value outside the codes"),
+        "{err}"
+    );
+    assert!(sex[0].contains("the first at row 2"), "{err}");
+    assert!(err.contains("1 row has a race value"), "{err}");
+    for value in ["female", "White"] {
+        assert!(!err.contains(value), "stderr shows {value}: {err}");
+    }
+    // A rule that does not read sex does not warn about it.
+    let out = hash(&["-r", "F_L_D_R"], input);
+    assert!(!stderr(&out).contains("sex value"), "{}", stderr(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_salt_file_open_to_others_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let salt = temp_file(&dir, "salt", format!("{SALT}\n").as_bytes());
+    let fingerprint = |mode: u32| {
+        std::fs::set_permissions(&salt, std::fs::Permissions::from_mode(mode)).unwrap();
+        idmap()
+            .args(["hash", "--print-fingerprint", "--salt-file"])
+            .arg(&salt)
+            .output()
+            .unwrap()
+    };
+    let out = fingerprint(0o644);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("warning: the salt file"), "{err}");
+    assert!(
+        err.contains("mode 644") && err.contains("chmod 600"),
+        "{err}"
+    );
+    let out = fingerprint(0o600);
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn an_error_says_its_cause_once() {
+    let out = idmap()
+        .args([
+            "hash",
+            "--print-fingerprint",
+            "--salt-file",
+            "/nonexistent/salt",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("idmap: error: cannot read /nonexistent/salt: "),
+        "{err}"
+    );
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+}

@@ -192,7 +192,7 @@ async fn hash_then_link_and_run_give_the_servers_uuids() {
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("done: 8 rows read, 8 sent, 8 linked, 0 skipped"),
+        err.contains("done: 8 rows done, 8 linked, 0 skipped"),
         "{err}"
     );
     assert!(!linked.with_extension("csv.idmap-state").exists());
@@ -223,8 +223,20 @@ async fn hash_then_link_and_run_give_the_servers_uuids() {
     assert!(stderr(&out).contains("--restart"));
 }
 
+/// Nothing in `dir` but `keep`: a run that linked nothing leaves no output
+/// and no state file.
+fn assert_left_only(dir: &Path, keep: &[&Path]) {
+    let mut left: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !keep.contains(&p.as_path()))
+        .collect();
+    left.sort();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn salt_mismatch_stops_with_exit_5() {
+async fn salt_mismatch_stops_with_exit_5_and_the_fixed_run_starts_afresh() {
     let env = env().await;
     let vectors = vectors_dir().join("olass/olass_rules.tsv");
     let hashes = env.hash(&vectors).await;
@@ -243,7 +255,24 @@ async fn salt_mismatch_stops_with_exit_5() {
     let err = stderr(&out);
     assert!(err.contains("salt mismatch"), "{err}");
     assert!(err.contains("every patient would get a new UUID"), "{err}");
-    assert!(read_output(&out_file).is_empty());
+    // Nothing reached the server, and the summary says so.
+    assert!(err.contains("stopped: 0 rows done, 0 linked"), "{err}");
+    assert!(!err.contains("sent"), "{err}");
+    assert!(!err.contains("to resume"), "{err}");
+    let next = err.lines().last().unwrap();
+    assert_eq!(
+        next,
+        "idmap: next step: nothing was linked, and no output or state file was left; once \
+         the salt (or key) is the network's, run the same command again"
+    );
+    assert_left_only(env.dir.path(), &[&hashes]);
+
+    // With the right salt the same command runs, no --restart needed.
+    let mut cmd = env.cmd("link", &env.sys.idmap_url);
+    cmd.arg(&hashes).arg("-o").arg(&out_file);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(read_output(&out_file).len(), 8);
 
     // `run` with the wrong salt is refused the same way.
     let mut cmd = env.cmd("run", &env.sys.idmap_url);
@@ -392,11 +421,21 @@ async fn tokens_are_renewed_during_a_long_run_and_after_a_401() {
     assert!(out.status.success(), "{}", stderr(&out));
     let fetched = stderr(&out).matches("fetched an access token").count();
     assert!(fetched >= 2, "{}", stderr(&out));
-    // Not a terminal: plain periodic progress lines, as a cron log shows them.
+    // Not a terminal: plain periodic progress lines, as a cron log shows
+    // them, each stamped with the UTC time, with the share read and an ETA.
+    let err = stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.contains(" idmap link: progress: "))
+        .unwrap_or_else(|| panic!("no progress line: {err}"));
+    let (stamp, _) = line.split_once(' ').unwrap();
     assert!(
-        stderr(&out).contains("idmap link: progress: "),
-        "{}",
-        stderr(&out)
+        stamp.len() == 20 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
+        "{line}"
+    );
+    assert!(
+        line.contains("% of the input") && line.contains(", ETA "),
+        "{line}"
     );
     assert!(slow.faults.lock().unwrap().tokens.len() >= 2);
 
@@ -485,7 +524,7 @@ async fn unavailable_server_is_retried_then_given_up_then_resumed() {
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("giving up after 2 attempts"),
+        stderr(&out).contains("after 2 attempts"),
         "{}",
         stderr(&out)
     );
@@ -544,6 +583,25 @@ async fn malformed_rows_are_reported_by_number_and_the_others_linked() {
     let err = stderr(&out);
     assert!(err.contains("row 4: dob:"), "{err}");
     assert!(!err.contains("02/30/1980") && !err.contains("Ann"), "{err}");
+
+    // A row every rule skips names the fields, not their values.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[6] = lines[6]
+        .replace("1980-02-03", "")
+        .replace("Gainesville", "Unknown");
+    let no_dob = env.path("no-dob.tsv");
+    std::fs::write(&no_dob, lines.join("\n") + "\n").unwrap();
+    let mut cmd = env.cmd("run", &env.sys.idmap_url);
+    cmd.args(["--rules", RULES]).arg(&no_dob);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "row 6: no hash: every rule was skipped (empty: dob; placeholder: city); not sent"
+        ),
+        "{err}"
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1 + 9, "{stdout}");
 }
@@ -562,13 +620,47 @@ async fn refused_requests_and_bad_configuration_have_their_exit_codes() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("403"), "{}", stderr(&out));
 
-    // A wrong secret: the token endpoint refuses, exit 3, secret not shown.
+    // A wrong secret: the token endpoint refuses, exit 3, secret not shown,
+    // no file left; the next step names the credentials, and once they are
+    // right the same command runs.
+    let output = env.path("uuids.csv");
     let mut cmd = env.cmd("link", &env.sys.idmap_url);
     cmd.arg(&hashes)
+        .arg("-o")
+        .arg(&output)
         .env("IDMAP_CLIENT_SECRET", "not-the-secret-123");
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(!stderr(&out).contains("not-the-secret-123"));
+    let err = stderr(&out);
+    assert!(!err.contains("not-the-secret-123"));
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(err.contains("stopped: 0 rows done, 0 linked"), "{err}");
+    let next = err.lines().last().unwrap();
+    assert!(
+        next.starts_with(
+            "idmap: next step: nothing was linked, and no output or state file was left; fix"
+        ),
+        "{err}"
+    );
+    assert!(next.contains("client id or secret"), "{err}");
+    assert_left_only(env.dir.path(), &[&hashes]);
+    let mut cmd = env.cmd("link", &env.sys.idmap_url);
+    cmd.arg(&hashes).arg("-o").arg(&output);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::remove_file(&output).unwrap();
+
+    // --url aimed at the auth-server: the 404 names the URL and the server
+    // it should be.
+    let mut cmd = env.cmd("link", &env.sys.auth_url);
+    cmd.arg(&hashes);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    let url = format!("{}/api/v1/link", env.sys.auth_url.trim_end_matches('/'));
+    assert!(err.contains("404 Not Found"), "{err}");
+    assert!(err.contains(&url), "{err}");
+    assert!(err.contains("must be the idmap-server's"), "{err}");
 
     // No secret at all, or an unknown option: exit 1.
     let mut cmd = env.cmd("link", &env.sys.idmap_url);
@@ -673,7 +765,7 @@ async fn run_with_a_registered_match_key_and_screening() {
     let out = run(run_as(&env.id, &env.secret, &ufh, "ufh.csv")).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("done: 2 rows read, 2 sent, 2 linked"), "{err}");
+    assert!(err.contains("done: 2 rows done, 2 linked"), "{err}");
     assert!(err.contains("first placeholder 1 row"), "{err}");
     assert!(!err.contains("Baby") && !err.contains("Moss"), "{err}");
 
@@ -687,4 +779,112 @@ async fn run_with_a_registered_match_key_and_screening() {
         "Anne Lee is Ann Lee through L_D_Z"
     );
     assert_ne!(ufh_rows[1].1, ufh_rows[0].1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_says_where_it_stopped_and_the_same_command_resumes() {
+    let env = env().await;
+    let input = people(env.dir.path(), 30);
+    let proxy = StandIn::start(
+        &env.sys.idmap_url,
+        Faults {
+            delay: Duration::from_millis(150),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let output = env.path("uuids.csv");
+    let command = || {
+        let mut cmd = env.cmd("run", &proxy.url);
+        cmd.args(["--rules", RULES, "--batch-size", "2", "-o"])
+            .arg(&output)
+            .arg(&input);
+        cmd
+    };
+    let mut cmd = command();
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while read_output_lines(&output) < 5 {
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("idmap: error: interrupted by Ctrl-C"), "{err}");
+    let done = read_output(&output).len();
+    let next = err.lines().last().unwrap();
+    assert_eq!(
+        next,
+        format!(
+            "idmap: next step: the rows linked so far are in {} (input rows 1 to {done} are \
+             done); run the same command again: it resumes after row {done}",
+            output.display()
+        ),
+        "{err}"
+    );
+
+    proxy.faults.lock().unwrap().delay = Duration::ZERO;
+    let out = run(command()).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("resuming after row {done}")),
+        "{}",
+        stderr(&out)
+    );
+    let hashes = env.hash(&input).await;
+    assert_matches_server(&read_output(&output), &env.server_answers(&hashes).await);
+}
+
+/// Lines in the output file so far (0 while it does not exist).
+fn read_output_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().count().saturating_sub(1))
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_is_named_once_and_its_cause_said_once() {
+    let env = env().await;
+    let input = people(env.dir.path(), 3);
+    // A port nobody listens on.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let mut cmd = env.cmd("run", &closed);
+    cmd.args(["--rules", RULES, "--retries", "3", "-o"])
+        .arg(env.path("uuids.csv"))
+        .arg(&input);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    let url = format!("{closed}/api/v1/link");
+    let retries: Vec<&str> = err.lines().filter(|l| l.contains("retrying in")).collect();
+    assert_eq!(retries.len(), 2, "{err}");
+    assert!(
+        retries[0].contains(&format!("attempt 1 failed at {url} (")),
+        "{err}"
+    );
+    assert!(!retries[1].contains(&closed), "{err}");
+    for line in err.lines() {
+        assert!(line.matches("refused").count() <= 1, "said twice: {line}");
+    }
+    assert!(
+        err.contains(&format!("giving up on {url} after 3 attempts")),
+        "{err}"
+    );
+    assert!(err.lines().last().unwrap().contains("again later"), "{err}");
+    assert_left_only(env.dir.path(), &[&input]);
 }

@@ -23,6 +23,8 @@ pub struct LinkApi {
     policy: RetryPolicy,
     log: Log,
     retries: u64,
+    /// The URL the retry lines last named, so they name it once.
+    named: Option<String>,
 }
 
 /// A refused request as the server explained it.
@@ -62,6 +64,7 @@ impl LinkApi {
             policy,
             log,
             retries: 0,
+            named: None,
         })
     }
 
@@ -90,7 +93,7 @@ impl LinkApi {
         loop {
             attempt += 1;
             let outcome = self.attempt(&body, request, &row_of).await;
-            let (reason, retry_after) = match outcome {
+            let (at, reason, retry_after) = match outcome {
                 Ok(results) => return Ok(results),
                 Err(Attempt::Fatal(failure)) => return Err(failure),
                 Err(Attempt::Unauthorized(reason)) if !refreshed => {
@@ -109,21 +112,30 @@ impl LinkApi {
                     )));
                 }
                 Err(Attempt::Retry {
+                    at,
                     reason,
                     retry_after,
-                }) => (reason, retry_after),
+                }) => (at, reason, retry_after),
             };
             let delay = self.policy.delay(attempt, retry_after, &mut rand::rng());
             if !self.policy.allows(attempt, started.elapsed(), delay) {
                 return Err(Failure::Transient {
+                    target: at,
                     attempts: attempt,
                     elapsed_s: started.elapsed().as_secs_f64(),
                     last: reason,
                 });
             }
             self.retries += 1;
+            let place = if self.named.as_deref() == Some(at.as_str()) {
+                String::new()
+            } else {
+                let place = format!(" at {at}");
+                self.named = Some(at);
+                place
+            };
             self.log.info(&format!(
-                "attempt {attempt} failed ({reason}); retrying in {:.1} s",
+                "attempt {attempt} failed{place} ({reason}); retrying in {:.1} s",
                 delay.as_secs_f64()
             ));
             tokio::time::sleep(delay).await;
@@ -145,13 +157,15 @@ impl LinkApi {
             .body(body.to_vec())
             .send()
             .await
-            .map_err(|e| Attempt::retry(describe(&e)))?;
+            .map_err(|e| Attempt::retry(&self.link_url, describe(e)))?;
         let status = response.status();
         if status.is_success() {
-            let answer: idmap_common::wire::LinkResponse = response
-                .json()
-                .await
-                .map_err(|e| Attempt::retry(format!("unreadable answer: {}", describe(&e))))?;
+            let answer: idmap_common::wire::LinkResponse = response.json().await.map_err(|e| {
+                Attempt::retry(
+                    &self.link_url,
+                    format!("unreadable answer: {}", describe(e)),
+                )
+            })?;
             if answer.results.len() != request.patients.len() {
                 return Err(Attempt::Fatal(Failure::Refused(format!(
                     "the server answered {} results for {} patients",
@@ -166,6 +180,7 @@ impl LinkApi {
         let parsed: Option<ErrorBody> = serde_json::from_str(&text).ok();
         if is_transient(status) {
             return Err(Attempt::Retry {
+                at: self.link_url.to_string(),
                 reason: format!("{status}"),
                 retry_after: wait,
             });
@@ -183,12 +198,24 @@ impl LinkApi {
             }));
         }
         self.log.debug(&format!("refused request body: {text}"));
-        Err(Attempt::Fatal(Failure::Refused(explain(
+        let mut explained = explain(status, parsed.as_ref(), row_of);
+        if matches!(
             status,
-            parsed.as_ref(),
-            row_of,
-        ))))
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+        ) {
+            explained.push_str(&not_the_link_endpoint(&self.link_url));
+        }
+        Err(Attempt::Fatal(Failure::Refused(explained)))
     }
+}
+
+/// Why a 404 or 405 from the link endpoint most likely means a wrong
+/// `--url`: every idmap-server has `/api/v1/link`.
+fn not_the_link_endpoint(url: &Url) -> String {
+    format!(
+        " from {url}: the server there has no link endpoint; --url must be the idmap-server's \
+         base URL (the auth-server's goes in --issuer or --token-url)"
+    )
 }
 
 /// The server's explanation, with patient indexes turned into input rows.
@@ -240,5 +267,16 @@ mod tests {
             text,
             "400 Bad Request invalid_request: bad items; row 101 hashes[0].rule: unknown rule"
         );
+    }
+
+    #[test]
+    fn a_missing_endpoint_names_the_url_and_the_server_it_needs() {
+        let url = Url::parse("https://auth.example.org/api/v1/link").unwrap();
+        let text = not_the_link_endpoint(&url);
+        assert!(
+            text.contains("https://auth.example.org/api/v1/link"),
+            "{text}"
+        );
+        assert!(text.contains("idmap-server"), "{text}");
     }
 }

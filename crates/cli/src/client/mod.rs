@@ -3,7 +3,9 @@
 //! and the link call that puts them together.
 //!
 //! Every failed attempt is classified once, here, as worth retrying or
-//! fatal, so the retry loop itself stays a few lines.
+//! fatal, so the retry loop itself stays a few lines. A failure carries the
+//! URL it came from apart from its reason, so the retry lines name the URL
+//! once instead of on every attempt.
 
 pub mod api;
 pub mod retry;
@@ -21,7 +23,9 @@ use std::time::{Duration, SystemTime};
 pub enum Attempt {
     /// Worth another try (network error, 408, 429, 5xx).
     Retry {
-        /// What went wrong, for the log.
+        /// The URL that failed.
+        at: String,
+        /// What went wrong, for the log (without the URL).
         reason: String,
         /// The server's `Retry-After`, if it sent one.
         retry_after: Option<Duration>,
@@ -33,9 +37,10 @@ pub enum Attempt {
 }
 
 impl Attempt {
-    /// A retryable failure without `Retry-After`.
-    pub fn retry(reason: String) -> Self {
+    /// A retryable failure at `at`, without `Retry-After`.
+    pub fn retry(at: &url::Url, reason: String) -> Self {
         Attempt::Retry {
+            at: at.to_string(),
             reason,
             retry_after: None,
         }
@@ -112,13 +117,18 @@ pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
         .and_then(|v| retry::parse_retry_after(v, SystemTime::now()))
 }
 
-/// A network error with its causes (they name hosts and reasons, not data).
-pub fn describe(err: &reqwest::Error) -> String {
+/// A network error with its causes (they name hosts and reasons, not data),
+/// each said once, and without the URL, which the caller names once.
+pub fn describe(err: reqwest::Error) -> String {
+    let err = err.without_url();
     let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
+    let mut source = std::error::Error::source(&err);
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
         source = cause.source();
     }
     text

@@ -110,32 +110,34 @@ impl TokenSource {
             .form(&[("grant_type", "client_credentials")])
             .send()
             .await
-            .map_err(|e| {
-                Attempt::retry(format!("token endpoint {url}: {}", super::describe(&e)))
-            })?;
+            .map_err(|e| Attempt::retry(&url, format!("token endpoint: {}", super::describe(e))))?;
         let status = response.status();
         if !status.is_success() {
             let retry_after = super::retry_after(&response);
             let body = response.text().await.unwrap_or_default();
             let what = format!(
-                "token endpoint {url} answered {status}{}",
+                "token endpoint answered {status}{}",
                 super::oauth_error(&body)
             );
             return Err(if super::is_transient(status) {
                 Attempt::Retry {
+                    at: url.to_string(),
                     reason: what,
                     retry_after,
                 }
             } else {
                 Attempt::Fatal(crate::exit::Failure::Refused(format!(
-                    "{what} (check the client id and secret)"
+                    "the token endpoint {url} answered {status}{} (check the client id and secret)",
+                    super::oauth_error(&body)
                 )))
             });
         }
-        let body: TokenResponse = response
-            .json()
-            .await
-            .map_err(|e| Attempt::retry(format!("token endpoint {url}: unreadable answer: {e}")))?;
+        let body: TokenResponse = response.json().await.map_err(|e| {
+            Attempt::retry(
+                &url,
+                format!("token endpoint: unreadable answer: {}", super::describe(e)),
+            )
+        })?;
         let lifetime = body
             .expires_in
             .map_or(DEFAULT_LIFETIME, Duration::from_secs);
@@ -168,27 +170,28 @@ impl TokenSource {
 /// Reads the token endpoint from the issuer's metadata.
 async fn discover(http: &reqwest::Client, issuer: &Url) -> Result<Url, Attempt> {
     let base = issuer.as_str().trim_end_matches('/');
-    let url = format!("{base}/.well-known/oauth-authorization-server");
-    let response = http
-        .get(&url)
-        .send()
-        .await
-        .map_err(|e| Attempt::retry(format!("{url}: {}", super::describe(&e))))?;
+    let url = Url::parse(&format!("{base}/.well-known/oauth-authorization-server"))
+        .map_err(|e| Attempt::Fatal(crate::exit::Failure::Refused(format!("--issuer: {e}"))))?;
+    let response =
+        http.get(url.clone()).send().await.map_err(|e| {
+            Attempt::retry(&url, format!("issuer metadata: {}", super::describe(e)))
+        })?;
     let status = response.status();
     if !status.is_success() {
-        let reason = format!("{url} answered {status}");
         return Err(if super::is_transient(status) {
-            Attempt::retry(reason)
+            Attempt::retry(&url, format!("issuer metadata: {status}"))
         } else {
             Attempt::Fatal(crate::exit::Failure::Refused(format!(
-                "{reason}; is --issuer right? (or pass --token-url)"
+                "{url} answered {status}; is --issuer right? (or pass --token-url)"
             )))
         });
     }
-    let metadata: Metadata = response
-        .json()
-        .await
-        .map_err(|e| Attempt::retry(format!("{url}: unreadable metadata: {e}")))?;
+    let metadata: Metadata = response.json().await.map_err(|e| {
+        Attempt::retry(
+            &url,
+            format!("issuer metadata: unreadable: {}", super::describe(e)),
+        )
+    })?;
     Url::parse(&metadata.token_endpoint).map_err(|_| {
         Attempt::Fatal(crate::exit::Failure::Refused(format!(
             "{url}: token_endpoint is not a URL"

@@ -4,11 +4,12 @@
 
 use crate::commands::options::{HashingArgs, SecretArgs, delimiter_option};
 use crate::config::ConfigFile;
+use crate::decode::open_input;
 use crate::hasher::Hasher;
 use crate::pipeline::{HashOptions, RowProblem, hash_stream};
 use crate::secret::load_hasher;
-use anyhow::Context;
-use std::io::{BufReader, BufWriter, Write};
+use anyhow::{Context, bail};
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 /// How many bad rows are listed one by one before only counting them.
@@ -21,7 +22,10 @@ Rules (text = fields concatenated after normalization, then the salt appended, s
   F_L_D_C first+last+dob+city    L_F_D_C last+first+dob+city
 A rule is skipped for a row (empty cell) when one of its fields is empty after
 normalization, when sex is NI/UN/OT, or when race is NI/UN/OT/07 (after a
-one-character race is padded with 0; case-insensitive).
+one-character race is padded with 0; case-insensitive). Sex is expected as
+M, F or A and race as 01 to 07; other values (Male, White) are hashed as
+written, which does not match the codes other sites send, so the run warns
+once with their count and first row.
 
 Match keys: a network can define more rules in the config file's
 [[hash.keys]] (code, and fields with transforms: exact, initial, prefix(N),
@@ -39,6 +43,9 @@ Normalization: every character that is not a letter or number is deleted
 (spaces and punctuation included), then the text is lowercased, as the older
 Python hashers did. Dates: YYYY-MM-DD, YYYYMMDD, MM/DD/YYYY (DD/MM/YYYY with
 --day-first); they become YYYY-MM-DD. Two-digit years are refused.
+
+Encoding: UTF-8, with or without a byte order mark, or UTF-16 as spreadsheets
+save \"Unicode text\" (recognized and decoded; the hashes are those of the text).
 
 Columns: by default the header names ref/patid, first/first_name, last/last_name,
 dob/birth_date, sex, race, zip, city are recognized (case-insensitively); map
@@ -59,7 +66,8 @@ the output has one line per input row and the run still exits 0.
 Row N is the Nth data row after the header, blank lines not counted; it is
 line N+1 of the output. Blank lines (and rows of empty cells) are skipped.
 Fatal problems (unreadable input, missing column, bad secret) exit 1 and
-leave no partial output file.";
+leave no partial output file. An existing output file is not replaced
+unless --force is given.";
 
 /// Options of `idmap hash`.
 #[derive(Debug, clap::Args)]
@@ -71,6 +79,10 @@ pub struct HashArgs {
     /// Output file (written atomically); standard output when absent.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Replace the output file if it exists (it is refused otherwise).
+    #[arg(long)]
+    pub force: bool,
 
     #[command(flatten)]
     pub hashing: HashingArgs,
@@ -94,39 +106,35 @@ pub struct HashArgs {
 
 /// Runs the subcommand.
 pub fn run(args: HashArgs, config: &ConfigFile) -> anyhow::Result<()> {
-    let hasher = load_hasher(&args.secret.sources(config), |name| std::env::var_os(name))?;
+    let sources = args.secret.sources(config);
+    let hasher = load_hasher(&sources, |name| std::env::var_os(name))?;
+    for warning in sources.warnings() {
+        eprintln!("idmap hash: {warning}");
+    }
     if args.print_fingerprint {
         println!("{}", hasher.fingerprint());
         return Ok(());
     }
     let mut options = args.hashing.options(config)?;
     options.output_delimiter = parse_output_delimiter(&args.output_delimiter, config)?;
-    let input_path = args.input.filter(|p| p.as_os_str() != "-");
-    match input_path {
-        Some(path) => {
-            let file = std::fs::File::open(&path)
-                .with_context(|| format!("cannot open the input {}", path.display()))?;
-            write_output(
-                BufReader::new(file),
-                args.output,
-                &options,
-                &hasher,
-                args.quiet,
-            )
-        }
-        None => write_output(
-            std::io::stdin().lock(),
-            args.output,
-            &options,
-            &hasher,
-            args.quiet,
-        ),
+    let input = open_input(&args.input)?;
+    if let Some(notice) = input.notice().filter(|_| !args.quiet) {
+        eprintln!("idmap hash: {notice}");
     }
+    write_output(
+        input.reader,
+        args.output,
+        args.force,
+        &options,
+        &hasher,
+        args.quiet,
+    )
 }
 
 fn write_output(
     input: impl std::io::BufRead,
     output: Option<PathBuf>,
+    force: bool,
     options: &HashOptions,
     hasher: &Hasher,
     quiet: bool,
@@ -142,6 +150,12 @@ fn write_output(
     };
     let summary = match output {
         Some(path) => {
+            if !force && path.exists() {
+                bail!(
+                    "the output {} already exists; pass --force to replace it (or choose another name)",
+                    path.display()
+                );
+            }
             // A temporary file beside the target, renamed at the end, so a
             // failed run never leaves a truncated output for the next step.
             let dir = path
@@ -180,6 +194,10 @@ fn write_output(
         if let Some(line) = summary.screened.summary() {
             eprintln!("idmap hash: {line}");
         }
+    }
+    // A warning, not a summary: -q keeps it.
+    for warning in summary.codes.warnings() {
+        eprintln!("idmap hash: {warning}");
     }
     Ok(())
 }

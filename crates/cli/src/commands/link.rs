@@ -4,10 +4,12 @@
 //! output, resume) is shared with `idmap run` in `session`.
 
 use crate::commands::options::SecretArgs;
-use crate::commands::session::{LinkArgs, drive, open_input};
+use crate::commands::session::{LinkArgs, drive};
 use crate::config::ConfigFile;
+use crate::decode::open_input;
 use crate::exit::Outcome;
 use crate::hashfile::HashFileReader;
+use crate::progress::Log;
 use crate::secret::load_hasher;
 use anyhow::{Context, bail};
 use std::path::PathBuf;
@@ -31,12 +33,15 @@ renewed before they expire, and once more when the server answers 401.
 
 Output and resume: -o FILE receives `ref,uuid` rows, appended and synced to
 disk batch by batch, with FILE.idmap-state beside it while the run is
-unfinished. Running the same command again after a kill, a crash or exit
-3/4/5 resumes after the last committed batch (a batch answered but not yet
-written is sent again, which is safe: the server answers the same UUIDs for
-refs it knows). A resume with another input, salt, server or options is
-refused (the server URL may change). A finished output is never overwritten unless --restart is given.
-Without -o the rows go to standard output and there is no resume.
+unfinished. Running the same command again after a kill, Ctrl-C, a crash or
+exit 3 or 4 resumes after the last committed batch (a batch answered but not
+yet written is sent again, which is safe: the server answers the same UUIDs
+for refs it knows). A run that stops before the server accepted any batch
+leaves no output and no state file, so once the cause (a secret, a salt) is
+fixed the same command starts afresh. A resume with another input, salt or
+options is refused (the server URL may change). A finished output is never
+overwritten unless --restart is given. Without -o the rows go to standard
+output and there is no resume. A run that stops says what to do next.
 
 Retries: network errors, 408, 429 and 5xx are retried with exponential
 backoff and jitter, honouring Retry-After, up to --retries attempts and
@@ -44,7 +49,8 @@ backoff and jitter, honouring Retry-After, up to --retries attempts and
 server's message.
 
 Progress: a bar with rate and ETA on a terminal; otherwise one line every
---progress-interval seconds (for cron logs). A summary ends every run.
+--progress-interval seconds (for cron logs), every line stamped with the UTC
+time. Rate and ETA count only this run's rows. A summary ends every run.
 Nothing printed holds identifying fields; hashes appear only with -v.";
 
 /// Options of `idmap link`.
@@ -69,6 +75,9 @@ pub struct LinkCmdArgs {
 pub fn run(args: LinkCmdArgs, config: &ConfigFile) -> anyhow::Result<Outcome> {
     let fingerprint = salt_fingerprint(&args, config)?;
     let input = open_input(&args.input)?;
+    if let Some(notice) = input.notice() {
+        Log::new("idmap link", args.link.verbose).info(&notice);
+    }
     let mut source = HashFileReader::open(input.reader)?;
     let rules = source.rules().join(",");
     drive(
@@ -92,9 +101,14 @@ fn salt_fingerprint(args: &LinkCmdArgs, config: &ConfigFile) -> anyhow::Result<S
         }
         return Ok(fp.trim().to_ascii_lowercase());
     }
-    let hasher = load_hasher(&args.secret.sources(config), |name| std::env::var_os(name)).context(
+    let sources = args.secret.sources(config);
+    let hasher = load_hasher(&sources, |name| std::env::var_os(name)).context(
         "idmap link sends the salt fingerprint with every request: pass --salt-fingerprint \
          (from `idmap hash --print-fingerprint`) or the salt options used with `idmap hash`",
     )?;
+    let log = Log::new("idmap link", args.link.verbose);
+    for warning in sources.warnings() {
+        log.info(&warning);
+    }
     Ok(hasher.fingerprint())
 }

@@ -4,10 +4,12 @@
 //! the salt fingerprint comes from the salt or key itself.
 
 use crate::commands::options::{HashingArgs, SecretArgs};
-use crate::commands::session::{LinkArgs, drive, open_input};
+use crate::commands::session::{LinkArgs, drive};
 use crate::config::ConfigFile;
+use crate::decode::open_input;
 use crate::exit::Outcome;
 use crate::pipeline::HashedRows;
+use crate::progress::Log;
 use crate::rules::HashRule;
 use crate::secret::load_hasher;
 
@@ -16,8 +18,9 @@ Reads a CSV/TSV of identifying fields as `idmap hash` does (see `idmap hash
 --help` for rules, columns, dates and secrets), hashes each row in memory and
 links it as `idmap link` does (see `idmap link --help` for credentials,
 output, resume, retries and progress). A row whose date or encoding cannot be
-read, or for which every rule is skipped, is reported by row number and not
-sent; a row whose date cannot be read but which has hashes of rules that do
+read, or for which every rule is skipped, is reported by row number (with
+the fields that were empty, unknown codes or placeholders, never their
+values) and not sent; a row whose date cannot be read but which has hashes of rules that do
 not read it is reported and sent with those. The summary counts the
 placeholders screened, per field and reason. The salt
 fingerprint sent with each request is computed from the salt or key.";
@@ -41,7 +44,12 @@ pub struct RunArgs {
 
 /// Runs `idmap run`.
 pub fn run(args: RunArgs, config: &ConfigFile) -> anyhow::Result<Outcome> {
-    let hasher = load_hasher(&args.secret.sources(config), |name| std::env::var_os(name))?;
+    let sources = args.secret.sources(config);
+    let hasher = load_hasher(&sources, |name| std::env::var_os(name))?;
+    let log = Log::new("idmap run", args.link.verbose);
+    for warning in sources.warnings() {
+        log.info(&warning);
+    }
     let fingerprint = hasher.fingerprint();
     let options = args.hashing.options(config)?;
     // A resumed run must hash the same way: same codes, same key
@@ -58,6 +66,9 @@ pub fn run(args: RunArgs, config: &ConfigFile) -> anyhow::Result<Outcome> {
     }
     let mode: Vec<&str> = mode.iter().map(String::as_str).collect();
     let input = open_input(&args.input)?;
+    if let Some(notice) = input.notice() {
+        log.info(&notice);
+    }
     let mut source = HashedRows::open(input.reader, &options, hasher)?;
     drive(
         &mut source,

@@ -1,22 +1,24 @@
 //! The options `idmap link` and `idmap run` share (server, credentials,
 //! TLS, retries, output and resume) and [`drive`], which turns them into an
 //! HTTP client, a token source, a journal and a progress display, and runs
-//! the linker over a row source.
+//! the linker over a row source until it ends, fails or is interrupted
+//! (Ctrl-C or SIGTERM stop it between two awaits, so a committed batch is
+//! never torn). A run that stops says what to do next.
 
 use crate::client::api::LinkApi;
 use crate::client::retry::RetryPolicy;
 use crate::client::token::{TokenEndpoint, TokenSource};
 use crate::client::{HttpOptions, build_http, warn_if_plain_http};
 use crate::config::ConfigFile;
-use crate::exit::Outcome;
+use crate::exit::{Failure, Kept, NextStep, Outcome, next_step};
 use crate::linker::{LinkSettings, Sink, link_rows};
 use crate::progress::{Counts, Log, Progress, ProgressOptions};
 use crate::resume::{Journal, OUTPUT_HEADER, settings_fingerprint};
-use crate::secret::read_secret_file;
+use crate::secret::{loose_permissions, read_secret_file};
 use crate::source::RowSource;
 use anyhow::{Context, bail};
 use secrecy::SecretString;
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
@@ -115,33 +117,6 @@ pub struct LinkArgs {
     pub test_exit_after_batches: Option<u64>,
 }
 
-/// An opened input and its size when it is a file.
-pub struct Input {
-    /// Buffered reader.
-    pub reader: Box<dyn std::io::BufRead>,
-    /// Size in bytes, for the ETA.
-    pub size: Option<u64>,
-}
-
-/// Opens a file, or standard input for `-` or nothing.
-pub fn open_input(path: &Option<PathBuf>) -> anyhow::Result<Input> {
-    match path.as_ref().filter(|p| p.as_os_str() != "-") {
-        Some(path) => {
-            let file = std::fs::File::open(path)
-                .with_context(|| format!("cannot open the input {}", path.display()))?;
-            let size = file.metadata().ok().map(|m| m.len());
-            Ok(Input {
-                reader: Box::new(BufReader::with_capacity(256 * 1024, file)),
-                size,
-            })
-        }
-        None => Ok(Input {
-            reader: Box::new(BufReader::new(std::io::stdin())),
-            size: None,
-        }),
-    }
-}
-
 fn parse_url(what: &str, value: &str) -> anyhow::Result<Url> {
     let url = Url::parse(value.trim()).with_context(|| format!("{what} is not a URL"))?;
     if !matches!(url.scheme(), "https" | "http") {
@@ -150,14 +125,19 @@ fn parse_url(what: &str, value: &str) -> anyhow::Result<Url> {
     Ok(url)
 }
 
-fn client_secret(args: &LinkArgs, config: &ConfigFile) -> anyhow::Result<SecretString> {
+fn client_secret(args: &LinkArgs, config: &ConfigFile, log: &Log) -> anyhow::Result<SecretString> {
     let file = args
         .client_secret_file
         .as_ref()
         .or(config.link.client_secret_file.as_ref());
     let env = std::env::var_os(CLIENT_SECRET_ENV);
     let bytes = match (file, env) {
-        (Some(file), None) => read_secret_file(file)?,
+        (Some(file), None) => {
+            if let Some(warning) = loose_permissions("client secret file", file) {
+                log.info(&warning);
+            }
+            read_secret_file(file)?
+        }
         (None, Some(value)) => value.into_encoded_bytes(),
         (Some(file), Some(_)) => bail!(
             "the client secret is configured twice: --client-secret-file {} and {CLIENT_SECRET_ENV}",
@@ -207,7 +187,7 @@ pub fn drive(
         .or(link.client_id.as_ref())
         .context("no client id: pass --client-id (or set IDMAP_CLIENT_ID)")?
         .clone();
-    let secret = client_secret(args, config)?;
+    let secret = client_secret(args, config, &log)?;
     let batch_size = args.batch_size.or(link.batch_size).unwrap_or(DEFAULT_BATCH);
     if !(1..=MAX_BATCH).contains(&batch_size) {
         bail!("--batch-size must be 1 to {MAX_BATCH}");
@@ -252,7 +232,6 @@ pub fn drive(
             (Sink::Stream(Box::new(out)), None)
         }
     };
-    let rows_at_start = resumed.as_ref().map_or(0, |r| r.rows_done);
     let mut progress = Progress::start(
         ProgressOptions {
             quiet: args.quiet,
@@ -260,7 +239,6 @@ pub fn drive(
             total_bytes,
         },
         log,
-        rows_at_start,
     );
     let tokens = TokenSource::new(
         http.clone(),
@@ -281,7 +259,7 @@ pub fn drive(
         .build()
         .context("cannot start the async runtime")?;
     let mut counts = Counts::default();
-    let result = runtime.block_on(link_rows(
+    let result = runtime.block_on(until_stopped(link_rows(
         source,
         &mut api,
         &mut sink,
@@ -289,13 +267,20 @@ pub fn drive(
         &mut progress,
         resumed,
         &mut counts,
-    ));
+    )));
     progress
         .log()
         .debug(&format!("{} access tokens fetched", api.tokens_fetched()));
-    let screened = source.screened().and_then(|counts| counts.summary());
-    let report_screened = |progress: &Progress| {
-        if let Some(line) = screened.as_deref().filter(|_| !args.quiet) {
+    // The screening summary is a summary (-q drops it); warnings are not.
+    let mut notes: Vec<String> = source
+        .screened()
+        .and_then(|c| c.summary())
+        .filter(|_| !args.quiet)
+        .into_iter()
+        .collect();
+    notes.extend(source.warnings());
+    let report_notes = |progress: &Progress| {
+        for line in &notes {
             progress.log().info(line);
         }
     };
@@ -303,19 +288,71 @@ pub fn drive(
         Ok(outcome) => {
             sink.finish()?;
             progress.finish(&counts, "done");
-            report_screened(&progress);
+            report_notes(&progress);
             Ok(outcome)
         }
         Err(err) => {
-            let resumable = matches!(sink, Sink::Journal(_));
-            progress.finish(&counts, "stopped");
-            report_screened(&progress);
-            if resumable {
-                progress
-                    .log()
-                    .info("run the same command again to resume after the last committed batch");
+            let interrupted = err
+                .chain()
+                .any(|c| matches!(c.downcast_ref::<Failure>(), Some(Failure::Interrupted(_))));
+            progress.finish(
+                &counts,
+                if interrupted {
+                    "interrupted"
+                } else {
+                    "stopped"
+                },
+            );
+            report_notes(&progress);
+            let journal = match &sink {
+                Sink::Journal(journal) => Some((journal.created(), journal.rows_done())),
+                Sink::Stream(_) => None,
+            };
+            let kept = match (journal, args.output.as_deref(), sink) {
+                (Some((true, rows_done)), Some(output), Sink::Journal(journal))
+                    if counts.linked == 0 =>
+                {
+                    match journal.discard() {
+                        Ok(()) => Kept::Nothing,
+                        Err(e) => {
+                            progress.log().info(&format!("{e:#}"));
+                            Kept::Resumable { output, rows_done }
+                        }
+                    }
+                }
+                (Some((_, rows_done)), Some(output), _) => Kept::Resumable { output, rows_done },
+                _ => Kept::Stream,
+            };
+            match next_step(&err, kept) {
+                Some(step) => Err(err.context(NextStep(step))),
+                None => Err(err),
             }
-            Err(err)
+        }
+    }
+}
+
+/// Runs `work` until it ends, or until Ctrl-C or SIGTERM stops it at its
+/// next await (the signals are watched before `work` first runs, so one
+/// that arrives during a long synchronous stretch is not lost).
+async fn until_stopped(
+    work: impl std::future::Future<Output = anyhow::Result<Outcome>>,
+) -> anyhow::Result<Outcome> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch for Ctrl-C")?;
+        let mut terminate = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
+        tokio::select! {
+            result = work => result,
+            _ = interrupt.recv() => Err(Failure::Interrupted("Ctrl-C").into()),
+            _ = terminate.recv() => Err(Failure::Interrupted("SIGTERM").into()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::select! {
+            result = work => result,
+            _ = tokio::signal::ctrl_c() => Err(Failure::Interrupted("Ctrl-C").into()),
         }
     }
 }
