@@ -159,7 +159,6 @@ mod tests {
     fn unparsable_uris_are_explained_in_words() {
         for (uri, says) in [
             ("app.example.org/callback", "is not a complete address"),
-            ("https:///cb", "no host name"),
             ("https://app.example:99999/cb", "port"),
             ("https://[::1/cb", "IP address"),
             ("https://app.example.org/a b", "one URI per line"),
