@@ -1,8 +1,10 @@
 // The whole user center in a real browser: register, verify the address
 // from the mailed link, sign in, register an application, run the
-// authorization-code + PKCE flow through the consent page to a token, see
-// the approval listed, revoke it, check introspection says inactive, reset
-// the password through the mailed link and sign in with the new one.
+// authorization-code + PKCE flow through the consent page (which names the
+// owner and homepage) to a token, see the approval listed with its last use,
+// revoke it after confirming, check introspection says inactive, reset the
+// password through the mailed link and sign in with the new one. Also:
+// redirect URIs one per line with errors in words, and an HTML 404 page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -44,7 +46,15 @@ test('register, verify, sign in, approve, revoke, reset the password', async () 
     // Register a confidential application; its secret is shown once.
     await page.goto(`${BASE}/oauth/applications/register/`);
     await page.fill('input[name=name]', 'Ward Viewer');
+    // A typo first: the error is in words, and what was typed stays.
+    await page.fill('textarea[name=redirect_uris]', 'ward.example/callback');
+    await page.click('main button[type=submit]');
+    const refused = await page.textContent('p.error');
+    assert.match(refused, /is not a complete address/);
+    assert.doesNotMatch(refused, /relative URL|without a base/);
+    assert.equal(await page.inputValue('input[name=name]'), 'Ward Viewer');
     await page.fill('textarea[name=redirect_uris]', cb.uri);
+    await page.fill('input[name=homepage]', 'https://ward.example/about');
     await shot(page, '06-application-register');
     await page.click('main button[type=submit]');
     const clientId = (await page.textContent('#client-id')).trim();
@@ -65,6 +75,10 @@ test('register, verify, sign in, approve, revoke, reset the password', async () 
     })}`;
     await page.goto(authorize);
     await page.waitForSelector('text=Allow Ward Viewer access?');
+    assert.equal((await page.textContent('#publisher-owner')).trim(), email);
+    const homepage = page.locator('#publisher-homepage');
+    assert.equal(await homepage.getAttribute('href'), 'https://ward.example/about');
+    assert.equal(await homepage.getAttribute('rel'), 'noopener noreferrer');
     await shot(page, '09-consent', { doc: true });
     await Promise.all([
       page.waitForURL((u) => u.toString().startsWith(cb.uri)),
@@ -95,11 +109,19 @@ test('register, verify, sign in, approve, revoke, reset the password', async () 
     await page.waitForURL((u) => u.toString().startsWith(cb.uri));
     assert.equal(new URL(page.url()).searchParams.get('state'), 'st-2');
 
-    // Listed under authorized applications; revoking ends the tokens.
+    // Listed under authorized applications with its last use; revoking
+    // asks first (cancel keeps it), then ends the tokens.
     await page.goto(`${BASE}/oauth/authorized_tokens/`);
     await page.waitForSelector('text=Ward Viewer');
+    assert.match(await page.textContent('.last-used'), /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
     await shot(page, '10-authorized-tokens', { doc: true });
-    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Revoke")')]);
+    await Promise.all([page.waitForNavigation(), page.click('a:has-text("Revoke")')]);
+    await page.waitForSelector('text=Revoke access of Ward Viewer?');
+    await shot(page, '10b-authorized-token-revoke');
+    await Promise.all([page.waitForNavigation(), page.click('a:has-text("Cancel")')]);
+    await page.waitForSelector('text=Ward Viewer');
+    await Promise.all([page.waitForNavigation(), page.click('a:has-text("Revoke")')]);
+    await Promise.all([page.waitForNavigation(), page.click('main button:has-text("Revoke")')]);
     await page.waitForSelector('text=You have not approved any application.');
     assert.equal((await introspect(clientId, secret, tokens.access_token)).active, false);
     assert.equal((await introspect(clientId, secret, tokens.refresh_token)).active, false);
@@ -130,6 +152,22 @@ test('register, verify, sign in, approve, revoke, reset the password', async () 
     assert.equal(new URL(page.url()).pathname, '/accounts/');
   } finally {
     await cb.close();
+    await browser.close();
+  }
+});
+
+test('an unknown page is an HTML page with a way back', async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.context.newPage();
+    const res = await page.goto(`${BASE}/accounts/no-such-page/`);
+    assert.equal(res.status(), 404);
+    assert.match(res.headers()['content-type'], /^text\/html/);
+    await page.waitForSelector('h1:has-text("Page not found")');
+    await shot(page, '14-not-found');
+    await Promise.all([page.waitForNavigation(), page.click('a:has-text("Your account")')]);
+    assert.equal(new URL(page.url()).pathname, '/accounts/login/');
+  } finally {
     await browser.close();
   }
 });

@@ -1,83 +1,218 @@
 //! Typed settings, layered: built-in defaults, then an optional TOML file
-//! (`--config <path>`; unknown keys are an error), then environment variables.
-//!
-//! Only these variables are read (flat names; the underscores are part of
-//! the name):
-//!
-//! | variable                 | default                  | meaning                                   |
-//! |--------------------------|--------------------------|-------------------------------------------|
-//! | `AUTH_LISTEN`            | `127.0.0.1:8081`         | address the HTTP server binds             |
-//! | `AUTH_ISSUER`            | `http://127.0.0.1:8081`  | public base URL; `iss` and endpoint URLs  |
-//! | `AUTH_DATABASE_URL`      | `sqlite://data/auth.db`  | `sqlite://`, `postgres://` or `mysql://`  |
-//! | `AUTH_DB_POOL_SIZE`      | `8`                      | connections in the pool                   |
-//! | `AUTH_SIGNING_KEY_DIR`   | `data/keys`              | signing keys and the client-secret key    |
-//! | `AUTH_SIGNING_ALG`       | `RS256`                  | `RS256`, `ES256` or `EdDSA`               |
-//! | `AUTH_ACCESS_TOKEN_TTL`  | `3600`                   | access-token lifetime in seconds          |
-//! | `AUTH_JWKS_MAX_AGE`      | `300`                    | `Cache-Control` max-age of the JWKS       |
-//! | `AUTH_LOG_FORMAT`        | `text`                   | `text` or `json`                          |
-//! | `AUTH_REFRESH_TOKEN_TTL` | `2592000`                | refresh-token lifetime in seconds (renewed on rotation) |
-//! | `AUTH_SESSION_TTL`       | `28800`                  | login-session lifetime in seconds         |
-//! | `AUTH_ENABLE_PASSWORD_GRANT` | `false`              | allow `grant_type=password`               |
-//! | `AUTH_ENABLE_IMPLICIT_GRANT` | `false`              | allow `response_type=token`               |
-//! | `AUTH_KEY_PUBLICATION_DELAY` | `AUTH_JWKS_MAX_AGE`  | seconds a rotated key is published before it signs |
-//! | `AUTH_KEY_POLL_INTERVAL` | `2`                      | seconds between key-directory checks      |
-//! | `AUTH_RATE_LIMIT_ENABLED` | `true`                  | throttle failed client authentications    |
-//! | `AUTH_RATE_LIMIT_CLIENT_FAILURES` | `10`            | failures per client id and IP per window  |
-//! | `AUTH_RATE_LIMIT_IP_FAILURES` | `30`                | failures per client IP per window         |
-//! | `AUTH_RATE_LIMIT_WINDOW` | `60`                     | window in seconds (also the longest block) |
-//! | `AUTH_TRUSTED_PROXIES`   | `127.0.0.1,::1`          | addresses or CIDR networks of proxies whose `X-Forwarded-For` is believed |
-//! | `AUTH_MAILER`            | `file`                   | `file`, `smtp` or `log` (user-center mail) |
-//! | `AUTH_MAIL_DIR`          | `data/mail`              | file mailer: one `.eml` file per message  |
-//! | `AUTH_SMTP_URL`          | (none)                   | smtp mailer: `smtps://user:pass@host:465` or `smtp://host:587?tls=required` |
-//! | `AUTH_MAIL_FROM`         | `idmap <noreply@localhost>` | sender of user-center mail             |
-//! | `AUTH_LOGIN_FAILURES`    | `5`                      | wrong passwords per account and IP per window |
-//! | `AUTH_LOGIN_IP_FAILURES` | `20`                     | wrong passwords per IP per window         |
-//! | `AUTH_LOGIN_WINDOW`      | `300`                    | login throttle window in seconds          |
-//! | `AUTH_REFRESH_FAMILY_TTL` | `7776000`               | absolute lifetime of a refresh-token family (rotation does not extend it) |
-//! | `AUTH_RATE_LIMIT_CLIENT_CEILING` | `100`            | failures per client id from all IPs per window before each IP gets one |
-//! | `AUTH_LOGIN_ACCOUNT_CEILING` | `20`                 | wrong passwords per account from all IPs per window before each IP gets one |
-//!
-//! `RUST_LOG` (read by the log filter, default `info`) is the only other one.
+//! (`--config <path>`; unknown keys are an error), then environment
+//! variables. [`ENV_VARS`] is the one list of variables read, with their
+//! defaults and meanings: the loader reads exactly these names and
+//! `auth-server --help` prints the same table (see `idmap_web::settings`).
+//! `RUST_LOG`, `NO_COLOR` and `RUST_BACKTRACE` are the only others.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use idmap_web::LogFormat;
+pub use idmap_web::settings::SettingsError;
+use idmap_web::settings::{self, Kind, Var};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-/// Environment variables this service reads; everything else is ignored.
-pub const ENV_VARS: [&str; 30] = [
-    "AUTH_LISTEN",
-    "AUTH_ISSUER",
-    "AUTH_DATABASE_URL",
-    "AUTH_DB_POOL_SIZE",
-    "AUTH_SIGNING_KEY_DIR",
-    "AUTH_SIGNING_ALG",
-    "AUTH_ACCESS_TOKEN_TTL",
-    "AUTH_JWKS_MAX_AGE",
-    "AUTH_LOG_FORMAT",
-    "AUTH_REFRESH_TOKEN_TTL",
-    "AUTH_SESSION_TTL",
-    "AUTH_ENABLE_PASSWORD_GRANT",
-    "AUTH_ENABLE_IMPLICIT_GRANT",
-    "AUTH_KEY_PUBLICATION_DELAY",
-    "AUTH_KEY_POLL_INTERVAL",
-    "AUTH_RATE_LIMIT_ENABLED",
-    "AUTH_RATE_LIMIT_CLIENT_FAILURES",
-    "AUTH_RATE_LIMIT_IP_FAILURES",
-    "AUTH_RATE_LIMIT_WINDOW",
-    "AUTH_TRUSTED_PROXIES",
-    "AUTH_MAILER",
-    "AUTH_MAIL_DIR",
-    "AUTH_SMTP_URL",
-    "AUTH_MAIL_FROM",
-    "AUTH_LOGIN_FAILURES",
-    "AUTH_LOGIN_IP_FAILURES",
-    "AUTH_LOGIN_WINDOW",
-    "AUTH_REFRESH_FAMILY_TTL",
-    "AUTH_RATE_LIMIT_CLIENT_CEILING",
-    "AUTH_LOGIN_ACCOUNT_CEILING",
+const fn var(
+    name: &'static str,
+    kind: Kind,
+    default: Option<&'static str>,
+    meaning: &'static str,
+) -> Var {
+    Var {
+        name,
+        kind,
+        default,
+        meaning,
+    }
+}
+
+const SECONDS: Kind = Kind::Integer;
+const COUNT: Kind = Kind::Integer;
+
+/// Every environment variable this service reads; everything else is ignored.
+pub const ENV_VARS: &[Var] = &[
+    var(
+        "AUTH_LISTEN",
+        Kind::Text,
+        Some("127.0.0.1:8081"),
+        "address the HTTP server binds",
+    ),
+    var(
+        "AUTH_ISSUER",
+        Kind::Text,
+        Some("http://127.0.0.1:8081"),
+        "public base URL: the `iss` of tokens and the base of endpoint URLs",
+    ),
+    var(
+        "AUTH_DATABASE_URL",
+        Kind::Text,
+        Some("sqlite://data/auth.db"),
+        "sqlite://PATH, postgres://... or mysql://...; a SQLite file is created, its directory must exist",
+    ),
+    var(
+        "AUTH_DB_POOL_SIZE",
+        COUNT,
+        Some("8"),
+        "database connections in the pool",
+    ),
+    var(
+        "AUTH_SIGNING_KEY_DIR",
+        Kind::Text,
+        Some("data/keys"),
+        "directory of the signing keys, the client-secret key and the session key",
+    ),
+    var(
+        "AUTH_SIGNING_ALG",
+        Kind::OneOf(&["RS256", "ES256", "EdDSA"]),
+        Some("RS256"),
+        "algorithm of new signing keys: RS256, ES256 or EdDSA",
+    ),
+    var(
+        "AUTH_ACCESS_TOKEN_TTL",
+        SECONDS,
+        Some("3600"),
+        "access-token lifetime in seconds (1 to 86400)",
+    ),
+    var(
+        "AUTH_JWKS_MAX_AGE",
+        SECONDS,
+        Some("300"),
+        "Cache-Control max-age of the JWKS in seconds",
+    ),
+    var(
+        "AUTH_LOG_FORMAT",
+        Kind::OneOf(&["text", "json"]),
+        Some("text"),
+        "log lines as text or json",
+    ),
+    var(
+        "AUTH_REFRESH_TOKEN_TTL",
+        SECONDS,
+        Some("2592000"),
+        "refresh-token lifetime in seconds (renewed on rotation)",
+    ),
+    var(
+        "AUTH_SESSION_TTL",
+        SECONDS,
+        Some("28800"),
+        "user-center login session lifetime in seconds",
+    ),
+    var(
+        "AUTH_ENABLE_PASSWORD_GRANT",
+        Kind::Bool,
+        Some("false"),
+        "allow grant_type=password",
+    ),
+    var(
+        "AUTH_ENABLE_IMPLICIT_GRANT",
+        Kind::Bool,
+        Some("false"),
+        "allow response_type=token",
+    ),
+    var(
+        "AUTH_KEY_PUBLICATION_DELAY",
+        SECONDS,
+        None,
+        "seconds a rotated key is published before it signs (unset: AUTH_JWKS_MAX_AGE)",
+    ),
+    var(
+        "AUTH_KEY_POLL_INTERVAL",
+        SECONDS,
+        Some("2"),
+        "seconds between checks of the key directory",
+    ),
+    var(
+        "AUTH_RATE_LIMIT_ENABLED",
+        Kind::Bool,
+        Some("true"),
+        "throttle failed client authentications",
+    ),
+    var(
+        "AUTH_RATE_LIMIT_CLIENT_FAILURES",
+        COUNT,
+        Some("10"),
+        "failed client authentications per client id and IP per window",
+    ),
+    var(
+        "AUTH_RATE_LIMIT_IP_FAILURES",
+        COUNT,
+        Some("30"),
+        "failed client authentications per IP per window",
+    ),
+    var(
+        "AUTH_RATE_LIMIT_WINDOW",
+        SECONDS,
+        Some("60"),
+        "client-authentication throttle window in seconds (also the longest block)",
+    ),
+    var(
+        "AUTH_RATE_LIMIT_CLIENT_CEILING",
+        COUNT,
+        Some("100"),
+        "failures per client id from all IPs per window before each IP gets one",
+    ),
+    var(
+        "AUTH_TRUSTED_PROXIES",
+        Kind::Text,
+        Some("127.0.0.1,::1"),
+        "comma-separated addresses or CIDR networks of proxies whose X-Forwarded-For is believed",
+    ),
+    var(
+        "AUTH_MAILER",
+        Kind::OneOf(&["file", "smtp", "log"]),
+        Some("file"),
+        "where user-center mail goes: file, smtp or log",
+    ),
+    var(
+        "AUTH_MAIL_DIR",
+        Kind::Text,
+        Some("data/mail"),
+        "file mailer: directory of one .eml file per message",
+    ),
+    var(
+        "AUTH_SMTP_URL",
+        Kind::Text,
+        None,
+        "smtp mailer: smtps://user:pass@host:465 or smtp://host:587?tls=required",
+    ),
+    var(
+        "AUTH_MAIL_FROM",
+        Kind::Text,
+        Some("idmap <noreply@localhost>"),
+        "sender of user-center mail",
+    ),
+    var(
+        "AUTH_LOGIN_FAILURES",
+        COUNT,
+        Some("5"),
+        "wrong passwords per account and IP per window",
+    ),
+    var(
+        "AUTH_LOGIN_IP_FAILURES",
+        COUNT,
+        Some("20"),
+        "wrong passwords per IP per window",
+    ),
+    var(
+        "AUTH_LOGIN_ACCOUNT_CEILING",
+        COUNT,
+        Some("20"),
+        "wrong passwords per account from all IPs per window before each IP gets one",
+    ),
+    var(
+        "AUTH_LOGIN_WINDOW",
+        SECONDS,
+        Some("300"),
+        "login throttle window in seconds",
+    ),
+    var(
+        "AUTH_REFRESH_FAMILY_TTL",
+        SECONDS,
+        Some("7776000"),
+        "absolute lifetime in seconds of a refresh-token family (rotation does not extend it)",
+    ),
 ];
 
 /// Every setting of the service, loaded once in `main` and passed down.
@@ -143,100 +278,45 @@ pub enum SigningAlg {
     EdDsa,
 }
 
-/// Why settings could not be loaded; shown to the operator.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("invalid configuration: {0}")]
-    Invalid(#[from] config::ConfigError),
-    #[error("invalid configuration: {0}")]
-    Value(String),
-}
-
 impl Settings {
-    /// Loads defaults, then `file` if given, then the documented variables of `env`.
-    ///
-    /// `env` may hold anything (for example all of `std::env::vars()`): only
-    /// the names in [`ENV_VARS`] are taken from it.
+    /// Loads defaults, then `file` if given, then the variables of
+    /// [`ENV_VARS`] found in `env` (which may hold anything).
     pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
-        let known: config::Map<String, String> = env
-            .iter()
-            .filter(|(k, _)| ENV_VARS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let mut builder = config::Config::builder()
-            .set_default("listen", "127.0.0.1:8081")?
-            .set_default("issuer", "http://127.0.0.1:8081")?
-            .set_default("database_url", "sqlite://data/auth.db")?
-            .set_default("db_pool_size", 8)?
-            .set_default("signing_key_dir", "data/keys")?
-            .set_default("signing_alg", "RS256")?
-            .set_default("access_token_ttl", 3600)?
-            .set_default("jwks_max_age", 300)?
-            .set_default("log_format", "text")?
-            .set_default("refresh_token_ttl", 2_592_000)?
-            .set_default("session_ttl", 28_800)?
-            .set_default("enable_password_grant", false)?
-            .set_default("enable_implicit_grant", false)?
-            .set_default("key_poll_interval", 2)?
-            .set_default("rate_limit_enabled", true)?
-            .set_default("rate_limit_client_failures", 10)?
-            .set_default("rate_limit_ip_failures", 30)?
-            .set_default("rate_limit_window", 60)?
-            .set_default("trusted_proxies", "127.0.0.1,::1")?
-            .set_default("mailer", "file")?
-            .set_default("mail_dir", "data/mail")?
-            .set_default("mail_from", "idmap <noreply@localhost>")?
-            .set_default("login_failures", 5)?
-            .set_default("login_ip_failures", 20)?
-            .set_default("login_window", 300)?
-            .set_default("refresh_family_ttl", 7_776_000)?
-            .set_default("rate_limit_client_ceiling", 100)?
-            .set_default("login_account_ceiling", 20)?;
-        if let Some(path) = file {
-            builder = builder.add_source(
-                config::File::from(path)
-                    .format(config::FileFormat::Toml)
-                    .required(true),
-            );
-        }
-        builder = builder.add_source(
-            config::Environment::with_prefix("AUTH")
-                .prefix_separator("_")
-                .try_parsing(true)
-                .source(Some(known)),
-        );
-        let settings: Settings = builder.build()?.try_deserialize()?;
+        let settings: Self = settings::load(ENV_VARS, file, env)?;
         settings.validate()?;
         Ok(settings)
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
-        let issuer = url::Url::parse(&self.issuer)
-            .map_err(|e| SettingsError::Value(format!("AUTH_ISSUER is not a URL: {e}")))?;
+        let issuer = url::Url::parse(&self.issuer).map_err(|_| {
+            SettingsError::new(format!(
+                "AUTH_ISSUER: expected an absolute URL such as https://auth.example.org, got {:?}",
+                self.issuer
+            ))
+        })?;
         // RFC 8414 section 2: https (http allowed here for development), no query or fragment.
         if !matches!(issuer.scheme(), "http" | "https")
             || issuer.query().is_some()
             || issuer.fragment().is_some()
         {
-            return Err(SettingsError::Value(
-                "AUTH_ISSUER must be an http(s) URL without query or fragment".into(),
+            return Err(SettingsError::new(
+                "AUTH_ISSUER must be an http(s) URL without query or fragment",
             ));
         }
         if self.access_token_ttl == 0 || self.access_token_ttl > 86_400 {
-            return Err(SettingsError::Value(
-                "AUTH_ACCESS_TOKEN_TTL must be 1 to 86400 seconds".into(),
+            return Err(SettingsError::new(
+                "AUTH_ACCESS_TOKEN_TTL must be 1 to 86400 seconds",
             ));
         }
         self.trusted_proxy_list()?;
         if self.key_poll_interval == 0 || self.rate_limit_window == 0 || self.session_ttl == 0 {
-            return Err(SettingsError::Value(
-                "AUTH_KEY_POLL_INTERVAL, AUTH_RATE_LIMIT_WINDOW and AUTH_SESSION_TTL must be positive"
-                    .into(),
+            return Err(SettingsError::new(
+                "AUTH_KEY_POLL_INTERVAL, AUTH_RATE_LIMIT_WINDOW and AUTH_SESSION_TTL must be positive",
             ));
         }
         if self.refresh_token_ttl == 0 {
-            return Err(SettingsError::Value(
-                "AUTH_REFRESH_TOKEN_TTL must be positive".into(),
+            return Err(SettingsError::new(
+                "AUTH_REFRESH_TOKEN_TTL must be positive",
             ));
         }
         let smtp_url_missing = self
@@ -244,37 +324,32 @@ impl Settings {
             .as_ref()
             .is_none_or(|url| url.expose_secret().trim().is_empty());
         if self.mailer == MailerKind::Smtp && smtp_url_missing {
-            return Err(SettingsError::Value(
+            return Err(SettingsError::new(
                 "AUTH_MAILER=smtp needs AUTH_SMTP_URL, such as smtps://user:password@mail.example.org:465 \
-                 or smtp://mail.example.org:587?tls=required"
-                    .into(),
+                 or smtp://mail.example.org:587?tls=required",
             ));
         }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(SettingsError::Value(
-                "AUTH_MAIL_FROM must be an address such as 'idmap <noreply@example.org>'".into(),
+            return Err(SettingsError::new(
+                "AUTH_MAIL_FROM must be an address such as 'idmap <noreply@example.org>'",
             ));
         }
         if self.login_window == 0 || self.login_failures == 0 || self.login_ip_failures == 0 {
-            return Err(SettingsError::Value(
-                "AUTH_LOGIN_FAILURES, AUTH_LOGIN_IP_FAILURES and AUTH_LOGIN_WINDOW must be positive"
-                    .into(),
+            return Err(SettingsError::new(
+                "AUTH_LOGIN_FAILURES, AUTH_LOGIN_IP_FAILURES and AUTH_LOGIN_WINDOW must be positive",
             ));
         }
         if self.refresh_family_ttl == 0
             || self.rate_limit_client_ceiling == 0
             || self.login_account_ceiling == 0
         {
-            return Err(SettingsError::Value(
+            return Err(SettingsError::new(
                 "AUTH_REFRESH_FAMILY_TTL, AUTH_RATE_LIMIT_CLIENT_CEILING and \
-                 AUTH_LOGIN_ACCOUNT_CEILING must be positive"
-                    .into(),
+                 AUTH_LOGIN_ACCOUNT_CEILING must be positive",
             ));
         }
         if self.db_pool_size == 0 {
-            return Err(SettingsError::Value(
-                "AUTH_DB_POOL_SIZE must be at least 1".into(),
-            ));
+            return Err(SettingsError::new("AUTH_DB_POOL_SIZE must be at least 1"));
         }
         Ok(())
     }
@@ -294,7 +369,7 @@ impl Settings {
                 s.parse::<ipnet::IpNet>()
                     .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
                     .map_err(|_| {
-                        SettingsError::Value(format!(
+                        SettingsError::new(format!(
                             "AUTH_TRUSTED_PROXIES: '{s}' is neither an IP address nor a network such as 172.16.0.0/12"
                         ))
                     })
@@ -314,9 +389,7 @@ impl Settings {
 
     /// Reads the process environment, keeping only the documented names.
     pub fn process_env() -> HashMap<String, String> {
-        std::env::vars()
-            .filter(|(k, _)| ENV_VARS.contains(&k.as_str()))
-            .collect()
+        settings::process_env(ENV_VARS)
     }
 }
 
@@ -382,6 +455,24 @@ mod tests {
         assert!(Settings::load(None, &env(&[("AUTH_SIGNING_ALG", "HS256")])).is_err());
         assert!(Settings::load(None, &env(&[("AUTH_ISSUER", "not a url")])).is_err());
         assert!(Settings::load(None, &env(&[("AUTH_ACCESS_TOKEN_TTL", "0")])).is_err());
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable_once() {
+        let err = Settings::load(None, &env(&[("AUTH_ACCESS_TOKEN_TTL", "abc")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            r#"AUTH_ACCESS_TOKEN_TTL: expected an integer, got "abc""#
+        );
+        let err = Settings::load(None, &env(&[("AUTH_ISSUER", "auth.example.org")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("AUTH_ISSUER: expected an absolute URL"),
+            "{err}"
+        );
     }
 
     #[test]

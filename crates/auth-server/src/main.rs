@@ -6,16 +6,11 @@ use anyhow::Context;
 use auth_server::cli::{Cli, Command, admin};
 use auth_server::config::Settings;
 use auth_server::startup::Application;
-use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    match run(Cli::parse_args()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => idmap_web::report::exit_with(&e),
     }
 }
 
@@ -24,8 +19,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         println!("{}", auth_server::openapi::document());
         return Ok(());
     }
-    let settings = Settings::load(cli.config.as_deref(), &Settings::process_env())
-        .context("cannot load settings")?;
+    let settings = Settings::load(cli.config.as_deref(), &Settings::process_env())?;
     let command = cli.command.unwrap_or(Command::Serve);
     let default_filter = match command {
         Command::Serve => "info",

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use idmap_storage::{Database, DatabaseUrl};
@@ -207,6 +208,10 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
                 // The last `wrap` runs first: the request id must cover
                 // the log lines of everything inside it.
+                .wrap(
+                    ErrorHandlers::new()
+                        .handler(StatusCode::NOT_FOUND, crate::web::not_found::page_for_404),
+                )
                 .wrap(from_fn(idmap_web::db_metrics::count_db_errors))
                 .wrap(from_fn(idmap_web::metrics::track))
                 .wrap(from_fn(idmap_web::request_id::request_context))

@@ -250,7 +250,7 @@ fn cli(
     stdin: Option<&str>,
 ) -> (bool, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_auth-server"));
-    for name in auth_server::config::ENV_VARS {
+    for name in auth_server::config::ENV_VARS.iter().map(|v| v.name) {
         cmd.env_remove(name);
     }
     let mut child = cmd

@@ -13,7 +13,7 @@ use support::{spawn_app_in, test_env};
 
 fn admin(env: &HashMap<String, String>, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_auth-server"));
-    for name in auth_server::config::ENV_VARS {
+    for name in auth_server::config::ENV_VARS.iter().map(|v| v.name) {
         cmd.env_remove(name);
     }
     cmd.envs(env).args(args).output().unwrap()
@@ -119,7 +119,7 @@ fn entitlements_are_granted_listed_and_withdrawn() {
     let dir = tempfile::tempdir().unwrap();
     let env = test_env(dir.path(), &[]);
     let mut add = Command::new(env!("CARGO_BIN_EXE_auth-server"));
-    for name in auth_server::config::ENV_VARS {
+    for name in auth_server::config::ENV_VARS.iter().map(|v| v.name) {
         add.env_remove(name);
     }
     let mut child = add

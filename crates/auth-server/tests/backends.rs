@@ -156,27 +156,42 @@ async fn user_center_flows(app: &TestApp, backend: idmap_storage::Backend) {
         .await
         .unwrap()
         .unwrap();
+    let input = |name: &str, homepage: &str| applications::ApplicationInput {
+        name: name.into(),
+        redirect_uris: vec![cb.into()],
+        homepage: Some(homepage.into()),
+    };
     let created = applications::register(
         &app.db,
         &app.hasher,
         &owner,
-        "Cy's app",
-        vec![cb.into()],
+        input("Cy's app", "https://cy.example/"),
         true,
     )
     .await
     .unwrap();
     let id = created.client_id;
     assert!(
-        applications::update(&app.db, &owner, &id, "Renamed", vec![cb.into()])
-            .await
-            .unwrap(),
+        applications::update(
+            &app.db,
+            &owner,
+            &id,
+            input("Renamed", "https://cy.example/about")
+        )
+        .await
+        .unwrap(),
         "{backend:?}"
     );
+    let listed = &applications::list(&app.db, &user.id).await.unwrap()[0];
     assert_eq!(
-        applications::list(&app.db, &user.id).await.unwrap()[0].name,
-        "Renamed"
+        (listed.name.as_str(), listed.homepage.as_deref()),
+        ("Renamed", Some("https://cy.example/about"))
     );
+    let publisher = applications::publisher(&app.db, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(publisher.owner, "cy@example.org", "{backend:?}");
     let cookie = app.login("cy@example.org", PASSWORD2).await;
     let code = app.code_for(&id, cb, CHALLENGE, &cookie).await;
     let res = app
@@ -194,6 +209,10 @@ async fn user_center_flows(app: &TestApp, backend: idmap_storage::Backend) {
     assert_eq!(res.status(), 200, "{backend:?}");
     let listed = consents::list(&app.db, &user.id).await.unwrap();
     assert_eq!((listed.len(), listed[0].live_tokens), (1, 1), "{backend:?}");
+    assert!(
+        listed[0].last_used_at.is_some(),
+        "the code exchange is a use"
+    );
     assert!(
         consents::revoke(&app.db, &user.id, &listed[0].id)
             .await
@@ -255,6 +274,7 @@ async fn register_and_issue_on_every_backend() {
                 public: false,
                 redirect_uris: vec![],
                 owner: None,
+                homepage: None,
             },
         )
         .await;

@@ -189,7 +189,7 @@ async fn keys_persist_across_restarts() {
 /// Starts `auth-server serve` and returns it once it logged that it listens.
 fn start_server_process(env: &std::collections::HashMap<String, String>) -> std::process::Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_auth-server"));
-    for name in auth_server::config::ENV_VARS {
+    for name in auth_server::config::ENV_VARS.iter().map(|v| v.name) {
         cmd.env_remove(name);
     }
     cmd.envs(env)

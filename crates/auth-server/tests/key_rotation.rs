@@ -20,7 +20,7 @@ const MAX_AGE: &str = "8";
 
 fn admin(env: &HashMap<String, String>, args: &[&str]) -> Value {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_auth-server"));
-    for name in auth_server::config::ENV_VARS {
+    for name in auth_server::config::ENV_VARS.iter().map(|v| v.name) {
         cmd.env_remove(name);
     }
     let out = cmd.envs(env).args(args).output().unwrap();

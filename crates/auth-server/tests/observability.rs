@@ -172,7 +172,7 @@ async fn json_log_line_of_a_request_carries_its_request_id() {
         &[("AUTH_LISTEN", &listen), ("AUTH_LOG_FORMAT", "json")],
     );
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_auth-server"));
-    for name in auth_server::config::ENV_VARS {
+    for name in auth_server::config::ENV_VARS.iter().map(|v| v.name) {
         cmd.env_remove(name);
     }
     let mut child = cmd

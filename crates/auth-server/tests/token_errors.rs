@@ -199,6 +199,7 @@ async fn public_clients_cannot_use_client_credentials() {
             public: true,
             redirect_uris: vec!["https://app.example/cb".into()],
             owner: None,
+            homepage: None,
         },
     )
     .await
@@ -233,6 +234,7 @@ async fn basic_credentials_are_form_urldecoded() {
         disabled: false,
         created_at: 0,
         owner_user_id: None,
+        homepage: None,
     };
     let secret_row = SecretRow {
         secret_id: vec![7; 16],

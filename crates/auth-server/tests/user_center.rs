@@ -275,8 +275,11 @@ async fn own_token(app: &TestApp, email: &str) -> (String, String, String) {
         &app.db,
         &app.hasher,
         &owner,
-        "My script",
-        vec![cb.to_owned()],
+        auth_server::services::applications::ApplicationInput {
+            name: "My script".into(),
+            redirect_uris: vec![cb.to_owned()],
+            homepage: None,
+        },
         true,
     )
     .await

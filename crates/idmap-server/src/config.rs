@@ -1,40 +1,77 @@
 //! Settings of idmap-server: defaults, then an optional TOML file
-//! (`--config <path>`; unknown keys are an error), then these environment
-//! variables (flat names; only these are read):
-//!
-//! | variable | default | meaning |
-//! | --- | --- | --- |
-//! | `IDMAP_LISTEN` | `127.0.0.1:8082` | address to listen on (port 0 picks a free one) |
-//! | `IDMAP_DATABASE_URL` | `sqlite://data/idmap.db` | `sqlite://`, `postgres://` or `mysql://` URL |
-//! | `IDMAP_ISSUER` | `http://127.0.0.1:8081` | exact `iss` of accepted tokens; JWKS found through its metadata |
-//! | `IDMAP_AUDIENCE` | `idmap` | audience tokens must carry |
-//! | `IDMAP_JWKS_URL` | unset | fetch the JWKS here instead of through discovery |
-//! | `IDMAP_MAX_PATIENTS` | `10000` | most patients (or `/api/save` entries) per request |
-//! | `IDMAP_SALT_FINGERPRINTS` | unset | comma-separated accepted salt fingerprints |
-//! | `IDMAP_LOG_FORMAT` | `text` | `text` or `json` |
-//! | `IDMAP_DB_POOL_SIZE` | `10` | database connections in the pool |
-//!
+//! (`--config <path>`; unknown keys are an error), then environment
+//! variables. [`ENV_VARS`] is the one list of variables read, with their
+//! defaults and meanings: the loader reads exactly these names and
+//! `idmap-server --help` prints the same table (see `idmap_web::settings`).
 //! The file uses the same names in lowercase without the prefix
-//! (`database_url = "..."`).
+//! (`database_url = "..."`). `import-legacy` also reads `IDMAP_LEGACY_URL`
+//! (its `--from`); `RUST_LOG`, `NO_COLOR` and `RUST_BACKTRACE` are the only
+//! others.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::Context;
+pub use idmap_web::settings::SettingsError;
+use idmap_web::settings::{self, Kind, Var};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-/// Environment variables read, and the settings field each one sets.
-pub const ENV_VARS: [(&str, &str); 9] = [
-    ("IDMAP_LISTEN", "listen"),
-    ("IDMAP_DATABASE_URL", "database_url"),
-    ("IDMAP_ISSUER", "issuer"),
-    ("IDMAP_AUDIENCE", "audience"),
-    ("IDMAP_JWKS_URL", "jwks_url"),
-    ("IDMAP_MAX_PATIENTS", "max_patients"),
-    ("IDMAP_SALT_FINGERPRINTS", "salt_fingerprints"),
-    ("IDMAP_LOG_FORMAT", "log_format"),
-    ("IDMAP_DB_POOL_SIZE", "db_pool_size"),
+/// Every environment variable the settings read; everything else is ignored.
+pub const ENV_VARS: &[Var] = &[
+    Var {
+        name: "IDMAP_LISTEN",
+        kind: Kind::Text,
+        default: Some("127.0.0.1:8082"),
+        meaning: "address to listen on (port 0 picks a free one)",
+    },
+    Var {
+        name: "IDMAP_DATABASE_URL",
+        kind: Kind::Text,
+        default: Some("sqlite://data/idmap.db"),
+        meaning: "sqlite://PATH, postgres://... or mysql://...; a SQLite file is created, its directory must exist",
+    },
+    Var {
+        name: "IDMAP_ISSUER",
+        kind: Kind::Text,
+        default: Some("http://127.0.0.1:8081"),
+        meaning: "exact `iss` of accepted tokens; the JWKS is found through its metadata",
+    },
+    Var {
+        name: "IDMAP_AUDIENCE",
+        kind: Kind::Text,
+        default: Some(idmap_common::claims::IDMAP_AUDIENCE),
+        meaning: "audience accepted tokens must carry",
+    },
+    Var {
+        name: "IDMAP_JWKS_URL",
+        kind: Kind::Text,
+        default: None,
+        meaning: "fetch the JWKS here instead of through discovery",
+    },
+    Var {
+        name: "IDMAP_MAX_PATIENTS",
+        kind: Kind::Integer,
+        default: Some("10000"),
+        meaning: "most patients (or /api/save entries) per request",
+    },
+    Var {
+        name: "IDMAP_SALT_FINGERPRINTS",
+        kind: Kind::Text,
+        default: None,
+        meaning: "comma-separated accepted salt fingerprints (unset: not checked)",
+    },
+    Var {
+        name: "IDMAP_LOG_FORMAT",
+        kind: Kind::OneOf(&["text", "json"]),
+        default: Some("text"),
+        meaning: "log lines as text or json",
+    },
+    Var {
+        name: "IDMAP_DB_POOL_SIZE",
+        kind: Kind::Integer,
+        default: Some("10"),
+        meaning: "database connections in the pool",
+    },
 ];
 
 /// Everything the server needs to start; loaded once in `main`.
@@ -60,43 +97,16 @@ pub struct Settings {
 pub use idmap_web::LogFormat;
 
 impl Settings {
-    /// Defaults, then `file`, then the documented variables found in `env`.
-    pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> anyhow::Result<Self> {
-        let mut builder = config::Config::builder()
-            .set_default("listen", "127.0.0.1:8082")?
-            .set_default("database_url", "sqlite://data/idmap.db")?
-            .set_default("issuer", "http://127.0.0.1:8081")?
-            .set_default("audience", idmap_common::claims::IDMAP_AUDIENCE)?
-            .set_default("max_patients", 10_000)?
-            .set_default("log_format", "text")?
-            .set_default("db_pool_size", 10)?;
-        if let Some(path) = file {
-            builder = builder.add_source(
-                config::File::from(path)
-                    .format(config::FileFormat::Toml)
-                    .required(true),
-            );
-        }
-        let picked: config::Map<String, String> = ENV_VARS
-            .iter()
-            .filter_map(|(var, key)| env.get(*var).map(|v| ((*key).to_owned(), v.clone())))
-            .collect();
-        builder = builder.add_source(config::Environment::default().source(Some(picked)));
-        let settings: Self = builder
-            .build()
-            .context("cannot read the configuration")?
-            .try_deserialize()
-            .context("invalid configuration")?;
+    /// Defaults, then `file`, then the variables of [`ENV_VARS`] found in `env`.
+    pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        let settings: Self = settings::load(ENV_VARS, file, env)?;
         settings.check()?;
         Ok(settings)
     }
 
     /// The process environment, restricted to the documented variables.
     pub fn env_from_process() -> HashMap<String, String> {
-        ENV_VARS
-            .iter()
-            .filter_map(|(var, _)| std::env::var(var).ok().map(|v| ((*var).to_owned(), v)))
-            .collect()
+        settings::process_env(ENV_VARS)
     }
 
     /// Accepted salt fingerprints in lowercase; empty when none configured.
@@ -110,19 +120,21 @@ impl Settings {
             .collect()
     }
 
-    fn check(&self) -> anyhow::Result<()> {
+    fn check(&self) -> Result<(), SettingsError> {
         if self.max_patients == 0 {
-            anyhow::bail!("max_patients must be at least 1");
+            return Err(SettingsError::new("IDMAP_MAX_PATIENTS must be at least 1"));
         }
         if self.db_pool_size == 0 {
-            anyhow::bail!("db_pool_size must be at least 1");
+            return Err(SettingsError::new("IDMAP_DB_POOL_SIZE must be at least 1"));
         }
         if let Some(bad) = self
             .fingerprints()
             .iter()
             .find(|f| !idmap_common::fingerprint::is_fingerprint(f))
         {
-            anyhow::bail!("salt fingerprint {bad:?} is not 16 hexadecimal characters");
+            return Err(SettingsError::new(format!(
+                "IDMAP_SALT_FINGERPRINTS: {bad:?} is not 16 hexadecimal characters"
+            )));
         }
         Ok(())
     }
@@ -181,7 +193,12 @@ mod tests {
         std::fs::write(&path, "max_patient = 5\n").unwrap();
         assert!(Settings::load(Some(&path), &HashMap::new()).is_err());
         assert!(Settings::load(None, &env(&[("IDMAP_SALT_FINGERPRINTS", "abc")])).is_err());
-        assert!(Settings::load(None, &env(&[("IDMAP_MAX_PATIENTS", "many")])).is_err());
+        assert_eq!(
+            Settings::load(None, &env(&[("IDMAP_MAX_PATIENTS", "many")]))
+                .unwrap_err()
+                .to_string(),
+            r#"IDMAP_MAX_PATIENTS: expected an integer, got "many""#
+        );
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! `import-legacy` (the older system's data; docs/migrating-from-legacy.md).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-use idmap_server::config::Settings;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use idmap_server::config::{ENV_VARS, Settings};
 use idmap_server::startup::{self, Application};
 use idmap_server::telemetry;
 
@@ -83,24 +84,28 @@ async fn import_legacy(
         .context("legacy import failed")
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     // Before the runtime starts its threads.
     idmap_web::allocator::limit_arenas();
-    tokio::runtime::Builder::new_multi_thread()
+    let cmd = idmap_web::settings::with_help(Cli::command(), ENV_VARS, &["openapi"]);
+    let cli = Cli::from_arg_matches(&cmd.get_matches()).unwrap_or_else(|e| e.exit());
+    let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?
-        .block_on(run())
+        .context("cannot start the async runtime")
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => idmap_web::report::exit_with(&e),
+    }
 }
 
-async fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn run(cli: Cli) -> anyhow::Result<()> {
     if matches!(cli.command, Some(Command::Openapi)) {
         println!("{}", idmap_server::openapi::document());
         return Ok(());
     }
-    let settings = Settings::load(cli.config.as_deref(), &Settings::env_from_process())
-        .context("cannot load settings")?;
+    let settings = Settings::load(cli.config.as_deref(), &Settings::env_from_process())?;
     telemetry::init(settings.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {

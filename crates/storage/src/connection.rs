@@ -74,14 +74,9 @@ impl r2d2::ManageConnection for Manager {
         let raw = self.url.expose();
         let mut conn = match self.url.backend() {
             Backend::Sqlite => {
+                // Creates the file if missing, never its directory (checked
+                // in `Database::connect`): a mistyped path must fail.
                 let path = self.url.sqlite_path().unwrap_or_default();
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
-                            format!("cannot create {}: {e}", dir.display()),
-                        ))
-                    })?;
-                }
                 let path = path.to_string_lossy().into_owned();
                 DbConnection::Sqlite(SqliteConnection::establish(&path)?)
             }

@@ -55,7 +55,10 @@ pub struct Database {
 impl Database {
     /// Builds the pool without connecting, so a database that is down at
     /// start-up shows up as errors on use rather than a crash.
+    /// A SQLite file is created on first use, but its directory must exist.
     pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Self> {
+        url.check_sqlite_directory()?;
+        tracing::info!(backend = url.backend().name(), location = %url.location(), "database");
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(0))

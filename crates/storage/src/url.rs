@@ -69,6 +69,42 @@ impl DatabaseUrl {
         self.raw.strip_prefix("sqlite://").map(PathBuf::from)
     }
 
+    /// Where the data lives, for the start-up log: a SQLite file as an
+    /// absolute path (a relative URL depends on the working directory),
+    /// a server URL without its password.
+    pub fn location(&self) -> String {
+        match self.sqlite_path() {
+            Some(path) => std::path::absolute(&path)
+                .unwrap_or(path)
+                .display()
+                .to_string(),
+            None => self.redacted(),
+        }
+    }
+
+    /// Refuses a SQLite file whose directory does not exist: SQLite would
+    /// create the file, but a missing directory is a mistyped path more
+    /// often than a first start, and an empty database in the wrong place
+    /// looks like lost data.
+    pub fn check_sqlite_directory(&self) -> Result<()> {
+        let Some(path) = self.sqlite_path() else {
+            return Ok(());
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if dir.is_dir() {
+            return Ok(());
+        }
+        Err(StorageError::Config(format!(
+            "the directory of the SQLite database {} does not exist ({}); \
+             create it or correct the database URL",
+            path.display(),
+            std::path::absolute(&dir).unwrap_or(dir).display()
+        )))
+    }
+
     /// The full URL including credentials, for the driver only.
     pub(crate) fn expose(&self) -> &str {
         &self.raw
@@ -130,6 +166,31 @@ mod tests {
         assert!(DatabaseUrl::parse("data/idmap.db").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
         assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());
+    }
+
+    #[test]
+    fn a_sqlite_file_needs_an_existing_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = DatabaseUrl::parse(&format!("sqlite://{}/new.db", dir.path().display())).unwrap();
+        assert!(ok.check_sqlite_directory().is_ok());
+        assert!(ok.location().ends_with("new.db"));
+        let typo = format!("sqlite://{}/dtaa/new.db", dir.path().display());
+        let err = DatabaseUrl::parse(&typo)
+            .unwrap()
+            .check_sqlite_directory()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("dtaa/new.db") && err.contains("does not exist"),
+            "{err}"
+        );
+        assert!(!dir.path().join("dtaa").exists());
+        let relative = DatabaseUrl::parse("sqlite://here.db").unwrap();
+        assert!(relative.check_sqlite_directory().is_ok());
+        assert!(std::path::Path::new(&relative.location()).is_absolute());
+        let pg = DatabaseUrl::parse("postgres://u:pw@db/x").unwrap();
+        assert!(pg.check_sqlite_directory().is_ok());
+        assert!(!pg.location().contains("pw"));
     }
 
     #[test]

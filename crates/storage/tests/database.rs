@@ -177,13 +177,21 @@ async fn unreachable_servers_are_reported_unavailable() {
 }
 
 #[test]
-fn sqlite_file_and_parent_directory_are_created() {
+fn sqlite_file_is_created_but_never_its_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/nested/dir/app.db", dir.path().display());
+    let url = format!("sqlite://{}/app.db", dir.path().display());
     let db = Database::connect(&DatabaseUrl::parse(&url).unwrap(), 1).unwrap();
     assert_eq!(db.backend(), Backend::Sqlite);
     db.migrate(migrations()).unwrap();
-    assert!(dir.path().join("nested/dir/app.db").exists());
+    assert!(dir.path().join("app.db").exists());
+
+    let typo = format!("sqlite://{}/nested/dir/app.db", dir.path().display());
+    let Err(err) = Database::connect(&DatabaseUrl::parse(&typo).unwrap(), 1) else {
+        panic!("a missing directory must be refused");
+    };
+    assert!(matches!(err, StorageError::Config(_)), "{err}");
+    assert!(err.to_string().contains("nested/dir/app.db"), "{err}");
+    assert!(!dir.path().join("nested").exists());
 }
 
 #[derive(QueryableByName)]

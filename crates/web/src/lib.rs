@@ -1,7 +1,10 @@
-//! What auth-server and idmap-server need identically at the HTTP edge, so
-//! that operators see one log format, one request-id convention and one set
-//! of HTTP metrics across the network:
+//! What auth-server and idmap-server need identically, so that operators
+//! see one way to configure, one log format, one request-id convention and
+//! one set of HTTP metrics across the network:
 //!
+//! - [`settings`]: defaults, TOML file and environment variables from one
+//!   table per service, which `--help` prints too;
+//! - [`report`]: a failed start as one line on stderr;
 //! - [`request_id`]: takes nginx's `X-Request-Id` (or makes one), puts it in
 //!   a span around every log line of the request, in the response, in the
 //!   request extensions and in a task-local for error bodies;
@@ -27,7 +30,9 @@ pub mod allocator;
 pub mod db_metrics;
 pub mod logging;
 pub mod metrics;
+pub mod report;
 pub mod request_id;
+pub mod settings;
 
 pub use db_metrics::DbMetrics;
 pub use logging::LogFormat;

@@ -43,6 +43,7 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
                     public,
                     redirect_uris: redirect_uri,
                     owner: None,
+                    homepage: None,
                 },
             )
             .await?;

@@ -1,10 +1,13 @@
-//! Command line of the `auth-server` binary (design section 7).
+//! Command line of the `auth-server` binary. Every command but `openapi`
+//! reads the settings, so each one's `--help` ends with their variables.
 
 pub mod admin;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::config::ENV_VARS;
 
 /// OAuth 2 authorization server of the idmap network.
 #[derive(Debug, Parser)]
@@ -17,13 +20,22 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// Parses the process arguments (exits on `--help` or a usage error).
+    pub fn parse_args() -> Self {
+        let cmd = idmap_web::settings::with_help(Self::command(), ENV_VARS, &["openapi"]);
+        Self::from_arg_matches(&cmd.get_matches()).unwrap_or_else(|e| e.exit())
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (the default).
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Manage partners and clients.
+    /// Administer the auth database directly (no running server needed):
+    /// users, signing keys, groups, partners, clients and entitlements.
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Print the OpenAPI document (as served at /openapi.json) and exit;

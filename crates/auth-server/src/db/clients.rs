@@ -19,6 +19,8 @@ pub struct ClientRow {
     pub created_at: i64,
     /// The user who registered it in the user center (`None`: an operator).
     pub owner_user_id: Option<String>,
+    /// Shown on the consent page (checked by `domain::homepage`).
+    pub homepage: Option<String>,
 }
 
 /// One stored secret hash of a client.
@@ -174,13 +176,14 @@ pub fn find_owned(
         .optional()
 }
 
-/// Changes the name and redirect URIs of an owned client.
+/// Changes the name, redirect URIs and homepage of an owned client.
 pub fn update_owned(
     conn: &mut DbConnection,
     owner: &str,
     client_id: &str,
     name: &str,
     redirect_uris: &str,
+    homepage: Option<&str>,
 ) -> QueryResult<bool> {
     diesel::update(
         clients::table
@@ -190,6 +193,7 @@ pub fn update_owned(
     .set((
         clients::name.eq(name),
         clients::redirect_uris.eq(redirect_uris),
+        clients::homepage.eq(homepage),
     ))
     .execute(conn)
     .map(|n| n > 0)

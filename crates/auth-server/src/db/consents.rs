@@ -16,6 +16,8 @@ pub struct ConsentRow {
     pub client_id: String,
     pub scopes: String,
     pub created_at: i64,
+    /// When tokens were last obtained under it (`None`: not since approval).
+    pub last_used_at: Option<i64>,
 }
 
 /// Whether this exact approval exists.
@@ -45,6 +47,19 @@ pub fn insert_if_absent(conn: &mut DbConnection, row: &ConsentRow) -> QueryResul
         .map(|_| ())
 }
 
+/// Records that the user's approvals of the client just obtained tokens:
+/// one indexed update in the transaction that stores them.
+pub fn touch(conn: &mut DbConnection, user_id: &str, client_id: &str, now: i64) -> QueryResult<()> {
+    diesel::update(
+        consents::table
+            .filter(consents::user_id.eq(user_id))
+            .filter(consents::client_id.eq(client_id)),
+    )
+    .set(consents::last_used_at.eq(now))
+    .execute(conn)
+    .map(|_| ())
+}
+
 /// The user's approvals with the client's name, newest first.
 pub fn list_for_user(
     conn: &mut DbConnection,
@@ -68,6 +83,21 @@ pub fn find_for_user(
         .filter(consents::user_id.eq(user_id))
         .filter(consents::id.eq(id))
         .select(ConsentRow::as_select())
+        .get_result(conn)
+        .optional()
+}
+
+/// One approval of the user with the client's name.
+pub fn find_named_for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    id: &str,
+) -> QueryResult<Option<(ConsentRow, Option<String>)>> {
+    consents::table
+        .inner_join(clients::table.on(clients::client_id.eq(consents::client_id)))
+        .filter(consents::user_id.eq(user_id))
+        .filter(consents::id.eq(id))
+        .select((ConsentRow::as_select(), clients::name))
         .get_result(conn)
         .optional()
 }

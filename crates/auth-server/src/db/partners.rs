@@ -31,6 +31,15 @@ pub fn exists(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
         .map(|n| n > 0)
 }
 
+/// The name of the partner with this code.
+pub fn name_of(conn: &mut DbConnection, code: &str) -> QueryResult<Option<String>> {
+    partners::table
+        .filter(partners::code.eq(code))
+        .select(partners::name)
+        .get_result(conn)
+        .optional()
+}
+
 /// Every partner, by code.
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<PartnerRow>> {
     partners::table

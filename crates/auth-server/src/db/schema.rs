@@ -19,6 +19,7 @@ diesel::table! {
         disabled -> Bool,
         created_at -> BigInt,
         owner_user_id -> Nullable<Text>,
+        homepage -> Nullable<Text>,
     }
 }
 
@@ -106,6 +107,7 @@ diesel::table! {
         client_id -> Text,
         scopes -> Text,
         created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod client_auth;
 pub mod client_secret;
 pub mod entitlements;
 pub mod grants;
+pub mod homepage;
 pub mod local_path;
 pub mod oauth_error;
 pub mod opaque;

@@ -17,10 +17,11 @@ use super::client::ClientKind;
 /// registering it.
 pub fn check(uri: &str, kind: ClientKind) -> Result<(), String> {
     if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("redirect URI '{uri}' must not contain whitespace"));
+        return Err(format!(
+            "redirect URI '{uri}' must not contain spaces (give one URI per line)"
+        ));
     }
-    let parsed =
-        Url::parse(uri).map_err(|e| format!("redirect URI '{uri}' is not absolute: {e}"))?;
+    let parsed = Url::parse(uri).map_err(|e| unparsable(uri, e))?;
     if parsed.fragment().is_some() {
         return Err(format!("redirect URI '{uri}' must not contain a fragment"));
     }
@@ -46,6 +47,25 @@ pub fn check(uri: &str, kind: ClientKind) -> Result<(), String> {
              reverse-domain scheme such as org.example.app: for a native app)"
         )),
     }
+}
+
+/// What is wrong with a URI the parser refused, in words for the person
+/// who typed it (the parser's own text, such as "relative URL without a
+/// base", means nothing to them).
+pub(crate) fn unparsable(uri: &str, e: url::ParseError) -> String {
+    use url::ParseError as E;
+    let what = match e {
+        E::RelativeUrlWithoutBase => {
+            "is not a complete address: start it with https:// and a host name, \
+             such as https://app.example.org/callback"
+        }
+        E::EmptyHost => "has no host name after the scheme",
+        E::InvalidPort => "has a port that is not a number from 1 to 65535",
+        E::InvalidIpv4Address | E::InvalidIpv6Address => "has a malformed IP address",
+        E::InvalidDomainCharacter | E::IdnaError => "has characters a host name cannot hold",
+        _ => "is not a valid address",
+    };
+    format!("redirect URI '{uri}' {what}")
 }
 
 /// Whether the redirect URI of a request names `registered`: the same
@@ -132,6 +152,20 @@ mod tests {
         ] {
             assert!(check(uri, PUBLIC).is_err(), "{uri}");
             assert!(check(uri, CONFIDENTIAL).is_err(), "{uri}");
+        }
+    }
+
+    #[test]
+    fn unparsable_uris_are_explained_in_words() {
+        for (uri, says) in [
+            ("app.example.org/callback", "is not a complete address"),
+            ("https://app.example:99999/cb", "port"),
+            ("https://[::1/cb", "IP address"),
+            ("https://app.example.org/a b", "one URI per line"),
+        ] {
+            let e = check(uri, CONFIDENTIAL).unwrap_err();
+            assert!(e.contains(says), "{uri}: {e}");
+            assert!(!e.contains("base") && !e.contains("relative URL"), "{e}");
         }
     }
 

@@ -19,7 +19,7 @@ use crate::domain::client::{Client, ClientId};
 use crate::domain::oauth_error::OAuthError;
 use crate::domain::params::Params;
 use crate::error::ApiError;
-use crate::services::{authorize as issue, consents, entitlements};
+use crate::services::{applications, authorize as issue, consents, entitlements};
 use crate::web::session::Session;
 use crate::web::{csrf, current, page};
 
@@ -186,11 +186,17 @@ async fn get_authorize(
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
+    let publisher = applications::publisher(&state.db, client.id.as_str())
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .ok_or(ApiError::NotFound)?;
     let mut resp = state.templates.page_posting_to(
         StatusCode::OK,
         "consent.html",
         minijinja::context! {
             client_name => client.name.clone().unwrap_or_else(|| client.id.to_string()),
+            owner => publisher.owner,
+            homepage => publisher.homepage,
             email => user.email,
             scopes => scopes,
             redirect_host => redirect_host,

@@ -2,7 +2,9 @@
 //! that user, limited to the scopes `profile` and `groups` (an application
 //! acting for its users may not hold operator scopes). Only a user whose
 //! address is verified may register or change one, and its redirect URIs
-//! follow `domain::redirect_uri`. A confidential application's secret is
+//! follow `domain::redirect_uri`, its optional homepage `domain::homepage`.
+//! The consent page shows who registered an application and its homepage
+//! ([`publisher`]). A confidential application's secret is
 //! returned once, at registration. Deleting one first revokes the live
 //! access tokens issued to it, then deletes it (secrets, codes, tokens and
 //! approvals cascade).
@@ -16,8 +18,9 @@ use utoipa::ToSchema;
 use super::clients::{self, AdminError, CreatedClient, NewClient, check_name, check_redirect_uris};
 use crate::db::clients::{self as db_clients, ClientRow};
 use crate::db::users::UserRow;
-use crate::db::{now_unix, refresh_tokens, revoked_tokens};
+use crate::db::{now_unix, partners, refresh_tokens, revoked_tokens, users};
 use crate::domain::client_secret::SecretHasher;
+use crate::domain::homepage;
 
 /// The scopes every self-registered application gets.
 pub const APPLICATION_SCOPE: &str = "profile groups";
@@ -30,7 +33,17 @@ pub struct ApplicationView {
     pub public: bool,
     pub scope: String,
     pub redirect_uris: Vec<String>,
+    /// Shown to users on the consent page.
+    pub homepage: Option<String>,
     pub created_at: i64,
+}
+
+/// Who stands behind an application, as the consent page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Publisher {
+    /// The registering user's address, the partner's name, or the operators.
+    pub owner: String,
+    pub homepage: Option<String>,
 }
 
 impl From<ClientRow> for ApplicationView {
@@ -41,14 +54,26 @@ impl From<ClientRow> for ApplicationView {
             public: r.is_public,
             scope: r.scopes,
             redirect_uris: r.redirect_uris.lines().map(str::to_owned).collect(),
+            homepage: r.homepage,
             created_at: r.created_at,
         }
     }
 }
 
-/// Splits the redirect URIs of a form (one per line or space-separated).
+/// The redirect URIs of a form field: one per line (blank lines and the
+/// spaces around a URI ignored; a space inside one is refused by the check).
 pub fn parse_redirect_uris(text: &str) -> Result<Vec<String>, AdminError> {
-    let uris: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+    redirect_uri_list(
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// Refuses an empty or overlong list of redirect URIs.
+pub fn redirect_uri_list(uris: Vec<String>) -> Result<Vec<String>, AdminError> {
     if uris.is_empty() {
         return Err(AdminError::Invalid("give at least one redirect URI".into()));
     }
@@ -71,13 +96,25 @@ fn check_owner(owner: &UserRow) -> Result<(), AdminError> {
     }
 }
 
+/// The homepage of a form or request (`None` when empty).
+pub fn parse_homepage(text: Option<&str>) -> Result<Option<String>, AdminError> {
+    homepage::parse(text.unwrap_or_default()).map_err(AdminError::Invalid)
+}
+
+/// What the user typed into the application form, checked.
+#[derive(Debug, Clone)]
+pub struct ApplicationInput {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub homepage: Option<String>,
+}
+
 /// Registers an application owned by `owner`.
 pub async fn register(
     db: &Database,
     hasher: &Arc<SecretHasher>,
     owner: &UserRow,
-    name: &str,
-    redirect_uris: Vec<String>,
+    input: ApplicationInput,
     public: bool,
 ) -> Result<CreatedClient, AdminError> {
     check_owner(owner)?;
@@ -87,10 +124,11 @@ pub async fn register(
         NewClient {
             partner: None,
             scope: APPLICATION_SCOPE.into(),
-            name: Some(check_name(name)?),
+            name: Some(check_name(&input.name)?),
             public,
-            redirect_uris,
+            redirect_uris: input.redirect_uris,
             owner: Some(owner.id.clone()),
+            homepage: input.homepage,
         },
     )
     .await
@@ -116,16 +154,16 @@ pub async fn get(
     Ok(row.map(ApplicationView::from))
 }
 
-/// Changes name and redirect URIs; `Ok(false)` if not the owner's.
+/// Changes name, redirect URIs and homepage; `Ok(false)` if not the owner's.
 pub async fn update(
     db: &Database,
     owner: &UserRow,
     client_id: &str,
-    name: &str,
-    redirect_uris: Vec<String>,
+    input: ApplicationInput,
 ) -> Result<bool, AdminError> {
     check_owner(owner)?;
-    let name = check_name(name)?;
+    let name = check_name(&input.name)?;
+    let (redirect_uris, homepage) = (input.redirect_uris, input.homepage);
     let (o, id) = (owner.id.clone(), client_id.to_owned());
     db.transaction(move |c| {
         let Some(row) = db_clients::find_owned(c, &o, &id)? else {
@@ -135,10 +173,41 @@ pub async fn update(
             return Ok(Err(e));
         }
         let uris = redirect_uris.join("\n");
-        Ok(Ok(db_clients::update_owned(c, &o, &id, &name, &uris)?))
+        Ok(Ok(db_clients::update_owned(
+            c,
+            &o,
+            &id,
+            &name,
+            &uris,
+            homepage.as_deref(),
+        )?))
     })
     .await?
 }
+
+/// Who registered the client and its homepage, for the consent page
+/// (`None` for an unknown client).
+pub async fn publisher(db: &Database, client_id: &str) -> Result<Option<Publisher>, StorageError> {
+    let id = client_id.to_owned();
+    db.run(move |c| {
+        let Some(row) = db_clients::find(c, &id)? else {
+            return Ok(None);
+        };
+        let owner = match (&row.owner_user_id, &row.partner_code) {
+            (Some(user), _) => users::find(c, user)?.map(|u| u.email),
+            (None, Some(code)) => partners::name_of(c, code)?,
+            (None, None) => None,
+        };
+        Ok(Some(Publisher {
+            owner: owner.unwrap_or_else(|| OPERATORS.to_owned()),
+            homepage: row.homepage,
+        }))
+    })
+    .await
+}
+
+/// The owner shown for a client an operator registered for no partner.
+const OPERATORS: &str = "the operators of this service";
 
 /// Deletes an application after revoking its live access tokens.
 pub async fn delete(db: &Database, owner: &str, client_id: &str) -> Result<bool, StorageError> {

@@ -66,6 +66,8 @@ pub struct NewClient {
     pub redirect_uris: Vec<String>,
     /// The user registering it in the user center, if not an operator.
     pub owner: Option<String>,
+    /// Checked by `domain::homepage` before it gets here.
+    pub homepage: Option<String>,
 }
 
 /// The one-time answer to adding a client: `client_secret` is null for public clients.
@@ -163,6 +165,7 @@ pub async fn add_client(
         disabled: false,
         created_at: now,
         owner_user_id: new.owner.clone(),
+        homepage: new.homepage.clone(),
     };
     let secrets: Vec<SecretRow> = secret
         .iter()

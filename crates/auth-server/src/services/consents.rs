@@ -4,7 +4,7 @@
 //! client whose scopes lie within the approved set, together with the
 //! access tokens (`jti`s) issued in them.
 
-use idmap_storage::{Database, StorageError};
+use idmap_storage::{Database, DbConnection, StorageError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -22,6 +22,8 @@ pub struct ConsentView {
     pub created_at: i64,
     /// Refresh-token families still live under this approval.
     pub live_tokens: usize,
+    /// When the application last obtained tokens under it (unix seconds).
+    pub last_used_at: Option<i64>,
 }
 
 /// Whether the user already approved exactly these scopes for the client.
@@ -49,6 +51,7 @@ pub async fn remember(
         client_id: client_id.to_owned(),
         scopes: scopes.to_string(),
         created_at: now_unix(),
+        last_used_at: None,
     };
     db.transaction(move |c| Ok(db_consents::insert_if_absent(c, &row)?))
         .await
@@ -67,24 +70,49 @@ pub async fn list(db: &Database, user_id: &str) -> Result<Vec<ConsentView>, Stor
     let uid = user_id.to_owned();
     db.run(move |c| {
         let now = now_unix();
-        let mut out = Vec::new();
-        for (row, name) in db_consents::list_for_user(c, &uid)? {
-            let live = refresh_tokens::live_families(c, &uid, &row.client_id, now)?
-                .iter()
-                .filter(|(_, scopes)| within(scopes, &row.scopes))
-                .count();
-            out.push(ConsentView {
-                id: row.id,
-                client_name: name.unwrap_or_else(|| row.client_id.clone()),
-                client_id: row.client_id,
-                scope: row.scopes,
-                created_at: row.created_at,
-                live_tokens: live,
-            });
-        }
-        Ok(out)
+        db_consents::list_for_user(c, &uid)?
+            .into_iter()
+            .map(|(row, name)| view(c, row, name, now))
+            .collect()
     })
     .await
+}
+
+/// One approval of the user (`None` for another user's or an unknown id).
+pub async fn get(
+    db: &Database,
+    user_id: &str,
+    consent_id: &str,
+) -> Result<Option<ConsentView>, StorageError> {
+    let (uid, id) = (user_id.to_owned(), consent_id.to_owned());
+    db.run(move |c| {
+        let Some((row, name)) = db_consents::find_named_for_user(c, &uid, &id)? else {
+            return Ok(None);
+        };
+        view(c, row, name, now_unix()).map(Some)
+    })
+    .await
+}
+
+fn view(
+    c: &mut DbConnection,
+    row: ConsentRow,
+    name: Option<String>,
+    now: i64,
+) -> Result<ConsentView, StorageError> {
+    let live = refresh_tokens::live_families(c, &row.user_id, &row.client_id, now)?
+        .iter()
+        .filter(|(_, scopes)| within(scopes, &row.scopes))
+        .count();
+    Ok(ConsentView {
+        id: row.id,
+        client_name: name.unwrap_or_else(|| row.client_id.clone()),
+        client_id: row.client_id,
+        scope: row.scopes,
+        created_at: row.created_at,
+        live_tokens: live,
+        last_used_at: row.last_used_at,
+    })
 }
 
 /// Withdraws one approval of the user and revokes what was issued under

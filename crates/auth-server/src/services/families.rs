@@ -9,7 +9,7 @@
 use idmap_storage::{Database, DbConnection, StorageError};
 
 use crate::db::refresh_tokens::{self as db_refresh, RefreshRow};
-use crate::db::{auth_codes, now_unix, revoked_tokens};
+use crate::db::{auth_codes, consents, now_unix, revoked_tokens};
 use crate::domain::opaque::OpaqueToken;
 
 use super::issuer::IssuedToken;
@@ -74,10 +74,20 @@ pub async fn rotate(
         if !db_refresh::mark_used(c, &old_hash, now_unix())? {
             return Ok(false);
         }
-        db_refresh::insert(c, &next)?;
+        store(c, &next)?;
         Ok(true)
     })
     .await
+}
+
+/// Stores an issued refresh token and records the use of the user's
+/// approval it was issued under (shown as "last used" to the user).
+fn store(c: &mut DbConnection, row: &RefreshRow) -> Result<(), StorageError> {
+    db_refresh::insert(c, row)?;
+    if let Some(user) = &row.user_id {
+        consents::touch(c, user, &row.client_id, row.created_at)?;
+    }
+    Ok(())
 }
 
 /// Revokes a family and the live access tokens issued in it.
@@ -134,7 +144,7 @@ pub async fn redeem_code(
             return Ok(false);
         }
         db_refresh::purge_expired(c, refresh.created_at - 86_400)?;
-        db_refresh::insert(c, &refresh)?;
+        store(c, &refresh)?;
         auth_codes::record_issued(
             c,
             &code_hash,

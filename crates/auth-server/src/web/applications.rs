@@ -12,7 +12,7 @@ use crate::db::users::UserRow;
 use crate::error::ApiError;
 use crate::routes::token::form_config;
 use crate::routes::{AppState, method_not_allowed};
-use crate::services::applications::{self, ApplicationView};
+use crate::services::applications::{self, ApplicationInput, ApplicationView};
 use crate::services::clients::AdminError;
 use crate::web::session::Session;
 use crate::web::{current, page};
@@ -56,8 +56,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct ApplicationForm {
     name: Option<String>,
     redirect_uris: Option<String>,
+    homepage: Option<String>,
     client_type: Option<String>,
     csrf_token: Option<String>,
+}
+
+impl ApplicationForm {
+    /// The checked input, or why it was refused.
+    fn input(&self) -> Result<ApplicationInput, AdminError> {
+        Ok(ApplicationInput {
+            name: self.name.clone().unwrap_or_default(),
+            redirect_uris: applications::parse_redirect_uris(
+                self.redirect_uris.as_deref().unwrap_or_default(),
+            )?,
+            homepage: applications::parse_homepage(self.homepage.as_deref())?,
+        })
+    }
+
+    /// What the form showed, to show it again with an error.
+    fn echo(&self) -> minijinja::Value {
+        minijinja::context! {
+            name => self.name.clone().unwrap_or_default(),
+            redirect_uris => self.redirect_uris.clone().unwrap_or_default(),
+            homepage => self.homepage.clone().unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -154,7 +177,8 @@ pub async fn get_register(
         status,
         "application_form.html",
         minijinja::context! {
-            name => "", redirect_uris => "", client_type => "confidential", error => error,
+            name => "", redirect_uris => "", homepage => "", client_type => "confidential",
+            error => error,
         },
     )
 }
@@ -171,13 +195,9 @@ pub async fn post_register(
     if !page::csrf_ok(&state, &s.0, form.csrf_token.as_deref()) {
         return page::csrf_refused(&state);
     }
-    let name = form.name.clone().unwrap_or_default();
-    let uris = form.redirect_uris.clone().unwrap_or_default();
     let public = form.client_type.as_deref() == Some("public");
-    let created = match applications::parse_redirect_uris(&uris) {
-        Ok(list) => {
-            applications::register(&state.db, &state.hasher, &s.1, &name, list, public).await
-        }
+    let created = match form.input() {
+        Ok(input) => applications::register(&state.db, &state.hasher, &s.1, input, public).await,
         Err(e) => Err(e),
     };
     match created {
@@ -197,8 +217,8 @@ pub async fn post_register(
             &s,
             e,
             minijinja::context! {
-                name => name, redirect_uris => uris,
                 client_type => if public { "public" } else { "confidential" },
+                ..form.echo()
             },
         ),
     }
@@ -240,7 +260,8 @@ pub async fn get_update(
         "application_form.html",
         minijinja::context! {
             client_id => app.client_id, name => app.name,
-            redirect_uris => app.redirect_uris.join("\n"), error => "",
+            redirect_uris => app.redirect_uris.join("\n"),
+            homepage => app.homepage.unwrap_or_default(), error => "",
         },
     )
 }
@@ -259,10 +280,8 @@ pub async fn post_update(
         return page::csrf_refused(&state);
     }
     let app = owned(&state, &s.1, &path).await?;
-    let name = form.name.clone().unwrap_or_default();
-    let uris = form.redirect_uris.clone().unwrap_or_default();
-    let result = match applications::parse_redirect_uris(&uris) {
-        Ok(list) => applications::update(&state.db, &s.1, &app.client_id, &name, list).await,
+    let result = match form.input() {
+        Ok(input) => applications::update(&state.db, &s.1, &app.client_id, input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -275,7 +294,7 @@ pub async fn post_update(
             &state,
             &s,
             e,
-            minijinja::context! { client_id => app.client_id, name => name, redirect_uris => uris },
+            minijinja::context! { client_id => app.client_id, ..form.echo() },
         ),
     }
 }

@@ -1,6 +1,8 @@
 //! `/oauth/authorized_tokens/`: the approvals the signed-in user gave
-//! (application, scopes in plain words, date, live token grants) and
-//! `{id}/revoke/`, which withdraws one and revokes its tokens.
+//! (application, scopes in plain words, date, live token grants, when the
+//! application last obtained tokens) and `{id}/revoke/`, which asks for
+//! confirmation (GET) like deleting an application does, then withdraws the
+//! approval and revokes its tokens (POST).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -22,8 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/oauth/authorized_tokens/{id}/revoke/")
             .app_data(form_config())
+            .route(web::get().to(confirm_revoke))
             .route(web::post().to(revoke_authorized))
-            .default_service(method_not_allowed("POST")),
+            .default_service(method_not_allowed("GET, POST")),
     );
 }
 
@@ -45,6 +48,24 @@ struct Line {
     approved: String,
     scopes: Vec<ScopeLine>,
     live_tokens: usize,
+    /// `None`: no tokens obtained since the approval.
+    last_used: Option<String>,
+}
+
+impl From<consents::ConsentView> for Line {
+    fn from(c: consents::ConsentView) -> Self {
+        Self {
+            scopes: consents::scope_lines(&c.scope)
+                .into_iter()
+                .map(|(name, description)| ScopeLine { name, description })
+                .collect(),
+            approved: date(c.created_at),
+            last_used: c.last_used_at.map(date_time),
+            id: c.id,
+            client_name: c.client_name,
+            live_tokens: c.live_tokens,
+        }
+    }
 }
 
 /// A unix time as a UTC date (`YYYY-MM-DD`), without a date library.
@@ -63,6 +84,12 @@ fn date(unix: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// A unix time as a UTC date and minute.
+fn date_time(unix: i64) -> String {
+    let minutes = unix.rem_euclid(86_400) / 60;
+    format!("{} {:02}:{:02} UTC", date(unix), minutes / 60, minutes % 60)
+}
+
 pub async fn list_authorized(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -74,16 +101,7 @@ pub async fn list_authorized(
         .await
         .map_err(|_| ApiError::Unavailable)?
         .into_iter()
-        .map(|c| Line {
-            scopes: consents::scope_lines(&c.scope)
-                .into_iter()
-                .map(|(name, description)| ScopeLine { name, description })
-                .collect(),
-            approved: date(c.created_at),
-            id: c.id,
-            client_name: c.client_name,
-            live_tokens: c.live_tokens,
-        })
+        .map(Line::from)
         .collect();
     page::render(
         &state,
@@ -92,6 +110,28 @@ pub async fn list_authorized(
         StatusCode::OK,
         "authorized_tokens.html",
         minijinja::context! { consents => lines },
+    )
+}
+
+pub async fn confirm_revoke(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some((session, user)) = current::signed_in(&state, &req).await? else {
+        return Ok(page::to_login(&req));
+    };
+    let consent = consents::get(&state.db, &user.id, &path)
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .ok_or(ApiError::NotFound)?;
+    page::render(
+        &state,
+        &session,
+        Some(&user.email),
+        StatusCode::OK,
+        "authorized_token_revoke.html",
+        minijinja::context! { c => Line::from(consent) },
     )
 }
 
@@ -126,5 +166,6 @@ mod tests {
         assert_eq!(date(0), "1970-01-01");
         assert_eq!(date(1_700_000_000), "2023-11-14");
         assert_eq!(date(951_782_400), "2000-02-29");
+        assert_eq!(date_time(1_700_000_000), "2023-11-14 22:13 UTC");
     }
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::error::ApiError;
 
 /// Every page, by name.
-const PAGES: [(&str, &str); 17] = [
+const PAGES: [(&str, &str); 18] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("consent.html", include_str!("../../templates/consent.html")),
@@ -51,6 +51,10 @@ const PAGES: [(&str, &str); 17] = [
     (
         "authorized_tokens.html",
         include_str!("../../templates/authorized_tokens.html"),
+    ),
+    (
+        "authorized_token_revoke.html",
+        include_str!("../../templates/authorized_token_revoke.html"),
     ),
     (
         "resource_user.html",

@@ -42,7 +42,7 @@ async fn only_a_known_client_id_reaches_the_log() {
     let env = test_env(dir.path(), &[("AUTH_LISTEN", &listen)]);
     let bin = env!("CARGO_BIN_EXE_auth-server");
     let clean = |cmd: &mut tokio::process::Command| {
-        for name in auth_server::config::ENV_VARS {
+        for name in auth_server::config::ENV_VARS.iter().map(|v| v.name) {
             cmd.env_remove(name);
         }
         cmd.envs(&env);

@@ -22,6 +22,7 @@ async fn user_app(app: &TestApp, owner: &str, redirect: &str) -> String {
             public: true,
             redirect_uris: vec![redirect.into()],
             owner: Some(owner.to_owned()),
+            homepage: None,
         },
     )
     .await
@@ -243,6 +244,7 @@ async fn a_stored_client_with_a_refused_uri_gets_an_error_page() {
         disabled: false,
         created_at: 0,
         owner_user_id: None,
+        homepage: None,
     };
     app.db
         .run(move |c| Ok(auth_server::db::clients::insert(c, &row, &[])?))

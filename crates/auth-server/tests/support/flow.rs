@@ -190,6 +190,7 @@ impl TestApp {
                 public,
                 redirect_uris: vec![redirect.to_owned()],
                 owner: None,
+                homepage: None,
             },
         )
         .await

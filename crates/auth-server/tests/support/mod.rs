@@ -102,6 +102,7 @@ impl TestApp {
                 public: false,
                 redirect_uris: vec![],
                 owner: None,
+                homepage: None,
             },
         )
         .await

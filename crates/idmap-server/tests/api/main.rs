@@ -16,6 +16,7 @@ mod link;
 mod lookup;
 mod observability;
 mod openapi;
+mod operator;
 mod ops;
 mod outage;
 mod save;

@@ -60,6 +60,7 @@ pub async fn create_client(
             public: b.public,
             redirect_uris: b.redirect_uris,
             owner: None,
+            homepage: None,
         },
     )
     .await?;

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::auth;
 use crate::error::ApiError;
 use crate::routes::{AppState, body};
+use crate::services::applications::ApplicationInput;
 use crate::services::{applications, consents};
 
 /// An application to register for the calling user.
@@ -21,6 +22,9 @@ pub struct CreateApplicationRequest {
     /// A public client (authorization code with PKCE; no secret).
     #[serde(default)]
     public: bool,
+    /// An https address shown to users on the consent page.
+    #[serde(default)]
+    homepage: Option<String>,
 }
 
 /// New name and redirect URIs of one of the user's applications.
@@ -29,10 +33,21 @@ pub struct CreateApplicationRequest {
 pub struct UpdateApplicationRequest {
     name: String,
     redirect_uris: Vec<String>,
+    /// An https address shown to users on the consent page (absent: none).
+    #[serde(default)]
+    homepage: Option<String>,
 }
 
-fn uris(list: &[String]) -> Result<Vec<String>, ApiError> {
-    Ok(applications::parse_redirect_uris(&list.join(" "))?)
+fn input(
+    name: String,
+    redirect_uris: Vec<String>,
+    homepage: Option<&str>,
+) -> Result<ApplicationInput, ApiError> {
+    Ok(ApplicationInput {
+        name,
+        redirect_uris: applications::redirect_uri_list(redirect_uris)?,
+        homepage: applications::parse_homepage(homepage)?,
+    })
 }
 
 pub async fn list_applications(
@@ -57,8 +72,7 @@ pub async fn create_application(
         &state.db,
         &state.hasher,
         &user,
-        &b.name,
-        uris(&b.redirect_uris)?,
+        input(b.name, b.redirect_uris, b.homepage.as_deref())?,
         b.public,
     )
     .await?;
@@ -88,8 +102,8 @@ pub async fn update_application(
 ) -> Result<HttpResponse, ApiError> {
     let user = auth::owner(&state, &req).await?;
     let b: UpdateApplicationRequest = body::json(&req, payload).await?;
-    let list = uris(&b.redirect_uris)?;
-    if !applications::update(&state.db, &user, &path, &b.name, list).await? {
+    let input = input(b.name, b.redirect_uris, b.homepage.as_deref())?;
+    if !applications::update(&state.db, &user, &path, input).await? {
         return Err(ApiError::NotFound);
     }
     get_application(req, path, state).await
