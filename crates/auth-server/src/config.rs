@@ -36,18 +36,23 @@
 //! | `AUTH_REFRESH_FAMILY_TTL` | `7776000`               | absolute lifetime of a refresh-token family (rotation does not extend it) |
 //! | `AUTH_RATE_LIMIT_CLIENT_CEILING` | `100`            | failures per client id from all IPs per window before each IP gets one |
 //! | `AUTH_LOGIN_ACCOUNT_CEILING` | `20`                 | wrong passwords per account from all IPs per window before each IP gets one |
+//! | `AUTH_HEADER_TIMEOUT`    | `5`                      | seconds a client has to send the request head |
+//! | `AUTH_BODY_TIMEOUT`      | `30`                     | seconds a client has to send the whole body; then 408 and the connection closes |
+//! | `AUTH_KEEP_ALIVE`        | `5`                      | seconds an idle connection stays open (nginx keeps its own below this) |
 //!
 //! `RUST_LOG` (read by the log filter, default `info`) is the only other one.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub use idmap_web::LogFormat;
+use idmap_web::timeouts::HttpTimeouts;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// Environment variables this service reads; everything else is ignored.
-pub const ENV_VARS: [&str; 30] = [
+pub const ENV_VARS: [&str; 33] = [
     "AUTH_LISTEN",
     "AUTH_ISSUER",
     "AUTH_DATABASE_URL",
@@ -78,6 +83,9 @@ pub const ENV_VARS: [&str; 30] = [
     "AUTH_REFRESH_FAMILY_TTL",
     "AUTH_RATE_LIMIT_CLIENT_CEILING",
     "AUTH_LOGIN_ACCOUNT_CEILING",
+    "AUTH_HEADER_TIMEOUT",
+    "AUTH_BODY_TIMEOUT",
+    "AUTH_KEEP_ALIVE",
 ];
 
 /// Every setting of the service, loaded once in `main` and passed down.
@@ -118,6 +126,10 @@ pub struct Settings {
     pub refresh_family_ttl: u64,
     pub rate_limit_client_ceiling: u32,
     pub login_account_ceiling: u32,
+    /// Seconds; see [`Settings::timeouts`].
+    pub header_timeout: u64,
+    pub body_timeout: u64,
+    pub keep_alive: u64,
 }
 
 /// Where user-center mail goes.
@@ -191,7 +203,10 @@ impl Settings {
             .set_default("login_window", 300)?
             .set_default("refresh_family_ttl", 7_776_000)?
             .set_default("rate_limit_client_ceiling", 100)?
-            .set_default("login_account_ceiling", 20)?;
+            .set_default("login_account_ceiling", 20)?
+            .set_default("header_timeout", 5)?
+            .set_default("body_timeout", 30)?
+            .set_default("keep_alive", 5)?;
         if let Some(path) = file {
             builder = builder.add_source(
                 config::File::from(path)
@@ -210,7 +225,21 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The HTTP time limits (see `idmap_web::timeouts`).
+    pub fn timeouts(&self) -> HttpTimeouts {
+        HttpTimeouts {
+            header: Duration::from_secs(self.header_timeout),
+            body: Duration::from_secs(self.body_timeout),
+            keep_alive: Duration::from_secs(self.keep_alive),
+        }
+    }
+
     fn validate(&self) -> Result<(), SettingsError> {
+        if self.header_timeout == 0 || self.body_timeout == 0 || self.keep_alive == 0 {
+            return Err(SettingsError::Value(
+                "AUTH_HEADER_TIMEOUT, AUTH_BODY_TIMEOUT and AUTH_KEEP_ALIVE must be at least 1".into(),
+            ));
+        }
         let issuer = url::Url::parse(&self.issuer)
             .map_err(|e| SettingsError::Value(format!("AUTH_ISSUER is not a URL: {e}")))?;
         // RFC 8414 section 2: https (http allowed here for development), no query or fragment.

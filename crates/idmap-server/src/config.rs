@@ -13,19 +13,23 @@
 //! | `IDMAP_SALT_FINGERPRINTS` | unset | comma-separated accepted salt fingerprints |
 //! | `IDMAP_LOG_FORMAT` | `text` | `text` or `json` |
 //! | `IDMAP_DB_POOL_SIZE` | `10` | database connections in the pool |
+//! | `IDMAP_HEADER_TIMEOUT` | `5` | seconds a client has to send the request head |
+//! | `IDMAP_BODY_TIMEOUT` | `60` | seconds a client has to send the whole body; then 408 and the connection closes |
+//! | `IDMAP_KEEP_ALIVE` | `5` | seconds an idle connection stays open (nginx keeps its own below this) |
 //!
 //! The file uses the same names in lowercase without the prefix
 //! (`database_url = "..."`).
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 /// Environment variables read, and the settings field each one sets.
-pub const ENV_VARS: [(&str, &str); 9] = [
+pub const ENV_VARS: [(&str, &str); 12] = [
     ("IDMAP_LISTEN", "listen"),
     ("IDMAP_DATABASE_URL", "database_url"),
     ("IDMAP_ISSUER", "issuer"),
@@ -35,6 +39,9 @@ pub const ENV_VARS: [(&str, &str); 9] = [
     ("IDMAP_SALT_FINGERPRINTS", "salt_fingerprints"),
     ("IDMAP_LOG_FORMAT", "log_format"),
     ("IDMAP_DB_POOL_SIZE", "db_pool_size"),
+    ("IDMAP_HEADER_TIMEOUT", "header_timeout"),
+    ("IDMAP_BODY_TIMEOUT", "body_timeout"),
+    ("IDMAP_KEEP_ALIVE", "keep_alive"),
 ];
 
 /// Everything the server needs to start; loaded once in `main`.
@@ -54,7 +61,13 @@ pub struct Settings {
     pub salt_fingerprints: Option<String>,
     pub log_format: LogFormat,
     pub db_pool_size: u32,
+    /// Seconds; see [`Settings::timeouts`].
+    pub header_timeout: u64,
+    pub body_timeout: u64,
+    pub keep_alive: u64,
 }
+
+use idmap_web::timeouts::HttpTimeouts;
 
 /// How log lines are written (shared with auth-server).
 pub use idmap_web::LogFormat;
@@ -69,7 +82,10 @@ impl Settings {
             .set_default("audience", idmap_common::claims::IDMAP_AUDIENCE)?
             .set_default("max_patients", 10_000)?
             .set_default("log_format", "text")?
-            .set_default("db_pool_size", 10)?;
+            .set_default("db_pool_size", 10)?
+            .set_default("header_timeout", 5)?
+            .set_default("body_timeout", 60)?
+            .set_default("keep_alive", 5)?;
         if let Some(path) = file {
             builder = builder.add_source(
                 config::File::from(path)
@@ -110,7 +126,19 @@ impl Settings {
             .collect()
     }
 
+    /// The HTTP time limits (see `idmap_web::timeouts`).
+    pub fn timeouts(&self) -> HttpTimeouts {
+        HttpTimeouts {
+            header: Duration::from_secs(self.header_timeout),
+            body: Duration::from_secs(self.body_timeout),
+            keep_alive: Duration::from_secs(self.keep_alive),
+        }
+    }
+
     fn check(&self) -> anyhow::Result<()> {
+        if self.header_timeout == 0 || self.body_timeout == 0 || self.keep_alive == 0 {
+            anyhow::bail!("header_timeout, body_timeout and keep_alive must be at least 1 second");
+        }
         if self.max_patients == 0 {
             anyhow::bail!("max_patients must be at least 1");
         }
@@ -151,6 +179,14 @@ mod tests {
         assert_eq!(s.max_patients, 10_000);
         assert!(s.fingerprints().is_empty());
         assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(
+            s.timeouts(),
+            HttpTimeouts {
+                header: Duration::from_secs(5),
+                body: Duration::from_secs(60),
+                keep_alive: Duration::from_secs(5),
+            }
+        );
     }
 
     #[test]
