@@ -18,6 +18,8 @@ mod observability;
 mod openapi;
 mod ops;
 mod outage;
+mod resources;
 mod save;
 mod scenario;
 mod servers;
+mod stalled;
