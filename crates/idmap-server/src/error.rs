@@ -96,8 +96,8 @@ impl DbFailure {
 fn exhaustion_message(e: Exhaustion) -> &'static str {
     match e {
         Exhaustion::Storage => {
-            "the registry cannot store anything right now (storage full or read-only); \
-             requests already answered still answer; retry later"
+            "the registry cannot store new data right now (storage full or read-only); \
+             patients already stored are still answered; retry later"
         }
         Exhaustion::Capacity => "the database takes no more connections; retry later",
     }
