@@ -237,7 +237,8 @@ impl Settings {
     fn validate(&self) -> Result<(), SettingsError> {
         if self.header_timeout == 0 || self.body_timeout == 0 || self.keep_alive == 0 {
             return Err(SettingsError::Value(
-                "AUTH_HEADER_TIMEOUT, AUTH_BODY_TIMEOUT and AUTH_KEEP_ALIVE must be at least 1".into(),
+                "AUTH_HEADER_TIMEOUT, AUTH_BODY_TIMEOUT and AUTH_KEEP_ALIVE must be at least 1"
+                    .into(),
             ));
         }
         let issuer = url::Url::parse(&self.issuer)

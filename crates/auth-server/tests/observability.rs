@@ -267,7 +267,12 @@ impl Drop for Tmpfs {
 }
 
 async fn ready(app: &TestApp) -> u16 {
-    let res = app.client.get(app.url("/health/ready")).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .unwrap();
     res.status().as_u16()
 }
 
@@ -302,7 +307,13 @@ async fn a_full_disk_is_storage_exhausted_until_space_is_freed() {
     assert_eq!(refused.1["error"], "storage_exhausted");
     assert_eq!(ready(&app).await, 503);
     let metrics = app.metrics().await;
-    assert!(sample(&metrics, r#"auth_db_errors_total{kind="storage_exhausted"}"#) >= 1.0, "{metrics}");
+    assert!(
+        sample(
+            &metrics,
+            r#"auth_db_errors_total{kind="storage_exhausted"}"#
+        ) >= 1.0,
+        "{metrics}"
+    );
     assert_eq!(sample(&metrics, "auth_db_writes_failing"), 1.0);
 
     // A write transaction that commits ends the episode.

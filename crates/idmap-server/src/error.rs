@@ -217,7 +217,9 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_)
             | Self::Database(
-                DbFailure::Unavailable | DbFailure::Race | DbFailure::Exhausted(Exhaustion::Capacity),
+                DbFailure::Unavailable
+                | DbFailure::Race
+                | DbFailure::Exhausted(Exhaustion::Capacity),
             ) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(DbFailure::Exhausted(Exhaustion::Storage)) => {
                 StatusCode::INSUFFICIENT_STORAGE
@@ -325,14 +327,24 @@ mod tests {
         let r = err.error_response();
         assert_eq!(r.headers().get(header::RETRY_AFTER).unwrap(), "30");
         let (status, _, body) = parts(err);
-        assert_eq!((status, body["error"].as_str()), (507, Some("storage_exhausted")));
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (507, Some("storage_exhausted"))
+        );
         assert!(!body.to_string().contains("disk is full"));
         let err = ApiError::from(StorageError::Unavailable(
             "FATAL: sorry, too many clients already".into(),
         ));
-        assert!(err.error_response().headers().contains_key(header::RETRY_AFTER));
+        assert!(
+            err.error_response()
+                .headers()
+                .contains_key(header::RETRY_AFTER)
+        );
         let (status, _, body) = parts(err);
-        assert_eq!((status, body["error"].as_str()), (503, Some("storage_exhausted")));
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (503, Some("storage_exhausted"))
+        );
     }
 
     #[test]

@@ -120,7 +120,9 @@ fn write_loop(pool: &Pool<Manager>, queue: &mpsc::Receiver<Box<dyn Job>>) {
         let next = if logged {
             queue.recv_timeout(wal::QUIET)
         } else {
-            queue.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected)
+            queue
+                .recv()
+                .map_err(|_| mpsc::RecvTimeoutError::Disconnected)
         };
         let first = match next {
             Ok(job) => job,

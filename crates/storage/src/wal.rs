@@ -28,8 +28,10 @@ struct Outcome {
     busy: i32,
 }
 
-/// Checkpoints and truncates the log; `false` when it has to be tried
-/// again (readers in the way, or an error, logged).
+/// Checkpoints and truncates the log; `false` when readers kept it from
+/// finishing, so it is tried again after the next quiet period. An error
+/// (a full disk, say) is logged and waits for the next write instead of
+/// repeating every few seconds.
 pub(crate) fn checkpoint(conn: &mut DbConnection) -> bool {
     use diesel::connection::SimpleConnection;
     let DbConnection::Sqlite(c) = conn else {
@@ -43,7 +45,7 @@ pub(crate) fn checkpoint(conn: &mut DbConnection) -> bool {
         (Ok(o), Ok(())) => o.busy == 0,
         (Err(e), _) | (_, Err(e)) => {
             tracing::warn!(error = %e, "cannot checkpoint the SQLite write-ahead log");
-            false
+            true
         }
     }
 }

@@ -26,13 +26,14 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use actix_web::HttpMessage;
+use actix_web::HttpResponse;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
-use actix_web::HttpResponse;
 use futures_util::Stream;
 use idmap_common::error::{ErrorBody, ErrorCode};
 
@@ -81,7 +82,10 @@ pub async fn limit_body_time(
     if !expired.get() {
         return Ok(res.map_into_left_body());
     }
-    tracing::info!(limit_s = limit.as_secs(), "request body timed out; closing the connection");
+    tracing::info!(
+        limit_s = limit.as_secs(),
+        "request body timed out; closing the connection"
+    );
     let answer = HttpResponse::RequestTimeout()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .force_close()

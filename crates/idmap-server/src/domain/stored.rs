@@ -67,8 +67,20 @@ mod tests {
     /// 4 ambiguous on UUID 2, 5 bound to UUID 3 without a ref.
     fn registry() -> Snapshot {
         let mut s = Snapshot::default();
-        for (hash, uuid, ambiguous) in [(1, 1, false), (2, 1, false), (3, 2, false), (4, 2, true), (5, 3, false)] {
-            s.bindings.insert(h(hash), Binding { uuid: u(uuid), ambiguous });
+        for (hash, uuid, ambiguous) in [
+            (1, 1, false),
+            (2, 1, false),
+            (3, 2, false),
+            (4, 2, true),
+            (5, 3, false),
+        ] {
+            s.bindings.insert(
+                h(hash),
+                Binding {
+                    uuid: u(uuid),
+                    ambiguous,
+                },
+            );
         }
         s.refs.insert(PatientRef::parse("a").unwrap(), u(1));
         s.refs.insert(PatientRef::parse("b").unwrap(), u(2));
@@ -115,7 +127,11 @@ mod tests {
             patient(None, &[1, 3]),
             patient(None, &[]),
         ] {
-            assert_eq!(answers(&[patient(Some("a"), &[1]), p.clone()], &s), None, "{p:?}");
+            assert_eq!(
+                answers(&[patient(Some("a"), &[1]), p.clone()], &s),
+                None,
+                "{p:?}"
+            );
         }
     }
 }

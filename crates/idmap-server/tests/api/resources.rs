@@ -71,7 +71,10 @@ impl Tmpfs {
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         // Lazily: the server under test may still hold files open.
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -95,7 +98,12 @@ async fn audit_rows(app: &TestApp) -> i64 {
 }
 
 async fn ready_status(app: &TestApp) -> u16 {
-    let r = app.http.get(format!("{}/health/ready", app.url)).send().await.unwrap();
+    let r = app
+        .http
+        .get(format!("{}/health/ready", app.url))
+        .send()
+        .await
+        .unwrap();
     r.status().as_u16()
 }
 
@@ -135,23 +143,35 @@ async fn through_exhaustion(app: TestApp, refuse: impl FnOnce(), allow: impl FnO
     assert_eq!(ready_status(&app).await, 503, "ready while writes fail");
     let metrics = app.metrics().await;
     assert!(
-        sample(&metrics, r#"idmap_db_errors_total{kind="storage_exhausted"}"#) >= 1.0,
+        sample(
+            &metrics,
+            r#"idmap_db_errors_total{kind="storage_exhausted"}"#
+        ) >= 1.0,
         "{metrics}"
     );
-    assert_eq!(sample(&metrics, "idmap_db_writes_failing"), 1.0, "{metrics}");
+    assert_eq!(
+        sample(&metrics, "idmap_db_writes_failing"),
+        1.0,
+        "{metrics}"
+    );
 
     // Retries of what is stored still answer, on both endpoints, and add
     // no audit row.
     assert_eq!(app.link_ok("UFH", &stored).await, uuids);
     assert_eq!(save(&app, &hash(999_999)).await, (200, saved));
     let (status, body) = save(&app, &hash(888_888)).await;
-    assert_eq!((status, body["error"].as_str()), (507, Some("storage_exhausted")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (507, Some("storage_exhausted"))
+    );
     assert_eq!(audit_rows(&app).await, audit_before);
 
     allow();
     let mut recovered = false;
     for _ in 0..20 {
-        let r = app.post("/api/v1/link", Some(&token), &new_batch(100)).await;
+        let r = app
+            .post("/api/v1/link", Some(&token), &new_batch(100))
+            .await;
         if r.status() == 200 {
             recovered = true;
             break;
@@ -188,7 +208,14 @@ async fn postgres_with_a_full_tablespace() {
     std::fs::create_dir(&location).unwrap();
     let owner = if is_root() { "nobody:nogroup" } else { "" };
     if !owner.is_empty() {
-        assert!(Command::new("chown").arg(owner).arg(&location).status().unwrap().success());
+        assert!(
+            Command::new("chown")
+                .arg(owner)
+                .arg(&location)
+                .status()
+                .unwrap()
+                .success()
+        );
     }
     let mut admin = diesel::PgConnection::establish(&pg.url()).unwrap();
     admin
@@ -197,7 +224,9 @@ async fn postgres_with_a_full_tablespace() {
             location.display()
         ))
         .unwrap();
-    admin.batch_execute("CREATE DATABASE idmap TABLESPACE small").unwrap();
+    admin
+        .batch_execute("CREATE DATABASE idmap TABLESPACE small")
+        .unwrap();
     let url = format!("{}/idmap", pg.url().rsplit_once('/').unwrap().0);
     let app = start_app_at(&url, &[]).await;
     app.wait_ready().await;

@@ -23,12 +23,17 @@ async fn until_closed(stream: &mut TcpStream, within: Duration) -> (String, Dura
     let mut received = Vec::new();
     let read = tokio::time::timeout(within, stream.read_to_end(&mut received)).await;
     let text = String::from_utf8_lossy(&received).into_owned();
-    assert!(read.is_ok(), "connection still open after {within:?}; got {text:?}");
+    assert!(
+        read.is_ok(),
+        "connection still open after {within:?}; got {text:?}"
+    );
     (text, start.elapsed())
 }
 
 async fn connect(app: &TestApp) -> TcpStream {
-    TcpStream::connect(app.url.trim_start_matches("http://")).await.unwrap()
+    TcpStream::connect(app.url.trim_start_matches("http://"))
+        .await
+        .unwrap()
 }
 
 fn head(token: Option<&str>) -> String {
@@ -59,7 +64,10 @@ async fn stalled_clients_are_cut_off() {
     let (answer, took) = until_closed(&mut s, bound).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("request_timeout"), "{answer}");
-    assert!(took >= Duration::from_millis(900), "cut off early: {took:?}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "cut off early: {took:?}"
+    );
 
     // Without a token the answer comes at once; the connection still closes.
     let mut s = connect(&app).await;
@@ -69,7 +77,9 @@ async fn stalled_clients_are_cut_off() {
 
     // A head that never ends, and an idle keep-alive connection.
     let mut s = connect(&app).await;
-    s.write_all(b"POST /api/v1/link HTTP/1.1\r\nHost: idm").await.unwrap();
+    s.write_all(b"POST /api/v1/link HTTP/1.1\r\nHost: idm")
+        .await
+        .unwrap();
     until_closed(&mut s, bound).await;
     let mut s = connect(&app).await;
     s.write_all(b"GET /health/live HTTP/1.1\r\nHost: idmap\r\n\r\n")
@@ -165,7 +175,10 @@ async fn readiness_is_bounded_while_the_database_hangs(db: TestDatabase) {
             .expect("readiness did not answer within 3 s");
         let took = start.elapsed();
         assert_eq!(r.status(), 503);
-        assert!(took < Duration::from_millis(1_000), "answered after {took:?}");
+        assert!(
+            took < Duration::from_millis(1_000),
+            "answered after {took:?}"
+        );
     }
     stalled.store(false, Ordering::SeqCst);
     app.wait_ready().await;
