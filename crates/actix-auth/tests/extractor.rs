@@ -80,6 +80,7 @@ async fn token(auth: &Auth, scope: &str) -> String {
             public: false,
             redirect_uris: vec![],
             owner: None,
+            homepage: None,
         },
     )
     .await

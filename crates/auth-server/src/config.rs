@@ -7,10 +7,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub use idmap_web::LogFormat;
 pub use idmap_web::settings::SettingsError;
 use idmap_web::settings::{self, Kind, Var};
+use idmap_web::timeouts::HttpTimeouts;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -213,6 +215,24 @@ pub const ENV_VARS: &[Var] = &[
         Some("7776000"),
         "absolute lifetime in seconds of a refresh-token family (rotation does not extend it)",
     ),
+    var(
+        "AUTH_HEADER_TIMEOUT",
+        SECONDS,
+        Some("5"),
+        "seconds a client has to send the request head",
+    ),
+    var(
+        "AUTH_BODY_TIMEOUT",
+        SECONDS,
+        Some("30"),
+        "seconds a client has to send the whole body; then 408 and the connection closes",
+    ),
+    var(
+        "AUTH_KEEP_ALIVE",
+        SECONDS,
+        Some("5"),
+        "seconds an idle connection stays open (nginx keeps its own below this)",
+    ),
 ];
 
 /// Every setting of the service, loaded once in `main` and passed down.
@@ -253,6 +273,10 @@ pub struct Settings {
     pub refresh_family_ttl: u64,
     pub rate_limit_client_ceiling: u32,
     pub login_account_ceiling: u32,
+    /// Seconds; see [`Settings::timeouts`].
+    pub header_timeout: u64,
+    pub body_timeout: u64,
+    pub keep_alive: u64,
 }
 
 /// Where user-center mail goes.
@@ -287,7 +311,21 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The HTTP time limits (see `idmap_web::timeouts`).
+    pub fn timeouts(&self) -> HttpTimeouts {
+        HttpTimeouts {
+            header: Duration::from_secs(self.header_timeout),
+            body: Duration::from_secs(self.body_timeout),
+            keep_alive: Duration::from_secs(self.keep_alive),
+        }
+    }
+
     fn validate(&self) -> Result<(), SettingsError> {
+        if self.header_timeout == 0 || self.body_timeout == 0 || self.keep_alive == 0 {
+            return Err(SettingsError::new(
+                "AUTH_HEADER_TIMEOUT, AUTH_BODY_TIMEOUT and AUTH_KEEP_ALIVE must be at least 1",
+            ));
+        }
         let issuer = url::Url::parse(&self.issuer).map_err(|_| {
             SettingsError::new(format!(
                 "AUTH_ISSUER: expected an absolute URL such as https://auth.example.org, got {:?}",

@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
 use idmap_common::error::{ErrorBody, ErrorCode};
+use idmap_storage::{Exhaustion, STORAGE_RETRY_AFTER, StorageError};
 use idmap_web::current_request_id;
 
 use crate::services::clients::AdminError;
@@ -33,6 +34,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("service temporarily unavailable")]
     Unavailable,
+    /// The database is full, refuses writes or takes no more connections.
+    #[error("{}", exhaustion_message(*.0))]
+    Exhausted(Exhaustion),
     #[error("{0}")]
     Conflict(String),
     /// The caller is known but may not do this (403 `access_denied`).
@@ -51,8 +55,13 @@ pub enum ApiError {
 
 impl ApiError {
     /// Wraps any failure of ours; its details are logged, never sent.
+    /// A storage error that is a lack of resources gets its own answer.
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self::Internal(Box::new(e))
+        let e: Box<dyn std::error::Error + Send + Sync> = Box::new(e);
+        match e.downcast_ref::<StorageError>().and_then(exhausted) {
+            Some(x) => Self::Exhausted(x),
+            None => Self::Internal(e),
+        }
     }
 
     fn code(&self) -> ErrorCode {
@@ -63,6 +72,7 @@ impl ApiError {
             Self::PayloadTooLarge => ErrorCode::RequestTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::Unavailable => ErrorCode::TemporarilyUnavailable,
+            Self::Exhausted(_) => ErrorCode::StorageExhausted,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::Forbidden(_) => ErrorCode::AccessDenied,
             Self::Bearer { code, .. } => code.unwrap_or(ErrorCode::InvalidToken),
@@ -80,6 +90,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Exhausted(x) => exhaustion_status(*x),
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Bearer { status, .. } => *status,
@@ -91,6 +102,14 @@ impl ResponseError for ApiError {
         let mut builder = HttpResponse::build(self.status_code());
         let description = match self {
             Self::Internal(source) => internal_description(source.as_ref()),
+            Self::Unavailable => {
+                builder.insert_header((header::RETRY_AFTER, "5"));
+                self.to_string()
+            }
+            Self::Exhausted(x) => {
+                builder.insert_header((header::RETRY_AFTER, retry_after(*x)));
+                self.to_string()
+            }
             Self::MethodNotAllowed { allow } => {
                 builder.insert_header((header::ALLOW, *allow));
                 format!("method not allowed; use {allow}")
@@ -119,9 +138,43 @@ impl From<AdminError> for ApiError {
             AdminError::NotFound(_) => ApiError::NotFound,
             AdminError::Conflict(m) => ApiError::Conflict(m),
             AdminError::Forbidden(m) => ApiError::Forbidden(m),
+            AdminError::Storage(s) if exhausted(&s).is_some() => ApiError::internal(s),
             AdminError::Storage(s) if s.is_unavailable() => ApiError::Unavailable,
             AdminError::Storage(s) => ApiError::internal(s),
         }
+    }
+}
+
+/// Which resource the database ran out of, if that is why `e` failed;
+/// logged here at warn level, the first of an episode at error level by
+/// the storage layer.
+pub fn exhausted(e: &StorageError) -> Option<Exhaustion> {
+    let x = e.exhaustion()?;
+    tracing::warn!(error = %e, resource = x.as_str(), "database resources exhausted");
+    Some(x)
+}
+
+fn exhaustion_message(x: Exhaustion) -> &'static str {
+    match x {
+        Exhaustion::Storage => {
+            "the service cannot store anything right now (storage full or read-only); retry later"
+        }
+        Exhaustion::Capacity => "the database takes no more connections; retry later",
+    }
+}
+
+/// 507 when nothing can be stored, 503 when connections ran out.
+fn exhaustion_status(x: Exhaustion) -> StatusCode {
+    match x {
+        Exhaustion::Storage => StatusCode::INSUFFICIENT_STORAGE,
+        Exhaustion::Capacity => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+fn retry_after(x: Exhaustion) -> String {
+    match x {
+        Exhaustion::Storage => STORAGE_RETRY_AFTER.as_secs().to_string(),
+        Exhaustion::Capacity => "5".to_owned(),
     }
 }
 
@@ -156,6 +209,7 @@ impl TokenError {
             Self::OAuth(e) => e.code,
             Self::RateLimited(_) => ErrorCode::RateLimited,
             Self::TooLarge => ErrorCode::InvalidRequest,
+            Self::Storage(e) if e.exhaustion().is_some() => ErrorCode::StorageExhausted,
             Self::Storage(e) if e.is_unavailable() => ErrorCode::TemporarilyUnavailable,
             Self::Storage(_) | Self::Signing(_) | Self::Corrupt(_) => ErrorCode::ServerError,
         }
@@ -169,6 +223,7 @@ impl ResponseError for TokenError {
             Self::OAuth(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Storage(e) if let Some(x) = e.exhaustion() => exhaustion_status(x),
             Self::Storage(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(_) | Self::Signing(_) | Self::Corrupt(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -196,6 +251,10 @@ impl ResponseError for TokenError {
                 ErrorBody::new(self.code(), "too many failed authentications; retry later")
             }
             Self::TooLarge => ErrorBody::new(self.code(), "request body too large"),
+            Self::Storage(e) if let Some(x) = exhausted(e) => {
+                builder.insert_header((header::RETRY_AFTER, retry_after(x)));
+                ErrorBody::new(self.code(), exhaustion_message(x))
+            }
             Self::Storage(e) if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 builder.insert_header((header::RETRY_AFTER, "5"));

@@ -8,7 +8,8 @@
 //! | `auth_introspections_total` | counter | `result` (`active`, `inactive`) | introspection answers |
 //! | `auth_jwks_requests_total` | counter | | JWKS documents served |
 //! | `auth_jwks_keys` | gauge | | keys published in the JWKS |
-//! | `auth_db_errors_total` | counter | `kind` (`unavailable`, `other`) | failed database calls answered to a client |
+//! | `auth_db_errors_total` | counter | `kind` (`unavailable`, `storage_exhausted`, `capacity_exhausted`, `other`) | failed database calls answered to a client |
+//! | `auth_db_writes_failing` | gauge | | 1 while writes fail for lack of storage (readiness is 503 meanwhile) |
 //! | `auth_db_pool_connections` | gauge | `state` (`in_use`, `idle`) | pooled connections |
 //! | `auth_db_pool_max_connections` | gauge | | `AUTH_DB_POOL_SIZE` |
 //!
@@ -21,7 +22,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
-use idmap_storage::StorageError;
+use idmap_storage::{Exhaustion, StorageError};
 use idmap_web::Metrics;
 use idmap_web::metrics::prometheus::{self, IntCounter, IntCounterVec};
 
@@ -142,16 +143,26 @@ pub fn db_error_kind(e: &actix_web::Error) -> Option<&'static str> {
     }
     match e.as_error::<ApiError>()? {
         ApiError::Unavailable => Some("unavailable"),
+        ApiError::Exhausted(x) => Some(exhaustion_kind(*x)),
         ApiError::Internal(source) => source.downcast_ref::<StorageError>().map(storage_kind),
         _ => None,
     }
 }
 
 fn storage_kind(e: &StorageError) -> &'static str {
-    if e.is_unavailable() {
+    if let Some(x) = e.exhaustion() {
+        exhaustion_kind(x)
+    } else if e.is_unavailable() {
         "unavailable"
     } else {
         "other"
+    }
+}
+
+fn exhaustion_kind(x: Exhaustion) -> &'static str {
+    match x {
+        Exhaustion::Storage => "storage_exhausted",
+        Exhaustion::Capacity => "capacity_exhausted",
     }
 }
 

@@ -198,20 +198,25 @@ impl Application {
             .local_addr()
             .context("listener has no address")?
             .port();
+        let timeouts = settings.timeouts();
+        let body_timeout = web::Data::new(timeouts.body_limit());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(registry.clone())
                 .app_data(db_metrics.clone())
+                .app_data(body_timeout.clone())
                 .app_data(web::JsonConfig::default().error_handler(error::json_error))
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
                 // The last `wrap` runs first: the request id must cover
-                // the log lines of everything inside it.
+                // the log lines of everything inside it, and the metrics
+                // must see the 408 of a stalled body.
                 .wrap(
                     ErrorHandlers::new()
                         .handler(StatusCode::NOT_FOUND, crate::web::not_found::page_for_404),
                 )
+                .wrap(from_fn(idmap_web::timeouts::limit_body_time))
                 .wrap(from_fn(idmap_web::db_metrics::count_db_errors))
                 .wrap(from_fn(idmap_web::metrics::track))
                 .wrap(from_fn(idmap_web::request_id::request_context))
@@ -222,6 +227,8 @@ impl Application {
         // graceful too (actix would stop at once on SIGINT).
         .disable_signals()
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        .client_request_timeout(timeouts.header)
+        .keep_alive(timeouts.keep_alive)
         .listen(listener)
         .context("cannot start the HTTP server")?
         .run();

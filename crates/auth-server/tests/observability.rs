@@ -219,3 +219,136 @@ async fn json_log_line_of_a_request_carries_its_request_id() {
     assert_eq!(found["span"]["path"], "/oauth/token", "{found}");
     child.kill().await.unwrap();
 }
+
+/// A tmpfs on a fresh directory, unmounted (lazily: the server may still
+/// hold its files) on drop; `None` after a notice when mounting is not
+/// allowed outside CI.
+struct Tmpfs(tempfile::TempDir);
+
+impl Tmpfs {
+    fn mount(size: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !mounted {
+            assert!(
+                !idmap_storage::testing::in_ci(),
+                "mounting a tmpfs is required under CI=true"
+            );
+            eprintln!("notice: skipping full-disk test: cannot mount a tmpfs (needs root)");
+            return None;
+        }
+        Some(Self(dir))
+    }
+
+    fn fill(&self) {
+        use std::io::Write;
+        let mut f = std::fs::File::create(self.0.path().join("filler")).unwrap();
+        for chunk in [vec![0u8; 256 * 1024], vec![0u8; 4096], vec![0u8; 512]] {
+            while f.write_all(&chunk).is_ok() {}
+        }
+    }
+
+    fn free(&self) {
+        std::fs::remove_file(self.0.path().join("filler")).unwrap();
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.0.path())
+            .status();
+    }
+}
+
+async fn ready(app: &TestApp) -> u16 {
+    let res = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    res.status().as_u16()
+}
+
+/// A full disk under the SQLite database: admin writes get a 507
+/// `storage_exhausted` with Retry-After, counted and reported by readiness,
+/// until space is freed.
+#[tokio::test]
+async fn a_full_disk_is_storage_exhausted_until_space_is_freed() {
+    let Some(disk) = Tmpfs::mount("16m") else {
+        return;
+    };
+    let url = format!("sqlite://{}/auth.db", disk.0.path().display());
+    let app = support::spawn_app_with(&[("AUTH_DATABASE_URL", &url)]).await;
+    let token = app.admin_token().await;
+    disk.fill();
+    let mut refused = (200, Value::Null);
+    for n in 0..50 {
+        let name = "x".repeat(200);
+        refused = app
+            .admin_call(
+                Some(&token),
+                reqwest::Method::POST,
+                "/partners",
+                Some(serde_json::json!({"code": format!("P{n}"), "name": name})),
+            )
+            .await;
+        if refused.0 != 201 {
+            break;
+        }
+    }
+    assert_eq!(refused.0, 507, "{}", refused.1);
+    assert_eq!(refused.1["error"], "storage_exhausted");
+    assert_eq!(ready(&app).await, 503);
+    let metrics = app.metrics().await;
+    assert!(
+        sample(
+            &metrics,
+            r#"auth_db_errors_total{kind="storage_exhausted"}"#
+        ) >= 1.0,
+        "{metrics}"
+    );
+    assert_eq!(sample(&metrics, "auth_db_writes_failing"), 1.0);
+
+    // A write transaction that commits ends the episode.
+    disk.free();
+    let (status, body) = app
+        .admin_call(
+            Some(&token),
+            reqwest::Method::POST,
+            "/clients",
+            Some(serde_json::json!({"scope": "idmap:read", "name": "after"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(ready(&app).await, 200);
+}
+
+/// A token request whose form body stalls is answered 408 and cut off
+/// within `AUTH_BODY_TIMEOUT`.
+#[tokio::test]
+async fn a_stalled_token_request_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = support::spawn_app_with(&[("AUTH_BODY_TIMEOUT", "1")]).await;
+    let mut s = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    s.write_all(
+        b"POST /oauth/token HTTP/1.1\r\nHost: auth\r\n\
+          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\ngrant_type=cli",
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(4), s.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(read.is_ok(), "connection still open: {answer}");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+}

@@ -22,12 +22,17 @@ pub enum ErrorCode {
     PartnerRequired,
     SaltMismatch,
     RequestTooLarge,
+    /// The request body did not arrive within the server's body timeout.
+    RequestTimeout,
     UnsupportedMediaType,
     NotFound,
     MethodNotAllowed,
     Conflict,
     RateLimited,
     TemporarilyUnavailable,
+    /// The database is full, refuses writes or takes no more connections:
+    /// retry later; an operator has to act.
+    StorageExhausted,
     ServerError,
 }
 
@@ -49,12 +54,14 @@ impl ErrorCode {
             Self::PartnerRequired => "partner_required",
             Self::SaltMismatch => "salt_mismatch",
             Self::RequestTooLarge => "request_too_large",
+            Self::RequestTimeout => "request_timeout",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict => "conflict",
             Self::RateLimited => "rate_limited",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::StorageExhausted => "storage_exhausted",
             Self::ServerError => "server_error",
         }
     }
@@ -109,6 +116,8 @@ mod tests {
             ErrorCode::SaltMismatch,
             ErrorCode::UnsupportedGrantType,
             ErrorCode::TemporarilyUnavailable,
+            ErrorCode::StorageExhausted,
+            ErrorCode::RequestTimeout,
         ] {
             assert_eq!(
                 serde_json::to_value(code).unwrap(),

@@ -178,6 +178,7 @@ impl System {
                 public: false,
                 redirect_uris: vec![],
                 owner: None,
+                homepage: None,
             },
         )
         .await?;

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
 pub use idmap_web::settings::SettingsError;
 use idmap_web::settings::{self, Kind, Var};
@@ -72,6 +73,24 @@ pub const ENV_VARS: &[Var] = &[
         default: Some("10"),
         meaning: "database connections in the pool",
     },
+    Var {
+        name: "IDMAP_HEADER_TIMEOUT",
+        kind: Kind::Integer,
+        default: Some("5"),
+        meaning: "seconds a client has to send the request head",
+    },
+    Var {
+        name: "IDMAP_BODY_TIMEOUT",
+        kind: Kind::Integer,
+        default: Some("60"),
+        meaning: "seconds a client has to send the whole body; then 408 and the connection closes",
+    },
+    Var {
+        name: "IDMAP_KEEP_ALIVE",
+        kind: Kind::Integer,
+        default: Some("5"),
+        meaning: "seconds an idle connection stays open (nginx keeps its own below this)",
+    },
 ];
 
 /// Everything the server needs to start; loaded once in `main`.
@@ -91,7 +110,13 @@ pub struct Settings {
     pub salt_fingerprints: Option<String>,
     pub log_format: LogFormat,
     pub db_pool_size: u32,
+    /// Seconds; see [`Settings::timeouts`].
+    pub header_timeout: u64,
+    pub body_timeout: u64,
+    pub keep_alive: u64,
 }
+
+use idmap_web::timeouts::HttpTimeouts;
 
 /// How log lines are written (shared with auth-server).
 pub use idmap_web::LogFormat;
@@ -120,7 +145,21 @@ impl Settings {
             .collect()
     }
 
+    /// The HTTP time limits (see `idmap_web::timeouts`).
+    pub fn timeouts(&self) -> HttpTimeouts {
+        HttpTimeouts {
+            header: Duration::from_secs(self.header_timeout),
+            body: Duration::from_secs(self.body_timeout),
+            keep_alive: Duration::from_secs(self.keep_alive),
+        }
+    }
+
     fn check(&self) -> Result<(), SettingsError> {
+        if self.header_timeout == 0 || self.body_timeout == 0 || self.keep_alive == 0 {
+            return Err(SettingsError::new(
+                "IDMAP_HEADER_TIMEOUT, IDMAP_BODY_TIMEOUT and IDMAP_KEEP_ALIVE must be at least 1",
+            ));
+        }
         if self.max_patients == 0 {
             return Err(SettingsError::new("IDMAP_MAX_PATIENTS must be at least 1"));
         }
@@ -163,6 +202,14 @@ mod tests {
         assert_eq!(s.max_patients, 10_000);
         assert!(s.fingerprints().is_empty());
         assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(
+            s.timeouts(),
+            HttpTimeouts {
+                header: Duration::from_secs(5),
+                body: Duration::from_secs(60),
+                keep_alive: Duration::from_secs(5),
+            }
+        );
     }
 
     #[test]

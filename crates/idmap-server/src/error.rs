@@ -8,7 +8,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use idmap_common::error::{ErrorBody, ErrorCode, ErrorDetail};
 use idmap_common::verifier::VerifyError;
-use idmap_storage::StorageError;
+use idmap_storage::{Exhaustion, STORAGE_RETRY_AFTER, StorageError};
 
 /// Realm announced in every `WWW-Authenticate` header.
 pub const REALM: &str = "idmap";
@@ -72,6 +72,9 @@ pub enum DbFailure {
     /// The transaction kept losing races after the storage layer's retries: 503.
     #[error("the database is busy; retry later")]
     Race,
+    /// Full, read-only, or out of connections: 507 or 503.
+    #[error("{}", exhaustion_message(*.0))]
+    Exhausted(Exhaustion),
     /// Anything else, logged with the reference the client sees: 500.
     #[error("internal error (reference {0})")]
     Other(String),
@@ -83,8 +86,20 @@ impl DbFailure {
         match self {
             Self::Unavailable => "unavailable",
             Self::Race => "race",
+            Self::Exhausted(Exhaustion::Storage) => "storage_exhausted",
+            Self::Exhausted(Exhaustion::Capacity) => "capacity_exhausted",
             Self::Other(_) => "other",
         }
+    }
+}
+
+fn exhaustion_message(e: Exhaustion) -> &'static str {
+    match e {
+        Exhaustion::Storage => {
+            "the registry cannot store new data right now (storage full or read-only); \
+             patients already stored are still answered; retry later"
+        }
+        Exhaustion::Capacity => "the database takes no more connections; retry later",
     }
 }
 
@@ -120,7 +135,20 @@ impl ApiError {
             Self::Unavailable(_) | Self::Database(DbFailure::Unavailable | DbFailure::Race) => {
                 ErrorCode::TemporarilyUnavailable
             }
+            Self::Database(DbFailure::Exhausted(_)) => ErrorCode::StorageExhausted,
             Self::Internal(_) | Self::Database(DbFailure::Other(_)) => ErrorCode::ServerError,
+        }
+    }
+
+    /// Seconds a client should wait before retrying, for the answers
+    /// worth retrying.
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Database(DbFailure::Exhausted(Exhaustion::Storage)) => {
+                Some(STORAGE_RETRY_AFTER.as_secs())
+            }
+            _ if self.status_code() == StatusCode::SERVICE_UNAVAILABLE => Some(5),
+            _ => None,
         }
     }
 
@@ -141,7 +169,12 @@ impl ApiError {
 
 impl From<StorageError> for ApiError {
     fn from(err: StorageError) -> Self {
-        if err.is_unavailable() {
+        if let Some(exhaustion) = err.exhaustion() {
+            // The first failure of an episode is logged at error level
+            // by the storage layer.
+            tracing::warn!(error = %err, resource = exhaustion.as_str(), "database resources exhausted");
+            Self::Database(DbFailure::Exhausted(exhaustion))
+        } else if err.is_unavailable() {
             tracing::warn!(error = %err, "database unavailable");
             Self::Database(DbFailure::Unavailable)
         } else if err.is_unique_violation() || is_busy(&err) {
@@ -182,8 +215,14 @@ impl ResponseError for ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Unavailable(_) | Self::Database(DbFailure::Unavailable | DbFailure::Race) => {
-                StatusCode::SERVICE_UNAVAILABLE
+            Self::Unavailable(_)
+            | Self::Database(
+                DbFailure::Unavailable
+                | DbFailure::Race
+                | DbFailure::Exhausted(Exhaustion::Capacity),
+            ) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(DbFailure::Exhausted(Exhaustion::Storage)) => {
+                StatusCode::INSUFFICIENT_STORAGE
             }
             Self::Internal(_) | Self::Database(DbFailure::Other(_)) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -199,8 +238,8 @@ impl ResponseError for ApiError {
         {
             response.insert_header((header::WWW_AUTHENTICATE, value));
         }
-        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, "5"));
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         match self {
             Self::Legacy(message) => response.json(serde_json::json!({
@@ -275,6 +314,37 @@ mod tests {
         assert_eq!(status, 503);
         assert_eq!(body["error"], "temporarily_unavailable");
         assert!(!body.to_string().contains("connection refused"));
+    }
+
+    #[test]
+    fn a_full_disk_is_a_507_and_refused_connections_a_503_with_their_own_code() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let full = StorageError::Query(Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("database or disk is full".to_owned()),
+        ));
+        let err = ApiError::from(full);
+        let r = err.error_response();
+        assert_eq!(r.headers().get(header::RETRY_AFTER).unwrap(), "30");
+        let (status, _, body) = parts(err);
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (507, Some("storage_exhausted"))
+        );
+        assert!(!body.to_string().contains("disk is full"));
+        let err = ApiError::from(StorageError::Unavailable(
+            "FATAL: sorry, too many clients already".into(),
+        ));
+        assert!(
+            err.error_response()
+                .headers()
+                .contains_key(header::RETRY_AFTER)
+        );
+        let (status, _, body) = parts(err);
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (503, Some("storage_exhausted"))
+        );
     }
 
     #[test]

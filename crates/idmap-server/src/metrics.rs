@@ -6,7 +6,8 @@
 //! | `idmap_link_patients_total` | counter | `endpoint` (`link`, `save`), `outcome` (`new`, `matched`, `unidentified`) | patients answered, by how |
 //! | `idmap_link_conflicts_total` | counter | `endpoint` | conflicts recorded for an admin |
 //! | `idmap_link_ambiguous_hashes_total` | counter | `endpoint` | hashes that became ambiguous |
-//! | `idmap_db_errors_total` | counter | `kind` (`unavailable`, `race`, `other`) | failed database calls answered to a client |
+//! | `idmap_db_errors_total` | counter | `kind` (`unavailable`, `race`, `storage_exhausted`, `capacity_exhausted`, `other`) | failed database calls answered to a client |
+//! | `idmap_db_writes_failing` | gauge | | 1 while writes fail for lack of storage (readiness is 503 meanwhile) |
 //! | `idmap_db_pool_connections` | gauge | `state` (`in_use`, `idle`) | pooled connections |
 //! | `idmap_db_pool_max_connections` | gauge | | pool size limit |
 //! | `idmap_jwks_refreshes_total` | counter | `result` (`ok`, `failed`) | JWKS fetches |

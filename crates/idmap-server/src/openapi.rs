@@ -124,9 +124,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 400, description = "Validation failed; `details` lists every bad item", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "insufficient_scope or partner_required", body = ErrorBody),
+        (status = 408, description = "request_timeout: the body stalled", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, description = "salt_mismatch", body = ErrorBody),
-        (status = 503, description = "JWKS not loaded or database unavailable", body = ErrorBody),
+        (status = 503, description = "JWKS not loaded, database unavailable, or storage_exhausted (no connections left)", body = ErrorBody),
+        (status = 507, description = "storage_exhausted: nothing new can be stored; stored patients are still answered; see Retry-After", body = ErrorBody),
     ))]
 #[expect(dead_code, reason = "documentation stub")]
 fn post_link() {}
@@ -151,8 +153,10 @@ fn post_lookup() {}
         (status = 200, body = SaveResponse),
         (status = 400, description = "Validation failed (older format)", body = SaveError),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 408, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 503, body = ErrorBody),
+        (status = 507, description = "storage_exhausted; see Retry-After", body = ErrorBody),
     ))]
 #[expect(dead_code, reason = "documentation stub")]
 fn post_save() {}

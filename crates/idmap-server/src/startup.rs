@@ -70,13 +70,18 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
+        let timeouts = settings.timeouts();
+        let body_timeout = web::Data::new(timeouts.body_limit());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(registry.clone())
                 .app_data(db_metrics.clone())
+                .app_data(body_timeout.clone())
                 // The last `wrap` runs first: the request id must cover
-                // the log lines of everything inside it.
+                // the log lines of everything inside it, and the metrics
+                // must see the 408 of a stalled body.
+                .wrap(from_fn(idmap_web::timeouts::limit_body_time))
                 .wrap(from_fn(idmap_web::db_metrics::count_db_errors))
                 .wrap(from_fn(idmap_web::metrics::track))
                 .wrap(from_fn(idmap_web::request_id::request_context))
@@ -84,6 +89,8 @@ impl Application {
                 .default_service(web::to(routes::not_found))
         })
         .shutdown_timeout(30)
+        .client_request_timeout(timeouts.header)
+        .keep_alive(timeouts.keep_alive)
         .listen(listener)?
         .run();
         tracing::info!(port, issuer = %settings.issuer, "idmap-server listening");

@@ -22,10 +22,13 @@ pub enum DbConnection {
 /// them to temporary files), and a WAL of up to 10,000 pages before the
 /// automatic checkpoint: hash keys spread writes over the whole file, so a
 /// longer WAL copies each page back once for many commits instead of once
-/// per few commits.
+/// per few commits. That is 40 MiB of log at 4 KiB pages; a checkpoint
+/// truncates the file back to at most 64 MiB (`journal_size_limit`) so one
+/// large transaction does not keep its space, and the writer truncates it
+/// to nothing once writes stop (see `wal`).
 const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; \
-    PRAGMA wal_autocheckpoint = 10000;";
+    PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864;";
 
 /// A reader's page cache is emptied whenever another connection committed,
 /// so it only helps read-only stretches; the operating system caches the

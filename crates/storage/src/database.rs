@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use crate::connection::{DbConnection, Manager, Role};
 use crate::group_commit;
 use crate::url::{Backend, DatabaseUrl};
+use crate::write_health::WriteHealth;
 use crate::{Result, StorageError};
 
 /// How long a caller waits for a pooled connection before answering 503.
@@ -50,6 +51,7 @@ pub struct Database {
     /// transaction, on one connection whose page cache stays warm (see
     /// `connection`), instead of writers spinning on the file lock.
     sqlite_writer: Option<Arc<group_commit::Writer>>,
+    writes: Arc<WriteHealth>,
 }
 
 impl Database {
@@ -82,6 +84,7 @@ impl Database {
             backend: url.backend(),
             url: url.clone(),
             sqlite_writer,
+            writes: Arc::default(),
         })
     }
 
@@ -123,10 +126,14 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
     {
         let pool = self.pool.clone();
-        join(tokio::task::spawn_blocking(move || {
+        let result = join(tokio::task::spawn_blocking(move || {
             f(&mut *checkout(&pool)?)
         }))
-        .await
+        .await;
+        if let Err(e) = &result {
+            self.writes.failed(e);
+        }
+        result
     }
 
     /// Runs `f` in one transaction, re-running all of it against fresh state
@@ -138,16 +145,25 @@ impl Database {
         T: Send + 'static,
         F: Fn(&mut DbConnection) -> Result<T> + Send + Sync + 'static,
     {
-        if let Some(writer) = &self.sqlite_writer {
+        let result = if let Some(writer) = &self.sqlite_writer {
             let (job, result) = group_commit::job(f);
             writer.submit(job);
-            return received(result.await);
-        }
-        let pool = self.pool.clone();
-        join(tokio::task::spawn_blocking(move || {
-            group_commit::with_retries(&mut *checkout(&pool)?, &f)
-        }))
-        .await
+            received(result.await)
+        } else {
+            let pool = self.pool.clone();
+            join(tokio::task::spawn_blocking(move || {
+                group_commit::with_retries(&mut *checkout(&pool)?, &f)
+            }))
+            .await
+        };
+        self.writes.record(&result);
+        result
+    }
+
+    /// Whether writes fail for lack of storage (see `write_health`): the
+    /// replica should not be ready meanwhile.
+    pub fn writes_failing(&self) -> bool {
+        self.writes.failing()
     }
 
     /// Refreshes the planner statistics of `tables` after a bulk load.
@@ -185,6 +201,19 @@ impl Database {
     pub async fn ping(&self) -> Result<()> {
         use diesel::r2d2::R2D2Connection;
         self.run(|c| c.ping().map_err(StorageError::from)).await
+    }
+
+    /// [`Self::ping`], given up after `limit`: a probe must answer in time
+    /// even while the database hangs or every connection is busy. The
+    /// abandoned round trip finishes (or times out) on its blocking thread.
+    pub async fn ping_within(&self, limit: Duration) -> Result<()> {
+        match tokio::time::timeout(limit, self.ping()).await {
+            Ok(result) => result,
+            Err(_) => Err(StorageError::Unavailable(format!(
+                "no answer within {} ms",
+                limit.as_millis()
+            ))),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! Storage errors, classified so that callers can answer 503 for an outage
-//! and so that transactions know which failures are worth a retry.
+//! Storage errors, classified so that callers can answer 503 for an outage,
+//! 507 when the database cannot store anything more, and so that
+//! transactions know which failures are worth a retry.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -18,7 +19,42 @@ pub enum StorageError {
     Config(String),
 }
 
+/// A resource the database ran out of. Neither is a bug of ours nor goes
+/// away by retrying at once, so clients get their own error code and
+/// operators their own log line and metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exhaustion {
+    /// Disk, quota or table full, or the database refuses writes
+    /// (read-only mode): nothing new can be stored until an operator acts.
+    Storage,
+    /// The server refuses more connections, or is out of memory.
+    Capacity,
+}
+
+impl Exhaustion {
+    /// A short label for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Storage => "storage",
+            Self::Capacity => "capacity",
+        }
+    }
+}
+
 impl StorageError {
+    /// Which resource ran out, when that is why this failed. Drivers expose
+    /// messages rather than error numbers, so this matches the messages of
+    /// SQLITE_FULL and SQLITE_READONLY, PostgreSQL's class 53 (insufficient
+    /// resources) and read-only transactions, and MariaDB's 1021, 1114,
+    /// 1290, 1836, 1040, 1203 and 1226.
+    pub fn exhaustion(&self) -> Option<Exhaustion> {
+        match self {
+            Self::Unavailable(message) => exhausted_by(message),
+            Self::Query(e) => query_exhaustion(e),
+            _ => None,
+        }
+    }
+
     pub fn is_unavailable(&self) -> bool {
         match self {
             Self::Unavailable(_) => true,
@@ -76,6 +112,61 @@ const CONNECTION_LOSS: &[&str] = &[
     "connection refused",
 ];
 
+/// Messages, lower case, of a database that cannot store more.
+const STORAGE_FULL: &[&str] = &[
+    // SQLite: SQLITE_FULL and SQLITE_READONLY.
+    "database or disk is full",
+    "attempt to write a readonly database",
+    // PostgreSQL 53100 ("could not extend file ...: No space left on device"),
+    // and the same errno through MariaDB ("Errcode: 28").
+    "no space left on device",
+    "could not extend file",
+    "disk quota exceeded",
+    // MariaDB 1021 and 1114.
+    "disk full",
+    "disk got full",
+    "' is full",
+    // MariaDB 1290 and 1836.
+    "--read-only option",
+    "running in read-only mode",
+];
+
+/// Messages, lower case, of a server that takes no more connections or
+/// has no memory left (PostgreSQL 53300 and 53200, MariaDB 1040, 1041,
+/// 1203 and 1226).
+const CAPACITY: &[&str] = &[
+    "too many clients",
+    "too many connections",
+    "remaining connection slots are reserved",
+    "max_user_connections",
+    "has exceeded the 'max_",
+    "out of memory",
+    "out of shared memory",
+];
+
+fn exhausted_by(message: &str) -> Option<Exhaustion> {
+    let m = message.to_lowercase();
+    if STORAGE_FULL.iter().any(|s| m.contains(s)) {
+        Some(Exhaustion::Storage)
+    } else if CAPACITY.iter().any(|s| m.contains(s)) {
+        Some(Exhaustion::Capacity)
+    } else {
+        None
+    }
+}
+
+fn query_exhaustion(e: &DieselError) -> Option<Exhaustion> {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => {
+            Some(Exhaustion::Storage)
+        }
+        DieselError::DatabaseError(_, info) => exhausted_by(info.message()),
+        // A full disk often shows first at the commit.
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => query_exhaustion(commit_error),
+        _ => None,
+    }
+}
+
 fn is_connection_loss(e: &DieselError) -> bool {
     match e {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
@@ -118,6 +209,64 @@ mod tests {
             assert!(StorageError::Query(unknown(m)).is_unavailable(), "{m}");
         }
         assert!(!StorageError::Query(unknown("Duplicate entry")).is_unavailable());
+    }
+
+    #[test]
+    fn full_disks_and_refused_writes_are_storage_exhaustion() {
+        for m in [
+            "database or disk is full",
+            "attempt to write a readonly database",
+            "could not extend file \"base/16384/16390\": No space left on device",
+            "Disk full (/tmp/#sql-1.MAI); waiting for someone to free some space...",
+            "The table 'bindings' is full",
+            "The MariaDB server is running with the --read-only option so it cannot execute this statement",
+            "Running in read-only mode",
+        ] {
+            assert_eq!(
+                StorageError::Query(unknown(m)).exhaustion(),
+                Some(Exhaustion::Storage),
+                "{m}"
+            );
+        }
+        let read_only = DieselError::DatabaseError(
+            DatabaseErrorKind::ReadOnlyTransaction,
+            Box::new("cannot execute INSERT in a read-only transaction".to_owned()),
+        );
+        assert_eq!(
+            StorageError::Query(read_only).exhaustion(),
+            Some(Exhaustion::Storage)
+        );
+        let at_commit = DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(unknown("cannot rollback - no transaction is active")),
+            commit_error: Box::new(unknown("database or disk is full")),
+        };
+        assert_eq!(
+            StorageError::Query(at_commit).exhaustion(),
+            Some(Exhaustion::Storage)
+        );
+    }
+
+    #[test]
+    fn refused_connections_are_capacity_exhaustion_and_others_are_not() {
+        for m in [
+            "timed out waiting for connection: FATAL:  sorry, too many clients already",
+            "Too many connections",
+            "User app already has more than 'max_user_connections' active connections",
+            "out of memory",
+        ] {
+            assert_eq!(
+                StorageError::Unavailable(m.into()).exhaustion(),
+                Some(Exhaustion::Capacity),
+                "{m}"
+            );
+        }
+        for m in ["Duplicate entry", "syntax error", "database is locked"] {
+            assert_eq!(StorageError::Query(unknown(m)).exhaustion(), None, "{m}");
+        }
+        assert_eq!(
+            StorageError::Unavailable("connection refused".into()).exhaustion(),
+            None
+        );
     }
 
     #[test]

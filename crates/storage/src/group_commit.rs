@@ -6,6 +6,8 @@
 //! commit succeeded; a failed error stays that transaction's own, since its
 //! savepoint was rolled back. If the group cannot commit, or one member lost
 //! a race, the group is rolled back and every member runs again alone.
+//! When writes stop, the same thread checkpoints the write-ahead log (see
+//! `wal`).
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -15,7 +17,7 @@ use diesel::r2d2::Pool;
 use tokio::sync::oneshot;
 
 use crate::connection::{DbConnection, Manager};
-use crate::{Result, StorageError};
+use crate::{Result, StorageError, wal};
 
 /// Most transactions in one group; bounds the time a group holds the writer.
 pub(crate) const MAX_GROUP: usize = 64;
@@ -112,7 +114,25 @@ impl Writer {
 }
 
 fn write_loop(pool: &Pool<Manager>, queue: &mpsc::Receiver<Box<dyn Job>>) {
-    while let Ok(first) = queue.recv() {
+    // Whether the write-ahead log may hold pages since the last checkpoint.
+    let mut logged = false;
+    loop {
+        let next = if logged {
+            queue.recv_timeout(wal::QUIET)
+        } else {
+            queue
+                .recv()
+                .map_err(|_| mpsc::RecvTimeoutError::Disconnected)
+        };
+        let first = match next {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                logged = !pool.get().is_ok_and(|mut c| wal::checkpoint(&mut c));
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        logged = true;
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {
             match queue.try_recv() {

@@ -10,8 +10,11 @@ mod group_commit;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod url;
+mod wal;
+mod write_health;
 
 pub use connection::DbConnection;
 pub use database::{Database, Migrations, PoolState};
-pub use error::{Result, StorageError};
+pub use error::{Exhaustion, Result, StorageError};
 pub use url::{Backend, DatabaseUrl};
+pub use write_health::HOLD as STORAGE_RETRY_AFTER;

@@ -3,7 +3,8 @@
 //!
 //! | metric | type | labels | meaning |
 //! | --- | --- | --- | --- |
-//! | `<prefix>_db_errors_total` | counter | `kind` (the service's classes: `unavailable`, `race`, `other`) | failed database calls answered to a client |
+//! | `<prefix>_db_errors_total` | counter | `kind` (the service's classes: `unavailable`, `race`, `storage_exhausted`, `capacity_exhausted`, `other`) | failed database calls answered to a client |
+//! | `<prefix>_db_writes_failing` | gauge | | 1 while writes fail for lack of storage (readiness is 503 meanwhile) |
 //! | `<prefix>_db_pool_connections` | gauge | `state` (`in_use`, `idle`) | pooled connections |
 //! | `<prefix>_db_pool_max_connections` | gauge | | pool size limit |
 //!
@@ -34,7 +35,7 @@ pub struct DbMetrics {
 }
 
 impl DbMetrics {
-    /// Registers the three metrics under `prefix` and the scrape hook that
+    /// Registers the four metrics under `prefix` and the scrape hook that
     /// reads `db`'s pool.
     pub fn register(
         m: &Metrics,
@@ -56,12 +57,17 @@ impl DbMetrics {
             &format!("{prefix}_db_pool_max_connections"),
             "Most connections the pool opens",
         )?;
+        let writes_failing = m.gauge(
+            &format!("{prefix}_db_writes_failing"),
+            "1 while database writes fail for lack of storage",
+        )?;
         m.on_scrape(move || {
             let s = db.pool_state();
             pool.with_label_values(&["in_use"])
                 .set(i64::from(s.in_use()));
             pool.with_label_values(&["idle"]).set(i64::from(s.idle));
             pool_max.set(i64::from(s.max));
+            writes_failing.set(i64::from(db.writes_failing()));
         });
         Ok(Self { errors, classify })
     }

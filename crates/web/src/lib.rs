@@ -15,7 +15,9 @@
 //! - [`allocator`]: caps glibc's malloc arenas, which otherwise hold the
 //!   same working set once per contending thread;
 //! - [`db_metrics`]: database pool gauges and failures answered to
-//!   clients, the same metrics under each service's prefix.
+//!   clients, the same metrics under each service's prefix;
+//! - [`timeouts`]: limits on the request head, the body and idle
+//!   connections, so a stalled client cannot hold a connection.
 //!
 //! Metrics use the `prometheus` crate (tikv, maintained, used by TiKV and
 //! many actix services) without its protobuf feature: it renders the classic
@@ -33,6 +35,7 @@ pub mod metrics;
 pub mod report;
 pub mod request_id;
 pub mod settings;
+pub mod timeouts;
 
 pub use db_metrics::DbMetrics;
 pub use logging::LogFormat;

@@ -1,6 +1,9 @@
-//! Liveness (the process answers), readiness (the database answers) and
-//! the Prometheus scrape endpoint, all unauthenticated: nginx does not
-//! route them from outside.
+//! Liveness (the process answers), readiness (the database answers in
+//! time and writes do not fail for lack of storage) and the Prometheus
+//! scrape endpoint, all unauthenticated: nginx does not route them from
+//! outside.
+
+use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
@@ -43,8 +46,16 @@ async fn get_live() -> HttpResponse {
     HttpResponse::Ok().json(OK)
 }
 
+/// Longest a readiness probe waits for the database: orchestrators probe
+/// with timeouts of a second or so, and a hang must read as "not ready".
+const READY_WITHIN: Duration = Duration::from_millis(500);
+
 async fn get_ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    match state.db.ping().await {
+    if state.db.writes_failing() {
+        tracing::warn!("readiness: database writes fail for lack of storage");
+        return Err(ApiError::Unavailable);
+    }
+    match state.db.ping_within(READY_WITHIN).await {
         Ok(()) => Ok(HttpResponse::Ok().json(OK)),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

@@ -15,6 +15,7 @@ pub mod patient_refs;
 pub mod rules;
 pub mod schema;
 pub mod stats;
+pub mod stored;
 pub mod uuids;
 
 use std::collections::BTreeMap;

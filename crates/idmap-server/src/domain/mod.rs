@@ -4,4 +4,5 @@
 pub mod linkage;
 pub mod merge;
 pub mod save;
+pub mod stored;
 pub mod validate;

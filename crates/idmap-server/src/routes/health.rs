@@ -1,7 +1,11 @@
 //! Liveness and readiness probes (live while the process answers, ready
-//! once the JWKS has loaded and while the database answers; cached keys
-//! keep it ready while auth-server is down) and the Prometheus scrape
-//! endpoint, all unauthenticated: nginx does not route them from outside.
+//! once the JWKS has loaded, while the database answers within
+//! [`READY_WITHIN`] and while writes do not fail for lack of storage;
+//! cached keys keep it ready while auth-server is down) and the Prometheus
+//! scrape endpoint, all unauthenticated: nginx does not route them from
+//! outside.
+
+use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 
@@ -27,6 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// Longest a readiness probe waits for the database: orchestrators probe
+/// with timeouts of a second or so, and a hang must read as "not ready".
+pub const READY_WITHIN: Duration = Duration::from_millis(500);
+
 pub async fn get_live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
@@ -35,7 +43,12 @@ pub async fn get_ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiEr
     if !state.verifier.is_ready() {
         return Err(ApiError::Unavailable("signing keys are not loaded yet"));
     }
-    if let Err(e) = state.db.ping().await {
+    if state.db.writes_failing() {
+        return Err(ApiError::Unavailable(
+            "the database refuses writes (storage exhausted)",
+        ));
+    }
+    if let Err(e) = state.db.ping_within(READY_WITHIN).await {
         tracing::warn!(error = %e, "readiness: database does not answer");
         return Err(ApiError::Unavailable("the database does not answer"));
     }

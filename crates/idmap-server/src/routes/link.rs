@@ -47,7 +47,7 @@ pub async fn post_link(
         .iter()
         .map(|p| p.patient_ref.as_ref().map(|r| r.as_str().to_owned()))
         .collect();
-    let (uuids, counts) = db::link::link(
+    let (uuids, counts) = db::stored::link(
         &state.db,
         partner,
         valid.patients,

@@ -19,6 +19,8 @@ mod openapi;
 mod operator;
 mod ops;
 mod outage;
+mod resources;
 mod save;
 mod scenario;
 mod servers;
+mod stalled;
