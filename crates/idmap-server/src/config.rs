@@ -13,6 +13,9 @@
 //! | `IDMAP_SALT_FINGERPRINTS` | unset | comma-separated accepted salt fingerprints |
 //! | `IDMAP_LOG_FORMAT` | `text` | `text` or `json` |
 //! | `IDMAP_DB_POOL_SIZE` | `10` | database connections in the pool |
+//! | `IDMAP_SAME_PARTNER_POLICY` | `ambiguous` | rule 5: `ambiguous`, `separate`, `link` or `evidence` |
+//! | `IDMAP_MAX_REFS_PER_HASH` | `10` | a hash one partner holds under more refs stops linking |
+//! | `IDMAP_LINK_THRESHOLD` | `0` | least total weight of the best candidate under `evidence` |
 //!
 //! The file uses the same names in lowercase without the prefix
 //! (`database_url = "..."`).
@@ -24,8 +27,10 @@ use anyhow::Context;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::domain::linkage::SamePartnerPolicy;
+
 /// Environment variables read, and the settings field each one sets.
-pub const ENV_VARS: [(&str, &str); 9] = [
+pub const ENV_VARS: [(&str, &str); 12] = [
     ("IDMAP_LISTEN", "listen"),
     ("IDMAP_DATABASE_URL", "database_url"),
     ("IDMAP_ISSUER", "issuer"),
@@ -35,6 +40,9 @@ pub const ENV_VARS: [(&str, &str); 9] = [
     ("IDMAP_SALT_FINGERPRINTS", "salt_fingerprints"),
     ("IDMAP_LOG_FORMAT", "log_format"),
     ("IDMAP_DB_POOL_SIZE", "db_pool_size"),
+    ("IDMAP_SAME_PARTNER_POLICY", "same_partner_policy"),
+    ("IDMAP_MAX_REFS_PER_HASH", "max_refs_per_hash"),
+    ("IDMAP_LINK_THRESHOLD", "link_threshold"),
 ];
 
 /// Everything the server needs to start; loaded once in `main`.
@@ -54,6 +62,9 @@ pub struct Settings {
     pub salt_fingerprints: Option<String>,
     pub log_format: LogFormat,
     pub db_pool_size: u32,
+    pub same_partner_policy: SamePartnerPolicy,
+    pub max_refs_per_hash: usize,
+    pub link_threshold: f64,
 }
 
 /// How log lines are written (shared with auth-server).
@@ -69,7 +80,10 @@ impl Settings {
             .set_default("audience", idmap_common::claims::IDMAP_AUDIENCE)?
             .set_default("max_patients", 10_000)?
             .set_default("log_format", "text")?
-            .set_default("db_pool_size", 10)?;
+            .set_default("db_pool_size", 10)?
+            .set_default("same_partner_policy", "ambiguous")?
+            .set_default("max_refs_per_hash", 10)?
+            .set_default("link_threshold", 0.0)?;
         if let Some(path) = file {
             builder = builder.add_source(
                 config::File::from(path)
@@ -117,6 +131,12 @@ impl Settings {
         if self.db_pool_size == 0 {
             anyhow::bail!("db_pool_size must be at least 1");
         }
+        if self.max_refs_per_hash < 2 {
+            anyhow::bail!("max_refs_per_hash must be at least 2");
+        }
+        if !self.link_threshold.is_finite() {
+            anyhow::bail!("link_threshold must be a finite number");
+        }
         if let Some(bad) = self
             .fingerprints()
             .iter()
@@ -151,6 +171,31 @@ mod tests {
         assert_eq!(s.max_patients, 10_000);
         assert!(s.fingerprints().is_empty());
         assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.same_partner_policy, SamePartnerPolicy::Ambiguous);
+        assert_eq!(s.max_refs_per_hash, 10);
+        assert_eq!(s.link_threshold, 0.0);
+    }
+
+    #[test]
+    fn linkage_settings_are_read_and_checked() {
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("IDMAP_SAME_PARTNER_POLICY", "evidence"),
+                ("IDMAP_MAX_REFS_PER_HASH", "3"),
+                ("IDMAP_LINK_THRESHOLD", "-2.5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.same_partner_policy, SamePartnerPolicy::Evidence);
+        assert_eq!((s.max_refs_per_hash, s.link_threshold), (3, -2.5));
+        for bad in [
+            ("IDMAP_SAME_PARTNER_POLICY", "merge"),
+            ("IDMAP_MAX_REFS_PER_HASH", "1"),
+            ("IDMAP_LINK_THRESHOLD", "NaN"),
+        ] {
+            assert!(Settings::load(None, &env(&[bad])).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

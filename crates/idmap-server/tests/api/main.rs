@@ -20,4 +20,5 @@ mod ops;
 mod outage;
 mod save;
 mod scenario;
+mod same_partner;
 mod servers;
