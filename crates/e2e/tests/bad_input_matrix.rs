@@ -180,7 +180,11 @@ fn idmap_cases() -> Vec<Case> {
         ("POST", "/api/v1/admin/rules", Cred::IdmapAdmin),
         ("PATCH", "/api/v1/admin/rules/F_L_D_S", Cred::IdmapAdmin),
         ("POST", "/api/v1/admin/rules/estimate", Cred::IdmapAdmin),
-        ("POST", "/api/v1/admin/conflicts/1/resolve", Cred::IdmapAdmin),
+        (
+            "POST",
+            "/api/v1/admin/conflicts/1/resolve",
+            Cred::IdmapAdmin,
+        ),
     ];
     for (method, path, cred) in json_endpoints {
         for (name, body, ct, status) in generic_json_garbage() {
@@ -387,8 +391,14 @@ fn idmap_cases() -> Vec<Case> {
         ("audit limit negative", "/api/v1/admin/audit?limit=-1"),
         ("audit unknown parameter", "/api/v1/admin/audit?evil=1"),
         ("duplicates limit zero", "/api/v1/duplicates?limit=0"),
-        ("ambiguous bad partner", "/api/v1/admin/ambiguous?partner=%00%ff"),
-        ("ambiguous unknown parameter", "/api/v1/admin/ambiguous?evil=1"),
+        (
+            "ambiguous bad partner",
+            "/api/v1/admin/ambiguous?partner=%00%ff",
+        ),
+        (
+            "ambiguous unknown parameter",
+            "/api/v1/admin/ambiguous?evil=1",
+        ),
         (
             "conflicts bad status",
             "/api/v1/admin/conflicts?status=%00%ff",

@@ -42,6 +42,7 @@ impl AppState {
             ..self.linkage.clone()
         })
     }
+}
 
 /// A bound, not yet running server.
 pub struct Application {

@@ -318,9 +318,7 @@ pub fn ambiguous_page(
             ambiguous_hashes::created_at,
         ));
     let rows: Vec<Row> = match partner {
-        Some(p) => query
-            .filter(ambiguous_hashes::partner.eq(p))
-            .load(conn)?,
+        Some(p) => query.filter(ambiguous_hashes::partner.eq(p)).load(conn)?,
         None => query.load(conn)?,
     };
     let mut raw = Vec::new();
@@ -336,7 +334,8 @@ pub fn ambiguous_page(
     let aliases = uuids::aliases(conn, &raw)?;
     rows.into_iter()
         .map(|(id, hash, uuid, partner, reason, refs, created_at)| {
-            let hash = Sha256Hash::from_slice(&hash).ok_or_else(|| corrupt("ambiguous_hashes.hash"))?;
+            let hash =
+                Sha256Hash::from_slice(&hash).ok_or_else(|| corrupt("ambiguous_hashes.hash"))?;
             let uuid = uuid
                 .and_then(|u| idmap_common::LinkUuid::from_slice(&u))
                 .map(|u| aliases.get(&u).unwrap_or(&u).hyphenated());

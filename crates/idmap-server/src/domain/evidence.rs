@@ -137,7 +137,7 @@ pub fn estimate(patterns: &[(Vec<(String, bool)>, u64)], min_comparisons: u64) -
         }
     }
 
-    let (mut m, mut u, mut p) = (vec![0.9; k], vec![0.1; k], 0.5);
+    let (mut m, mut u, mut p): (Vec<f64>, Vec<f64>, f64) = (vec![0.9; k], vec![0.1; k], 0.5);
     for _ in 0..ITERATIONS {
         let mut match_agree = vec![0.0; k];
         let mut match_seen = vec![0.0; k];
@@ -147,8 +147,8 @@ pub fn estimate(patterns: &[(Vec<(String, bool)>, u64)], min_comparisons: u64) -
         for (cells, n) in &rows {
             let (mut lm, mut lu) = (p.ln(), (1.0 - p).ln());
             for &(i, a) in cells {
-                lm += if a { m[i] } else { 1.0 - m[i] }.ln();
-                lu += if a { u[i] } else { 1.0 - u[i] }.ln();
+                lm += (if a { m[i] } else { 1.0 - m[i] }).ln();
+                lu += (if a { u[i] } else { 1.0 - u[i] }).ln();
             }
             let w = 1.0 / (1.0 + (lu - lm).exp());
             matched += n * w;
@@ -228,7 +228,12 @@ mod tests {
             (b.clone(), RuleWeight::new(2, Some(0.8), Some(0.2))),
             (c.clone(), RuleWeight::new(3, Some(0.8), Some(0.2))),
         ]);
-        let cmp = [(&a, Some(true)), (&b, Some(false)), (&c, None), (&d, Some(true))];
+        let cmp = [
+            (&a, Some(true)),
+            (&b, Some(false)),
+            (&c, None),
+            (&d, Some(true)),
+        ];
         let want = 9f64.log2() + (0.2f64 / 0.8).log2();
         assert!((total_weight(&cmp, &weights) - want).abs() < 1e-12);
     }
@@ -249,7 +254,10 @@ mod tests {
     }
 
     fn pat(cells: &[(&str, bool)], n: u64) -> (Vec<(String, bool)>, u64) {
-        (cells.iter().map(|(c, a)| ((*c).to_owned(), *a)).collect(), n)
+        (
+            cells.iter().map(|(c, a)| ((*c).to_owned(), *a)).collect(),
+            n,
+        )
     }
 
     #[test]
@@ -260,10 +268,17 @@ mod tests {
         let mut patterns = Vec::new();
         for bits in 0..8u32 {
             let a = [bits & 1 != 0, bits & 2 != 0, bits & 4 != 0];
-            let pm: f64 = (0..3).map(|i| if a[i] { m[i] } else { 1.0 - m[i] }).product();
-            let pu: f64 = (0..3).map(|i| if a[i] { u[i] } else { 1.0 - u[i] }).product();
+            let pm: f64 = (0..3)
+                .map(|i| if a[i] { m[i] } else { 1.0 - m[i] })
+                .product();
+            let pu: f64 = (0..3)
+                .map(|i| if a[i] { u[i] } else { 1.0 - u[i] })
+                .product();
             let n = (800.0 * pm + 200.0 * pu) * 1000.0;
-            patterns.push(pat(&[("A", a[0]), ("B", a[1]), ("C", a[2])], n.round() as u64));
+            patterns.push(pat(
+                &[("A", a[0]), ("B", a[1]), ("C", a[2])],
+                n.round() as u64,
+            ));
         }
         let est = estimate(&patterns, 1);
         assert_eq!(est.len(), 3);

@@ -400,7 +400,8 @@ impl Overlay<'_> {
             self.make_ambiguous(hash, AmbiguityReason::Refs, holders.len() + 1);
             return Held::Skip;
         }
-        let Some(detail) = self.base.detail.as_ref() else {
+        let base = self.base;
+        let Some(detail) = base.detail.as_ref() else {
             self.plan.needs_detail = true;
             return Held::Skip;
         };
@@ -409,7 +410,12 @@ impl Overlay<'_> {
         if let Some(sent) = detail.shared.get(hash) {
             refs.extend(sent);
         }
-        refs.extend(self.shared.iter().filter(|(h, _)| h == hash).map(|(_, s)| s));
+        refs.extend(
+            self.shared
+                .iter()
+                .filter(|(h, _)| h == hash)
+                .map(|(_, s)| s),
+        );
         let count = refs.len();
         if count > self.settings.max_refs_per_hash {
             self.make_ambiguous(hash, AmbiguityReason::TooManyRefs, count);
@@ -546,7 +552,12 @@ impl Overlay<'_> {
         });
     }
 
-    fn record_duplicates(&mut self, r: &PatientRef, holders: &[PatientRef], rule: Option<&RuleCode>) {
+    fn record_duplicates(
+        &mut self,
+        r: &PatientRef,
+        holders: &[PatientRef],
+        rule: Option<&RuleCode>,
+    ) {
         for h in holders {
             let pair = ref_pair(r, h);
             let i = match self.duplicate_index.get(&pair) {

@@ -300,7 +300,12 @@ fn rule5_across_requests_makes_the_shared_hash_ambiguous_and_keeps_its_binding()
     let mut s = Snapshot::default();
     let first = run(&[patient(Some("a"), &[1, 2])], &s);
     apply(&mut s, &first);
-    let second = plan(&[patient(Some("b"), &[1, 3])], &s, &Settings::default(), &mut || u(200));
+    let second = plan(
+        &[patient(Some("b"), &[1, 3])],
+        &s,
+        &Settings::default(),
+        &mut || u(200),
+    );
     assert_eq!(second.answers, [u(200)]);
     assert_ne!(second.answers, first.answers);
     assert_eq!(second.mark_ambiguous, [h(1)]);
@@ -396,8 +401,18 @@ fn rule5_a_refless_patient_with_only_ambiguous_hashes_gets_a_fresh_uuid_and_stor
     bound(&mut s, 1, 9, true);
     bound(&mut s, 2, 8, true);
     let mut next = counter();
-    let p1 = plan(&[patient(None, &[1, 2])], &s, &Settings::default(), &mut next);
-    let p2 = plan(&[patient(None, &[1, 2])], &s, &Settings::default(), &mut next);
+    let p1 = plan(
+        &[patient(None, &[1, 2])],
+        &s,
+        &Settings::default(),
+        &mut next,
+    );
+    let p2 = plan(
+        &[patient(None, &[1, 2])],
+        &s,
+        &Settings::default(),
+        &mut next,
+    );
     assert_ne!(p1.answers, p2.answers);
     for p in [p1, p2] {
         assert!(p.new_uuids.is_empty() && p.new_bindings.is_empty() && p.new_refs.is_empty());
@@ -536,7 +551,10 @@ fn rule5_link_answers_the_same_uuid_and_records_a_possible_duplicate() {
     let settings = with_policy(SamePartnerPolicy::Link);
     let p = run_with(
         &settings,
-        &[rule_patient(Some("a"), &[(1, "F_L_D_S"), (2, "F_L_D_Z"), (3, "F_L_D_C")])],
+        &[rule_patient(
+            Some("a"),
+            &[(1, "F_L_D_S"), (2, "F_L_D_Z"), (3, "F_L_D_C")],
+        )],
         &s,
     );
     assert_eq!(p.answers, [u(7)]);
@@ -708,7 +726,10 @@ fn evidence_refuses_a_candidate_below_the_threshold_and_counts_the_pattern() {
     s.detail = Some(Detail {
         rules_of: HashMap::from([(
             u(7),
-            HashSet::from([RuleCode::parse("F_L_D_S").unwrap(), RuleCode::parse("L_D_Z").unwrap()]),
+            HashSet::from([
+                RuleCode::parse("F_L_D_S").unwrap(),
+                RuleCode::parse("L_D_Z").unwrap(),
+            ]),
         )]),
         ..Detail::default()
     });

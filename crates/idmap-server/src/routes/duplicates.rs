@@ -67,14 +67,18 @@ pub async fn post_distinct(
     let partner = caller.partner()?;
     let request: DistinctRequest = read_json(&req, body).await?;
     let [a, b] = request.refs.as_slice() else {
-        return Err(ApiError::BadRequest("refs must hold exactly two refs".into()));
+        return Err(ApiError::BadRequest(
+            "refs must hold exactly two refs".into(),
+        ));
     };
     let parse = |r: &str| {
         PatientRef::parse(r).map_err(|e| ApiError::BadRequest(format!("refs: {r:?} {e}")))
     };
     let (a, b) = (parse(a)?, parse(b)?);
     if a == b {
-        return Err(ApiError::BadRequest("refs must be two different refs".into()));
+        return Err(ApiError::BadRequest(
+            "refs must be two different refs".into(),
+        ));
     }
     let pair = ref_pair(&a, &b);
     same_partner::declare(&state.db, partner.as_str().to_owned(), pair.clone()).await?;

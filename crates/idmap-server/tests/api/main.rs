@@ -18,7 +18,7 @@ mod observability;
 mod openapi;
 mod ops;
 mod outage;
+mod same_partner;
 mod save;
 mod scenario;
-mod same_partner;
 mod servers;

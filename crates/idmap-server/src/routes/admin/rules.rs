@@ -117,7 +117,9 @@ fn check_weights(m: Option<f64>, u: Option<f64>) -> Result<Option<(f64, f64)>, A
         (Some(_), Some(_)) => Err(ApiError::BadRequest(
             "m and u must be strictly between 0 and 1".into(),
         )),
-        _ => Err(ApiError::BadRequest("m and u must be given together".into())),
+        _ => Err(ApiError::BadRequest(
+            "m and u must be given together".into(),
+        )),
     }
 }
 
