@@ -13,7 +13,7 @@
 //! | `IDMAP_SALT_FINGERPRINTS` | unset | comma-separated accepted salt fingerprints |
 //! | `IDMAP_LOG_FORMAT` | `text` | `text` or `json` |
 //! | `IDMAP_DB_POOL_SIZE` | `10` | database connections in the pool |
-//! | `IDMAP_SAME_PARTNER_POLICY` | `ambiguous` | rule 5: `ambiguous`, `separate`, `link` or `evidence` |
+//! | `IDMAP_SAME_PARTNER_POLICY` | `link` | rule 5: `ambiguous`, `separate`, `link` or `evidence` |
 //! | `IDMAP_MAX_REFS_PER_HASH` | `10` | a hash one partner holds under more refs stops linking |
 //! | `IDMAP_LINK_THRESHOLD` | `0` | least total weight of the best candidate under `evidence` |
 //!
@@ -81,7 +81,7 @@ impl Settings {
             .set_default("max_patients", 10_000)?
             .set_default("log_format", "text")?
             .set_default("db_pool_size", 10)?
-            .set_default("same_partner_policy", "ambiguous")?
+            .set_default("same_partner_policy", "link")?
             .set_default("max_refs_per_hash", 10)?
             .set_default("link_threshold", 0.0)?;
         if let Some(path) = file {
@@ -171,7 +171,7 @@ mod tests {
         assert_eq!(s.max_patients, 10_000);
         assert!(s.fingerprints().is_empty());
         assert_eq!(s.log_format, LogFormat::Text);
-        assert_eq!(s.same_partner_policy, SamePartnerPolicy::Ambiguous);
+        assert_eq!(s.same_partner_policy, SamePartnerPolicy::Link);
         assert_eq!(s.max_refs_per_hash, 10);
         assert_eq!(s.link_threshold, 0.0);
     }

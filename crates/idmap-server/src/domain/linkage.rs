@@ -17,11 +17,10 @@ use super::evidence::{self, RuleWeight};
 
 /// What rule 5 does with a hash bound to a UUID the partner already holds
 /// under another ref.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SamePartnerPolicy {
     /// The hash becomes ambiguous for everyone, for good.
-    #[default]
     Ambiguous,
     /// The hash is no candidate for this partner's patient; it keeps
     /// linking for other partners.
@@ -57,6 +56,8 @@ pub struct Settings {
     pub weights: Arc<HashMap<RuleCode, RuleWeight>>,
 }
 
+/// The earlier behaviour (`ambiguous`), which the rule tests start from;
+/// the server's configured default is in `config`.
 impl Default for Settings {
     fn default() -> Self {
         Self {

@@ -1,5 +1,4 @@
-//! Rule 5's within-partner policies end to end: `ambiguous` (the default)
-//! with its causing partner in statistics, audit and the admin view;
+//! Rule 5's within-partner policies end to end: `ambiguous` with its causing partner in statistics, audit and the admin view;
 //! `separate`; `link` with the duplicates list; refs declared distinct;
 //! the too-many-refs guard; the evidence decision with rule weights and
 //! their EM estimate; and bad input on every new endpoint.
@@ -48,8 +47,8 @@ async fn patch(app: &TestApp, token: Option<&str>, code: &str, body: &Value) -> 
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
-async fn ambiguous_is_the_default_and_counted_under_the_partner_that_caused_it(db: TestDatabase) {
-    let app = spawn_app(db).await;
+async fn ambiguous_is_counted_under_the_partner_that_caused_it(db: TestDatabase) {
+    let app = with_policy(db, "ambiguous").await;
     let (status, config) = admin_get(&app, "/api/v1/admin/config").await;
     assert_eq!(status, 200);
     assert_eq!(config["same_partner_policy"], "ambiguous");
@@ -594,7 +593,7 @@ async fn rules_take_priority_and_weights_and_refuse_bad_values(db: TestDatabase)
 }
 
 per_backend!(
-    ambiguous_is_the_default_and_counted_under_the_partner_that_caused_it,
+    ambiguous_is_counted_under_the_partner_that_caused_it,
     separate_keeps_the_hash_linking_for_others_across_and_within_requests,
     link_lists_possible_duplicates_paged_and_only_to_their_partner,
     refs_declared_distinct_stop_linking_whatever_the_policy,
