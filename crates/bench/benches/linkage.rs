@@ -10,7 +10,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use idmap_bench::data;
 use idmap_common::LinkUuid;
 use idmap_common::ids::{PatientRef, RuleCode};
-use idmap_server::domain::linkage::{Binding, Patient, Snapshot, plan};
+use idmap_server::domain::linkage::{Binding, Patient, Settings, Snapshot, plan};
 
 #[expect(
     clippy::expect_used,
@@ -55,6 +55,7 @@ fn request(n: u64) -> (Vec<Patient>, Snapshot) {
 
 fn linkage(c: &mut Criterion) {
     let mut group = c.benchmark_group("linkage::plan half known");
+    let settings = Settings::default();
     for n in [100u64, 1000] {
         let (patients, snapshot) = request(n);
         group.throughput(Throughput::Elements(n));
@@ -64,7 +65,14 @@ fn linkage(c: &mut Criterion) {
                 counter += 1;
                 LinkUuid::from_bytes(counter.to_le_bytes())
             };
-            b.iter(|| plan(black_box(&patients), black_box(&snapshot), &mut fresh))
+            b.iter(|| {
+                plan(
+                    black_box(&patients),
+                    black_box(&snapshot),
+                    &settings,
+                    &mut fresh,
+                )
+            })
         });
     }
     group.finish();

@@ -171,15 +171,22 @@ fn generic_json_garbage() -> Vec<Garbage> {
 fn idmap_cases() -> Vec<Case> {
     use Service::Idmap;
     let mut out = Vec::new();
-    let json_endpoints: [(&str, Cred); 6] = [
-        ("/api/v1/link", Cred::Link),
-        ("/api/v1/lookup", Cred::Read),
-        ("/api/save", Cred::Link),
-        ("/api/v1/admin/merges", Cred::IdmapAdmin),
-        ("/api/v1/admin/rules", Cred::IdmapAdmin),
-        ("/api/v1/admin/conflicts/1/resolve", Cred::IdmapAdmin),
+    let json_endpoints: [(&str, &str, Cred); 9] = [
+        ("POST", "/api/v1/link", Cred::Link),
+        ("POST", "/api/v1/lookup", Cred::Read),
+        ("POST", "/api/save", Cred::Link),
+        ("POST", "/api/v1/distinct", Cred::Link),
+        ("POST", "/api/v1/admin/merges", Cred::IdmapAdmin),
+        ("POST", "/api/v1/admin/rules", Cred::IdmapAdmin),
+        ("PATCH", "/api/v1/admin/rules/F_L_D_S", Cred::IdmapAdmin),
+        ("POST", "/api/v1/admin/rules/estimate", Cred::IdmapAdmin),
+        (
+            "POST",
+            "/api/v1/admin/conflicts/1/resolve",
+            Cred::IdmapAdmin,
+        ),
     ];
-    for (path, cred) in json_endpoints {
+    for (method, path, cred) in json_endpoints {
         for (name, body, ct, status) in generic_json_garbage() {
             // The resolve action's body is optional (an empty one, or `[]`,
             // which serde reads as a struct of defaults, is valid and
@@ -191,9 +198,9 @@ fn idmap_cases() -> Vec<Case> {
             };
             let _ = name;
             out.push(case(
-                format!("{path}: {name}"),
+                format!("{method} {path}: {name}"),
                 Idmap,
-                "POST",
+                method,
                 path,
                 cred,
                 ct,
@@ -203,9 +210,9 @@ fn idmap_cases() -> Vec<Case> {
         }
         let deep_inside = format!("{{\"x\": {}}}", "[".repeat(100_000));
         out.push(case(
-            format!("{path}: deep inside an object"),
+            format!("{method} {path}: deep inside an object"),
             Idmap,
-            "POST",
+            method,
             path,
             cred,
             JSON,
@@ -383,6 +390,15 @@ fn idmap_cases() -> Vec<Case> {
         ("audit limit not a number", "/api/v1/admin/audit?limit=abc"),
         ("audit limit negative", "/api/v1/admin/audit?limit=-1"),
         ("audit unknown parameter", "/api/v1/admin/audit?evil=1"),
+        ("duplicates limit zero", "/api/v1/duplicates?limit=0"),
+        (
+            "ambiguous bad partner",
+            "/api/v1/admin/ambiguous?partner=%00%ff",
+        ),
+        (
+            "ambiguous unknown parameter",
+            "/api/v1/admin/ambiguous?evil=1",
+        ),
         (
             "conflicts bad status",
             "/api/v1/admin/conflicts?status=%00%ff",

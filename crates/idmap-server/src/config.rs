@@ -17,6 +17,8 @@ use idmap_web::settings::{self, Kind, Var};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::domain::linkage::SamePartnerPolicy;
+
 /// Every environment variable the settings read; everything else is ignored.
 pub const ENV_VARS: &[Var] = &[
     Var {
@@ -91,6 +93,24 @@ pub const ENV_VARS: &[Var] = &[
         default: Some("5"),
         meaning: "seconds an idle connection stays open (nginx keeps its own below this)",
     },
+    Var {
+        name: "IDMAP_SAME_PARTNER_POLICY",
+        kind: Kind::OneOf(&["ambiguous", "separate", "link", "evidence"]),
+        default: Some("link"),
+        meaning: "when one partner holds a hash under two refs: ambiguous, separate, link or evidence",
+    },
+    Var {
+        name: "IDMAP_MAX_REFS_PER_HASH",
+        kind: Kind::Integer,
+        default: Some("10"),
+        meaning: "a hash one partner holds under more refs than this stops linking (at least 2)",
+    },
+    Var {
+        name: "IDMAP_LINK_THRESHOLD",
+        kind: Kind::Number,
+        default: Some("0"),
+        meaning: "least total weight of the best candidate under the evidence policy",
+    },
 ];
 
 /// Everything the server needs to start; loaded once in `main`.
@@ -114,6 +134,9 @@ pub struct Settings {
     pub header_timeout: u64,
     pub body_timeout: u64,
     pub keep_alive: u64,
+    pub same_partner_policy: SamePartnerPolicy,
+    pub max_refs_per_hash: usize,
+    pub link_threshold: f64,
 }
 
 use idmap_web::timeouts::HttpTimeouts;
@@ -166,6 +189,16 @@ impl Settings {
         if self.db_pool_size == 0 {
             return Err(SettingsError::new("IDMAP_DB_POOL_SIZE must be at least 1"));
         }
+        if self.max_refs_per_hash < 2 {
+            return Err(SettingsError::new(
+                "IDMAP_MAX_REFS_PER_HASH must be at least 2",
+            ));
+        }
+        if !self.link_threshold.is_finite() {
+            return Err(SettingsError::new(
+                "IDMAP_LINK_THRESHOLD must be a finite number",
+            ));
+        }
         if let Some(bad) = self
             .fingerprints()
             .iter()
@@ -210,6 +243,31 @@ mod tests {
                 keep_alive: Duration::from_secs(5),
             }
         );
+        assert_eq!(s.same_partner_policy, SamePartnerPolicy::Link);
+        assert_eq!(s.max_refs_per_hash, 10);
+        assert_eq!(s.link_threshold, 0.0);
+    }
+
+    #[test]
+    fn linkage_settings_are_read_and_checked() {
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("IDMAP_SAME_PARTNER_POLICY", "evidence"),
+                ("IDMAP_MAX_REFS_PER_HASH", "3"),
+                ("IDMAP_LINK_THRESHOLD", "-2.5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.same_partner_policy, SamePartnerPolicy::Evidence);
+        assert_eq!((s.max_refs_per_hash, s.link_threshold), (3, -2.5));
+        for bad in [
+            ("IDMAP_SAME_PARTNER_POLICY", "merge"),
+            ("IDMAP_MAX_REFS_PER_HASH", "1"),
+            ("IDMAP_LINK_THRESHOLD", "NaN"),
+        ] {
+            assert!(Settings::load(None, &env(&[bad])).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

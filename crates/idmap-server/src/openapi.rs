@@ -19,11 +19,18 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use crate::db::audit::Entry;
 use crate::db::conflicts::ConflictView;
 use crate::db::merges::UuidInfo;
+use crate::db::rules::Rule;
+use crate::db::same_partner::{AmbiguousView, DuplicateView};
 use crate::db::stats::{PartnerStats, Stats};
+use crate::domain::linkage::SamePartnerPolicy;
 use crate::routes::admin::PageResponse;
+use crate::routes::admin::config::ConfigResponse;
 use crate::routes::admin::conflicts::ResolveRequest;
 use crate::routes::admin::merges::{MergeRequest, MergeResponse};
-use crate::routes::admin::rules::{RuleRequest, RuleResponse};
+use crate::routes::admin::rules::{
+    EstimateRequest, EstimateResponse, RuleEstimate, RuleRequest, RuleUpdate, RulesResponse,
+};
+use crate::routes::duplicates::DistinctRequest;
 
 /// The older clients' validation error of `/api/save`.
 #[derive(Serialize, ToSchema)]
@@ -51,14 +58,17 @@ pub struct HealthStatus {
     ),
     paths(
         post_link, post_lookup, post_save, get_live, get_ready, get_metrics, get_openapi,
-        get_conflicts, post_resolve, post_merge, get_uuid, post_rule, get_stats, get_audit,
+        get_duplicates, post_distinct, get_conflicts, post_resolve, post_merge, get_uuid,
+        get_rules, post_rule, patch_rule, post_estimate, get_ambiguous, get_config, get_stats,
+        get_audit,
     ),
     components(schemas(
         LinkRequest, LinkPatient, RuleHash, LinkResponse, LinkResult, LookupRequest,
         LookupResponse, LookupResult, SaveRequest, SaveResponse, SaveResult, SaveError,
         ErrorBody, ErrorCode, ErrorDetail, HealthStatus, ConflictView, ResolveRequest,
-        MergeRequest, MergeResponse, UuidInfo, RuleRequest, RuleResponse, Stats, PartnerStats,
-        Entry,
+        MergeRequest, MergeResponse, UuidInfo, RuleRequest, Rule, RuleUpdate, RulesResponse,
+        EstimateRequest, EstimateResponse, RuleEstimate, Stats, PartnerStats, Entry,
+        DuplicateView, DistinctRequest, AmbiguousView, ConfigResponse, SamePartnerPolicy,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -220,13 +230,84 @@ fn post_merge() {}
 #[expect(dead_code, reason = "documentation stub")]
 fn get_uuid() {}
 
+#[utoipa::path(get, path = "/api/v1/duplicates", tag = "link",
+    description = "The caller's possible duplicates: pairs of its refs one UUID answers \
+        (policies `link` and `evidence`), with the rule codes that tied them; pairs declared \
+        distinct are left out. Only the caller's partner.",
+    params(
+        ("after" = Option<i64>, Query, description = "Last id seen"),
+        ("limit" = Option<i64>, Query, description = "1 to 1000, default 100"),
+    ),
+    security(("bearer" = ["idmap:link"])),
+    responses((status = 200, body = PageResponse<DuplicateView>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "insufficient_scope or partner_required", body = ErrorBody)))]
+#[expect(dead_code, reason = "documentation stub")]
+fn get_duplicates() {}
+
+#[utoipa::path(post, path = "/api/v1/distinct", tag = "link",
+    description = "Declares two of the caller's refs different people: the hashes they share \
+        stop linking them, whatever the policy. Refs need not exist yet; repeating is harmless.",
+    request_body = DistinctRequest,
+    security(("bearer" = ["idmap:link"])),
+    responses((status = 200, description = "The pair, in byte order", body = DistinctRequest),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "insufficient_scope or partner_required", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+#[expect(dead_code, reason = "documentation stub")]
+fn post_distinct() {}
+
+#[utoipa::path(get, path = "/api/v1/admin/rules", tag = "admin",
+    security(("bearer" = ["idmap:admin"])),
+    responses((status = 200, body = RulesResponse)))]
+#[expect(dead_code, reason = "documentation stub")]
+fn get_rules() {}
+
 #[utoipa::path(post, path = "/api/v1/admin/rules", tag = "admin",
     request_body = RuleRequest,
     security(("bearer" = ["idmap:admin"])),
-    responses((status = 201, body = RuleResponse), (status = 400, body = ErrorBody),
+    responses((status = 201, body = Rule), (status = 400, body = ErrorBody),
         (status = 409, description = "Registered already", body = ErrorBody)))]
 #[expect(dead_code, reason = "documentation stub")]
 fn post_rule() {}
+
+#[utoipa::path(patch, path = "/api/v1/admin/rules/{code}", tag = "admin",
+    description = "Changes a rule's priority, or its m and u (together), built-in rules too.",
+    params(("code" = String, Path)),
+    request_body = RuleUpdate,
+    security(("bearer" = ["idmap:admin"])),
+    responses((status = 200, body = Rule), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+#[expect(dead_code, reason = "documentation stub")]
+fn patch_rule() {}
+
+#[utoipa::path(post, path = "/api/v1/admin/rules/estimate", tag = "admin",
+    description = "EM estimate of every rule's m and u over the agreement patterns counted \
+        under the `evidence` policy; with `apply`, stored as the rules' weights.",
+    request_body = EstimateRequest,
+    security(("bearer" = ["idmap:admin"])),
+    responses((status = 200, body = EstimateResponse), (status = 400, body = ErrorBody)))]
+#[expect(dead_code, reason = "documentation stub")]
+fn post_estimate() {}
+
+#[utoipa::path(get, path = "/api/v1/admin/ambiguous", tag = "admin",
+    description = "Ambiguous hashes with the partner whose submission made each ambiguous.",
+    params(
+        ("partner" = Option<String>, Query, description = "Only this causing partner"),
+        ("after" = Option<i64>, Query, description = "Last id seen"),
+        ("limit" = Option<i64>, Query, description = "1 to 1000, default 100"),
+    ),
+    security(("bearer" = ["idmap:admin"])),
+    responses((status = 200, body = PageResponse<AmbiguousView>), (status = 400, body = ErrorBody)))]
+#[expect(dead_code, reason = "documentation stub")]
+fn get_ambiguous() {}
+
+#[utoipa::path(get, path = "/api/v1/admin/config", tag = "admin",
+    description = "The linkage settings this server runs with.",
+    security(("bearer" = ["idmap:admin"])),
+    responses((status = 200, body = ConfigResponse)))]
+#[expect(dead_code, reason = "documentation stub")]
+fn get_config() {}
 
 #[utoipa::path(get, path = "/api/v1/admin/stats", tag = "admin",
     security(("bearer" = ["idmap:admin"])),

@@ -16,6 +16,7 @@ use secrecy::ExposeSecret;
 
 use crate::config::Settings;
 use crate::db::rules::RuleCache;
+use crate::domain::linkage::Settings as LinkSettings;
 use crate::metrics::{self, ServiceMetrics};
 use crate::{db, routes};
 
@@ -28,6 +29,19 @@ pub struct AppState {
     /// Lowercase; empty when the fingerprint check is off.
     pub salt_fingerprints: Vec<String>,
     pub metrics: ServiceMetrics,
+    /// The network's linkage settings; the weights come from `rules`.
+    pub linkage: LinkSettings,
+}
+
+impl AppState {
+    /// The linkage settings of one request, with the rules' current
+    /// weights (loaded by the request's `rules.codes` call).
+    pub fn link_settings(&self) -> std::sync::Arc<LinkSettings> {
+        std::sync::Arc::new(LinkSettings {
+            weights: self.rules.weights(),
+            ..self.linkage.clone()
+        })
+    }
 }
 
 /// A bound, not yet running server.
@@ -65,6 +79,12 @@ impl Application {
             max_patients: settings.max_patients,
             salt_fingerprints: settings.fingerprints(),
             metrics: service_metrics,
+            linkage: LinkSettings {
+                policy: settings.same_partner_policy,
+                max_refs_per_hash: settings.max_refs_per_hash,
+                link_threshold: settings.link_threshold,
+                ..LinkSettings::default()
+            },
         });
 
         let listener = TcpListener::bind(&settings.listen)

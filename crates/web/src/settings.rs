@@ -22,6 +22,8 @@ use serde::de::DeserializeOwned;
 pub enum Kind {
     /// A non-negative whole number.
     Integer,
+    /// A finite decimal number, possibly negative.
+    Number,
     /// `true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
     Bool,
     /// Any text; the service checks it further where it must.
@@ -64,6 +66,13 @@ impl Var {
                 .parse::<u64>()
                 .map(|n| n.to_string())
                 .map_err(|_| got("an integer")),
+            Kind::Number => value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(|n| n.to_string())
+                .ok_or_else(|| got("a number")),
             Kind::Bool => match value.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" | "on" => Ok("true".into()),
                 "false" | "0" | "no" | "off" => Ok("false".into()),

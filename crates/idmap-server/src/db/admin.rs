@@ -5,8 +5,11 @@ use idmap_storage::{Database, StorageError};
 
 use super::audit::{self, Actor, Entry};
 use super::conflicts::{self, ConflictView};
+use super::rules::{self, Rule};
+use super::same_partner::{self, AmbiguousView};
 use super::stats::{self, Stats};
-use super::{now, rules};
+use super::{now, patterns};
+use crate::domain::evidence::{self, Estimate};
 use crate::domain::linkage::LinkCounts;
 
 /// Result of resolving a conflict.
@@ -49,16 +52,11 @@ pub async fn resolve_conflict(
     .await
 }
 
-/// Registers rule `code`, audited; `false` when it exists already.
-pub async fn register_rule(
-    db: &Database,
-    code: String,
-    description: String,
-    actor: Actor,
-) -> Result<bool, StorageError> {
+/// Registers `rule`, audited; `false` when it exists already.
+pub async fn register_rule(db: &Database, rule: Rule, actor: Actor) -> Result<bool, StorageError> {
     db.transaction(move |c| {
         let at = now();
-        if !rules::register(c, &code, &description, at)? {
+        if !rules::register(c, &rule, at)? {
             return Ok(false);
         }
         let entry = audit::NewEntry {
@@ -66,12 +64,95 @@ pub async fn register_rule(
             partner: None,
             actor: &actor,
             counts: LinkCounts::default(),
-            detail: Some(format!("registered rule {code}")),
+            detail: Some(format!("registered rule {}", rule.code)),
         };
         audit::append(c, &entry, at)?;
         Ok(true)
     })
     .await
+}
+
+/// Changes a rule's priority and weights, audited; `None` when the rule
+/// does not exist.
+pub async fn update_rule(
+    db: &Database,
+    code: String,
+    priority: Option<i32>,
+    weights: Option<(f64, f64)>,
+    actor: Actor,
+) -> Result<Option<Rule>, StorageError> {
+    db.transaction(move |c| {
+        if !rules::update(c, &code, priority, weights)? {
+            return Ok(None);
+        }
+        let at = now();
+        let entry = audit::NewEntry {
+            action: "update_rule",
+            partner: None,
+            actor: &actor,
+            counts: LinkCounts::default(),
+            detail: Some(format!("updated rule {code}")),
+        };
+        audit::append(c, &entry, at)?;
+        rules::by_code(c, &code)
+    })
+    .await
+}
+
+/// The EM estimate of every rule compared at least `min_comparisons`
+/// times; with `apply`, those with m above u (evidence for a match) are
+/// stored as the rules' m and u (audited).
+pub async fn estimate_rules(
+    db: &Database,
+    min_comparisons: u64,
+    apply: bool,
+    actor: Actor,
+) -> Result<Vec<Estimate>, StorageError> {
+    db.transaction(move |c| {
+        let seen: Vec<(Vec<(String, bool)>, u64)> = patterns::load_all(c)?
+            .into_iter()
+            .filter_map(|(p, n)| Some((evidence::parse_pattern(&p)?, u64::try_from(n).ok()?)))
+            .collect();
+        let estimates = evidence::estimate(&seen, min_comparisons);
+        if apply {
+            let mut applied = 0;
+            for e in &estimates {
+                if let (Some(m), Some(u)) = (e.m, e.u)
+                    && m > u
+                    && rules::update(c, &e.code, None, Some((m, u)))?
+                {
+                    applied += 1;
+                }
+            }
+            let entry = audit::NewEntry {
+                action: "estimate_rules",
+                partner: None,
+                actor: &actor,
+                counts: LinkCounts::default(),
+                detail: Some(format!("applied estimated weights to {applied} rule(s)")),
+            };
+            audit::append(c, &entry, now())?;
+        }
+        Ok(estimates)
+    })
+    .await
+}
+
+/// Every registered rule.
+pub async fn rules(db: &Database) -> Result<Vec<Rule>, StorageError> {
+    db.run(rules::load_all).await
+}
+
+/// Ambiguous hashes after id `after`, oldest first, optionally of one
+/// causing partner.
+pub async fn ambiguous_page(
+    db: &Database,
+    partner: Option<String>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<AmbiguousView>, StorageError> {
+    db.run(move |c| same_partner::ambiguous_page(c, partner.as_deref(), after, limit))
+        .await
 }
 
 /// Conflicts of `status` after id `after`, oldest first.

@@ -128,3 +128,27 @@ pub(crate) fn corrupt(column: &str) -> StorageError {
         format!("{column} has the wrong length").into(),
     ))
 }
+
+/// The rule of every binding of `ids` (raw UUIDs, not resolved).
+pub fn rules_of(
+    conn: &mut DbConnection,
+    ids: &[LinkUuid],
+) -> Result<Vec<(LinkUuid, String)>, StorageError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
+        let rows: Vec<(Vec<u8>, Option<String>)> = bindings::table
+            .filter(bindings::uuid.eq_any(keys))
+            .filter(bindings::rule.is_not_null())
+            .select((bindings::uuid, bindings::rule))
+            .distinct()
+            .load(conn)?;
+        for (uuid, rule) in rows {
+            let uuid = LinkUuid::from_slice(&uuid).ok_or_else(|| corrupt("bindings.uuid"))?;
+            if let Some(rule) = rule {
+                out.push((uuid, rule));
+            }
+        }
+    }
+    Ok(out)
+}

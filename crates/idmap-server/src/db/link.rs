@@ -7,13 +7,15 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use idmap_common::ids::{PartnerCode, PatientRef};
+use idmap_common::ids::{PartnerCode, PatientRef, RuleCode};
 use idmap_common::{LinkUuid, Sha256Hash};
 use idmap_storage::{Database, DbConnection, StorageError};
 
 use super::audit::{self, Actor};
-use super::{bindings, conflicts, now, patient_refs, uuids};
-use crate::domain::linkage::{self, Binding, LinkCounts, Patient, Plan, Snapshot};
+use super::{bindings, conflicts, now, patient_refs, patterns, same_partner, uuids};
+use crate::domain::linkage::{
+    self, AmbiguityReason, Binding, Detail, LinkCounts, Patient, Plan, Settings, Snapshot,
+};
 
 /// Links `patients` for `partner` atomically; one UUID per patient, in
 /// order, and the counts of the plan applied (for the metrics). The audit entry (`action` is `link` or `save`) is written in the
@@ -22,20 +24,25 @@ pub async fn link(
     db: &Database,
     partner: PartnerCode,
     patients: Vec<Patient>,
+    settings: Arc<Settings>,
     action: &'static str,
     actor: Actor,
 ) -> Result<(Vec<LinkUuid>, LinkCounts), StorageError> {
     let patients = Arc::new(patients);
     db.transaction(move |conn| {
-        let snapshot = load_snapshot(conn, partner.as_str(), &patients)?;
-        let plan = linkage::plan(&patients, &snapshot, &mut LinkUuid::new_random);
+        let mut snapshot = load_snapshot(conn, partner.as_str(), &patients)?;
+        let mut plan = linkage::plan(&patients, &snapshot, &settings, &mut LinkUuid::new_random);
+        if plan.needs_detail {
+            snapshot.detail = Some(load_detail(conn, partner.as_str(), &patients, &snapshot)?);
+            plan = linkage::plan(&patients, &snapshot, &settings, &mut LinkUuid::new_random);
+        }
         apply(conn, partner.as_str(), &plan)?;
         let entry = audit::NewEntry {
             action,
             partner: Some(partner.as_str()),
             actor: &actor,
             counts: plan.counts(),
-            detail: None,
+            detail: ambiguity_note(&plan),
         };
         audit::append(conn, &entry, now())?;
         Ok((plan.answers, entry.counts))
@@ -139,6 +146,80 @@ pub fn load_snapshot(
     Ok(snapshot)
 }
 
+/// What the uncommon cases read (see [`Detail`]): refs declared distinct
+/// among the request's refs, the refs recorded per bound hash, and the
+/// rules under which every bound or referenced UUID has hashes.
+pub fn load_detail(
+    conn: &mut DbConnection,
+    partner: &str,
+    patients: &[Patient],
+    snapshot: &Snapshot,
+) -> Result<Detail, StorageError> {
+    let refs: Vec<&PatientRef> = patients
+        .iter()
+        .filter_map(|p| p.patient_ref.as_ref())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let distinct = if refs.is_empty() {
+        HashSet::new()
+    } else {
+        same_partner::distinct_pairs(conn, partner, &refs)?
+    };
+    let mut bound: Vec<Sha256Hash> = snapshot.bindings.keys().copied().collect();
+    bound.sort_unstable();
+    let shared = same_partner::shared(conn, partner, &bound)?;
+
+    let mut survivors: Vec<LinkUuid> = snapshot
+        .bindings
+        .values()
+        .map(|b| b.uuid)
+        .chain(snapshot.refs.values().copied())
+        .collect();
+    survivors.sort_unstable();
+    survivors.dedup();
+    let members = uuids::members(conn, &survivors)?;
+    let survivor_of: HashMap<LinkUuid, LinkUuid> = members.iter().copied().collect();
+    let mut ids = survivors;
+    ids.extend(members.iter().map(|(m, _)| *m));
+    let mut rules_of: HashMap<LinkUuid, HashSet<RuleCode>> = HashMap::new();
+    for (u, rule) in bindings::rules_of(conn, &ids)? {
+        if let Ok(rule) = RuleCode::parse(&rule) {
+            let s = survivor_of.get(&u).copied().unwrap_or(u);
+            rules_of.entry(s).or_default().insert(rule);
+        }
+    }
+    Ok(Detail {
+        distinct,
+        shared,
+        rules_of,
+    })
+}
+
+/// The audit note of a request that made hashes ambiguous: how many, by
+/// cause (the entry's partner is the one that caused it).
+fn ambiguity_note(plan: &Plan) -> Option<String> {
+    if plan.ambiguities.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = [
+        AmbiguityReason::Refs,
+        AmbiguityReason::Distinct,
+        AmbiguityReason::TooManyRefs,
+    ]
+    .iter()
+    .filter_map(|reason| {
+        let n = plan
+            .ambiguities
+            .iter()
+            .filter(|a| a.reason == *reason)
+            .count();
+        (n > 0).then(|| format!("{} {n}", reason.as_str()))
+    })
+    .collect();
+    Some(format!("made hashes ambiguous: {}", parts.join(", ")))
+}
+
 /// Writes a plan: new UUIDs first (bindings and refs point at them).
 pub fn apply(conn: &mut DbConnection, partner: &str, plan: &Plan) -> Result<(), StorageError> {
     let now = now();
@@ -147,5 +228,9 @@ pub fn apply(conn: &mut DbConnection, partner: &str, plan: &Plan) -> Result<(), 
     bindings::mark_ambiguous(conn, &plan.mark_ambiguous)?;
     patient_refs::insert(conn, partner, &plan.new_refs, now)?;
     conflicts::insert_new(conn, partner, &plan.conflicts, now)?;
+    same_partner::insert_ambiguities(conn, partner, &plan.ambiguities, now)?;
+    same_partner::insert_duplicates(conn, partner, &plan.duplicates, now)?;
+    same_partner::insert_shared(conn, partner, &plan.shared, now)?;
+    patterns::add(conn, &plan.patterns)?;
     Ok(())
 }

@@ -12,7 +12,9 @@ mod key_in;
 pub mod link;
 pub mod merges;
 pub mod patient_refs;
+pub mod patterns;
 pub mod rules;
+pub mod same_partner;
 pub mod schema;
 pub mod stats;
 pub mod stored;
@@ -130,5 +132,22 @@ pub fn row_counts(conn: &mut DbConnection) -> Result<BTreeMap<&'static str, i64>
     );
     counts.insert("conflicts", conflicts::table.count().get_result(conn)?);
     counts.insert("merges", merges::table.count().get_result(conn)?);
+    counts.insert(
+        "ambiguous_hashes",
+        ambiguous_hashes::table.count().get_result(conn)?,
+    );
+    counts.insert("duplicates", duplicates::table.count().get_result(conn)?);
+    counts.insert(
+        "distinct_refs",
+        distinct_refs::table.count().get_result(conn)?,
+    );
+    counts.insert(
+        "shared_hashes",
+        shared_hashes::table.count().get_result(conn)?,
+    );
+    counts.insert(
+        "agreement_patterns",
+        agreement_patterns::table.count().get_result(conn)?,
+    );
     Ok(counts)
 }

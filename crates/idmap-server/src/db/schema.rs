@@ -7,6 +7,9 @@ diesel::table! {
         code -> Text,
         description -> Text,
         created_at -> BigInt,
+        priority -> Integer,
+        m -> Nullable<Double>,
+        u -> Nullable<Double>,
     }
 }
 
@@ -89,6 +92,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Why each ambiguous hash is ambiguous, and the partner that made it so.
+    ambiguous_hashes (id) {
+        id -> BigInt,
+        hash -> Binary,
+        partner -> Text,
+        reason -> Text,
+        refs -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Pairs of one partner's refs that one UUID answers (policies `link`
+    /// and `evidence`), for the partner to review.
+    duplicates (id) {
+        id -> BigInt,
+        partner -> Text,
+        ref_a -> Text,
+        ref_b -> Text,
+        rules -> Text,
+        created_at -> BigInt,
+        distinct_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Pairs of one partner's refs declared to be different people.
+    distinct_refs (partner, ref_a, ref_b) {
+        partner -> Text,
+        ref_a -> Text,
+        ref_b -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Refs under which a partner sent a hash bound to a UUID it holds
+    /// under another ref.
+    shared_hashes (hash, partner, patient_ref) {
+        hash -> Binary,
+        partner -> Text,
+        patient_ref -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// How often each rule agreement pattern was seen between a patient and
+    /// a candidate UUID.
+    agreement_patterns (pattern_key) {
+        pattern_key -> Binary,
+        pattern -> Text,
+        comparisons -> BigInt,
+    }
+}
+
 diesel::joinable!(bindings -> uuids (uuid));
 diesel::joinable!(patient_refs -> uuids (uuid));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -98,5 +158,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     patient_refs,
     conflicts,
     merges,
-    audit_log
+    audit_log,
+    ambiguous_hashes,
+    duplicates,
+    distinct_refs,
+    shared_hashes,
+    agreement_patterns
 );

@@ -1,5 +1,5 @@
 //! Per-partner statistics for admins: patients (refs), hashes bound,
-//! ambiguous hashes among them, and open conflicts. Counted with grouped
+//! hashes the partner made ambiguous, and open conflicts. Counted with grouped
 //! queries; the numbers of all partners fit in one answer.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use idmap_storage::{DbConnection, StorageError};
 use serde::Serialize;
 
-use super::schema::{bindings, conflicts, merges, patient_refs, uuids};
+use super::schema::{ambiguous_hashes, bindings, conflicts, merges, patient_refs, uuids};
 
 /// The counts of one partner.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -18,7 +18,8 @@ pub struct PartnerStats {
     pub patients: i64,
     /// Hashes first bound by this partner's submissions.
     pub hashes: i64,
-    /// Of those, hashes that are ambiguous (rule 5).
+    /// Hashes this partner's submissions made ambiguous (rule 5 and its
+    /// guards), whoever bound them first.
     pub ambiguous_hashes: i64,
     pub open_conflicts: i64,
 }
@@ -57,10 +58,9 @@ pub fn load(conn: &mut DbConnection) -> Result<Stats, StorageError> {
     for (p, n) in hashes {
         stats.partners.entry(p).or_default().hashes = n;
     }
-    let ambiguous: Vec<(String, i64)> = bindings::table
-        .filter(bindings::ambiguous.eq(true))
-        .group_by(bindings::partner)
-        .select((bindings::partner, count_star()))
+    let ambiguous: Vec<(String, i64)> = ambiguous_hashes::table
+        .group_by(ambiguous_hashes::partner)
+        .select((ambiguous_hashes::partner, count_star()))
         .load(conn)?;
     for (p, n) in ambiguous {
         stats.partners.entry(p).or_default().ambiguous_hashes = n;

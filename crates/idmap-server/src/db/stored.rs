@@ -5,6 +5,7 @@
 //! other request goes to [`super::link::link`] unchanged.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use diesel::Connection;
 use idmap_common::ids::{PartnerCode, PatientRef};
@@ -13,7 +14,7 @@ use idmap_storage::{Database, DbConnection, StorageError};
 
 use super::audit::Actor;
 use super::{bindings, patient_refs, uuids};
-use crate::domain::linkage::{Binding, LinkCounts, Patient, Snapshot};
+use crate::domain::linkage::{Binding, LinkCounts, Patient, Settings, Snapshot};
 use crate::domain::stored;
 
 /// Answers `patients` of `partner` from the registry when it holds them
@@ -22,6 +23,7 @@ pub async fn link(
     db: &Database,
     partner: PartnerCode,
     patients: Vec<Patient>,
+    settings: Arc<Settings>,
     action: &'static str,
     actor: Actor,
 ) -> Result<(Vec<LinkUuid>, LinkCounts), StorageError> {
@@ -41,7 +43,7 @@ pub async fn link(
             };
             Ok((answers, counts))
         }
-        None => super::link::link(db, partner, patients, action, actor).await,
+        None => super::link::link(db, partner, patients, settings, action, actor).await,
     }
 }
 

@@ -78,7 +78,7 @@ fn bound_raw(snapshot: &mut Snapshot, hash: Sha256Hash, uuid: LinkUuid, ambiguou
 }
 
 fn run(patients: &[Patient], snapshot: &Snapshot) -> Plan {
-    plan(patients, snapshot, &mut counter())
+    plan(patients, snapshot, &Settings::default(), &mut counter())
 }
 
 // Rule 1: a hash is bound to at most one UUID, ever; the first binding wins.
@@ -300,7 +300,12 @@ fn rule5_across_requests_makes_the_shared_hash_ambiguous_and_keeps_its_binding()
     let mut s = Snapshot::default();
     let first = run(&[patient(Some("a"), &[1, 2])], &s);
     apply(&mut s, &first);
-    let second = plan(&[patient(Some("b"), &[1, 3])], &s, &mut || u(200));
+    let second = plan(
+        &[patient(Some("b"), &[1, 3])],
+        &s,
+        &Settings::default(),
+        &mut || u(200),
+    );
     assert_eq!(second.answers, [u(200)]);
     assert_ne!(second.answers, first.answers);
     assert_eq!(second.mark_ambiguous, [h(1)]);
@@ -396,8 +401,18 @@ fn rule5_a_refless_patient_with_only_ambiguous_hashes_gets_a_fresh_uuid_and_stor
     bound(&mut s, 1, 9, true);
     bound(&mut s, 2, 8, true);
     let mut next = counter();
-    let p1 = plan(&[patient(None, &[1, 2])], &s, &mut next);
-    let p2 = plan(&[patient(None, &[1, 2])], &s, &mut next);
+    let p1 = plan(
+        &[patient(None, &[1, 2])],
+        &s,
+        &Settings::default(),
+        &mut next,
+    );
+    let p2 = plan(
+        &[patient(None, &[1, 2])],
+        &s,
+        &Settings::default(),
+        &mut next,
+    );
     assert_ne!(p1.answers, p2.answers);
     for p in [p1, p2] {
         assert!(p.new_uuids.is_empty() && p.new_bindings.is_empty() && p.new_refs.is_empty());
@@ -451,10 +466,310 @@ fn a_retry_gives_the_same_uuids_and_writes_nothing_new() {
     ];
     let first = run(&patients, &s);
     apply(&mut s, &first);
-    let again = plan(&patients, &s, &mut || u(250));
+    let again = plan(&patients, &s, &Settings::default(), &mut || u(250));
     assert_eq!(again.answers, first.answers);
     assert!(again.new_uuids.is_empty());
     assert!(again.new_bindings.is_empty());
     assert!(again.new_refs.is_empty());
     assert!(again.mark_ambiguous.is_empty());
+}
+
+// Rule 5's policies, its guards and the evidence decision.
+
+fn with_policy(policy: SamePartnerPolicy) -> Settings {
+    Settings {
+        policy,
+        ..Settings::default()
+    }
+}
+
+/// Plans as the store does: again with the detail when the plan asks.
+fn run_with(settings: &Settings, patients: &[Patient], snapshot: &Snapshot) -> Plan {
+    let first = plan(patients, snapshot, settings, &mut counter());
+    if !first.needs_detail {
+        return first;
+    }
+    let mut s = snapshot.clone();
+    s.detail.get_or_insert_with(Detail::default);
+    let again = plan(patients, &s, settings, &mut counter());
+    assert!(!again.needs_detail, "a plan with its detail needs no more");
+    again
+}
+
+fn rule_patient(patient_ref: Option<&str>, hashes: &[(u8, &str)]) -> Patient {
+    Patient {
+        patient_ref: patient_ref.map(r),
+        hashes: hashes.iter().map(|&(n, code)| (h(n), rule(code))).collect(),
+    }
+}
+
+#[test]
+fn rule5_ambiguous_records_the_cause_with_the_refs_involved() {
+    let mut s = Snapshot::default();
+    bound(&mut s, 1, 7, false);
+    holds(&mut s, "a", 7);
+    let p = run(&[patient(Some("b"), &[1])], &s);
+    assert_eq!(
+        p.ambiguities,
+        [Ambiguity {
+            hash: h(1),
+            reason: AmbiguityReason::Refs,
+            refs: 2
+        }]
+    );
+    assert_eq!(p.counts().ambiguous, 1);
+    assert!(!p.needs_detail, "the default policy never reads the detail");
+}
+
+#[test]
+fn rule5_separate_skips_the_hash_for_the_partner_but_keeps_it_linking() {
+    let mut s = Snapshot::default();
+    bound(&mut s, 1, 7, false);
+    holds(&mut s, "a", 7);
+    let settings = with_policy(SamePartnerPolicy::Separate);
+    let p = run_with(&settings, &[patient(Some("b"), &[1, 2])], &s);
+    assert_eq!(p.answers, [u(100)], "decided by its other hashes");
+    assert!(p.ambiguities.is_empty() && p.mark_ambiguous.is_empty());
+    assert!(p.duplicates.is_empty() && p.conflicts.is_empty());
+    assert_eq!(p.shared, [(h(1), r("b"))]);
+    // Another partner (who holds nothing) still links through it.
+    let other = Snapshot {
+        held: HashMap::new(),
+        refs: HashMap::new(),
+        ..s.clone()
+    };
+    let q = run_with(&settings, &[patient(Some("x"), &[1])], &other);
+    assert_eq!(q.answers, [u(7)]);
+}
+
+#[test]
+fn rule5_link_answers_the_same_uuid_and_records_a_possible_duplicate() {
+    let mut s = Snapshot::default();
+    bound(&mut s, 1, 7, false);
+    bound(&mut s, 2, 7, false);
+    holds(&mut s, "b", 7);
+    let settings = with_policy(SamePartnerPolicy::Link);
+    let p = run_with(
+        &settings,
+        &[rule_patient(
+            Some("a"),
+            &[(1, "F_L_D_S"), (2, "F_L_D_Z"), (3, "F_L_D_C")],
+        )],
+        &s,
+    );
+    assert_eq!(p.answers, [u(7)]);
+    assert!(p.ambiguities.is_empty());
+    assert_eq!(p.duplicates.len(), 1);
+    assert_eq!(p.duplicates[0].refs, (r("a"), r("b")));
+    let rules: Vec<&str> = p.duplicates[0].rules.iter().map(|c| c.as_str()).collect();
+    assert_eq!(rules, ["F_L_D_S", "F_L_D_Z"]);
+}
+
+#[test]
+fn rule5_link_within_one_request() {
+    let settings = with_policy(SamePartnerPolicy::Link);
+    let p = run_with(
+        &settings,
+        &[patient(Some("a"), &[1, 2]), patient(Some("b"), &[2, 3])],
+        &Snapshot::default(),
+    );
+    assert_eq!(p.answers, [u(100), u(100)]);
+    assert_eq!(p.duplicates.len(), 1);
+    assert_eq!(p.duplicates[0].refs, (r("a"), r("b")));
+}
+
+#[test]
+fn rule5_separate_within_one_request() {
+    let settings = with_policy(SamePartnerPolicy::Separate);
+    let p = run_with(
+        &settings,
+        &[patient(Some("a"), &[1]), patient(Some("b"), &[1, 2])],
+        &Snapshot::default(),
+    );
+    assert_eq!(p.answers, [u(100), u(101)]);
+    assert!(p.ambiguities.is_empty());
+}
+
+#[test]
+fn rule5_policies_other_than_ambiguous_read_the_detail_only_when_refs_differ() {
+    let mut s = Snapshot::default();
+    bound(&mut s, 1, 7, false);
+    holds(&mut s, "a", 7);
+    let settings = with_policy(SamePartnerPolicy::Link);
+    let same = plan(&[patient(Some("a"), &[1])], &s, &settings, &mut counter());
+    assert!(!same.needs_detail, "a ref sending its own hashes again");
+    let fresh = plan(&[patient(Some("c"), &[9])], &s, &settings, &mut counter());
+    assert!(!fresh.needs_detail, "unbound hashes");
+    let other = plan(&[patient(Some("b"), &[1])], &s, &settings, &mut counter());
+    assert!(other.needs_detail);
+}
+
+#[test]
+fn rule5_refs_declared_distinct_make_the_shared_hash_ambiguous_whatever_the_policy() {
+    let mut s = Snapshot::default();
+    bound(&mut s, 1, 7, false);
+    holds(&mut s, "a", 7);
+    s.detail = Some(Detail {
+        distinct: HashSet::from([ref_pair(&r("b"), &r("a"))]),
+        ..Detail::default()
+    });
+    for policy in [
+        SamePartnerPolicy::Separate,
+        SamePartnerPolicy::Link,
+        SamePartnerPolicy::Evidence,
+    ] {
+        let p = run_with(&with_policy(policy), &[patient(Some("b"), &[1, 2])], &s);
+        assert_eq!(p.answers, [u(100)], "{policy:?}");
+        assert_eq!(p.mark_ambiguous, [h(1)], "{policy:?}");
+        assert_eq!(p.ambiguities[0].reason, AmbiguityReason::Distinct);
+        assert!(p.duplicates.is_empty());
+    }
+}
+
+#[test]
+fn guard_a_hash_sent_under_too_many_refs_stops_linking_whatever_the_policy() {
+    let mut s = Snapshot::default();
+    bound(&mut s, 1, 7, false);
+    holds(&mut s, "a", 7);
+    let shared: HashSet<PatientRef> = (0..9).map(|i| r(&format!("s{i}"))).collect();
+    s.detail = Some(Detail {
+        shared: HashMap::from([(h(1), shared)]),
+        ..Detail::default()
+    });
+    for policy in [SamePartnerPolicy::Separate, SamePartnerPolicy::Link] {
+        // a, s0..s8 and b: 11 refs, more than 10.
+        let p = run_with(&with_policy(policy), &[patient(Some("b"), &[1])], &s);
+        assert_eq!(
+            p.ambiguities,
+            [Ambiguity {
+                hash: h(1),
+                reason: AmbiguityReason::TooManyRefs,
+                refs: 11
+            }],
+            "{policy:?}"
+        );
+        assert_eq!(p.answers, [u(100)]);
+    }
+    // At the limit it still links.
+    let settings = Settings {
+        max_refs_per_hash: 11,
+        ..with_policy(SamePartnerPolicy::Link)
+    };
+    let p = run_with(&settings, &[patient(Some("b"), &[1])], &s);
+    assert_eq!(p.answers, [u(7)]);
+    assert_eq!(p.shared, [(h(1), r("b"))]);
+}
+
+#[test]
+fn guard_counts_refs_of_the_same_request() {
+    let settings = Settings {
+        max_refs_per_hash: 2,
+        ..with_policy(SamePartnerPolicy::Separate)
+    };
+    let p = run_with(
+        &settings,
+        &[
+            patient(Some("a"), &[1]),
+            patient(Some("b"), &[1]),
+            patient(Some("c"), &[1]),
+        ],
+        &Snapshot::default(),
+    );
+    assert_eq!(p.ambiguities.len(), 1);
+    assert_eq!(p.ambiguities[0].reason, AmbiguityReason::TooManyRefs);
+    assert!(p.new_bindings[0].ambiguous);
+}
+
+fn weighted(entries: &[(&str, i32, f64, f64)]) -> Settings {
+    let weights = entries
+        .iter()
+        .map(|&(code, priority, m, uu)| {
+            (
+                RuleCode::parse(code).unwrap(),
+                evidence::RuleWeight::new(priority, Some(m), Some(uu)),
+            )
+        })
+        .collect();
+    Settings {
+        weights: Arc::new(weights),
+        ..with_policy(SamePartnerPolicy::Evidence)
+    }
+}
+
+#[test]
+fn evidence_follows_the_weights_instead_of_the_first_hash() {
+    // Hash 1 (weak rule A) points at 7, hashes 2 and 3 (strong B, C) at 8.
+    let mut s = Snapshot::default();
+    bound(&mut s, 1, 7, false);
+    bound(&mut s, 2, 8, false);
+    bound(&mut s, 3, 8, false);
+    let settings = weighted(&[
+        ("A", 10, 0.9, 0.5),
+        ("B", 20, 0.9, 0.01),
+        ("C", 30, 0.9, 0.01),
+    ]);
+    let patients = [rule_patient(None, &[(1, "A"), (2, "B"), (3, "C")])];
+    let p = run_with(&settings, &patients, &s);
+    assert_eq!(p.answers, [u(8)]);
+    assert_eq!(p.conflicts.len(), 1, "the conflict is still recorded");
+    assert_eq!(p.conflicts[0].chosen, u(8));
+    // Today's rule 4 would have taken the first hash's UUID.
+    assert_eq!(run(&patients, &s).answers, [u(7)]);
+}
+
+#[test]
+fn evidence_refuses_a_candidate_below_the_threshold_and_counts_the_pattern() {
+    // A twin: agrees on a key without the first name, disagrees on the
+    // candidate's first-name keys.
+    let mut s = Snapshot::default();
+    bound(&mut s, 1, 7, false);
+    s.detail = Some(Detail {
+        rules_of: HashMap::from([(
+            u(7),
+            HashSet::from([
+                RuleCode::parse("F_L_D_S").unwrap(),
+                RuleCode::parse("L_D_Z").unwrap(),
+            ]),
+        )]),
+        ..Detail::default()
+    });
+    let settings = weighted(&[("L_D_Z", 100, 0.95, 0.05), ("F_L_D_S", 10, 0.95, 0.001)]);
+    let twin = [rule_patient(None, &[(2, "F_L_D_S"), (1, "L_D_Z")])];
+    let p = run_with(&settings, &twin, &s);
+    assert_eq!(p.answers, [u(100)], "log2(19) + log2(0.05/0.999) < 0");
+    assert_eq!(p.new_uuids, [u(100)]);
+    assert_eq!(p.conflicts[0].candidates, [u(7), u(100)]);
+    assert_eq!(p.patterns.get("F_L_D_S-,L_D_Z+"), Some(&1));
+    // The same person with a new key the candidate never had: no evidence
+    // against, so it links.
+    let person = [rule_patient(None, &[(3, "F_L_D_C"), (1, "L_D_Z")])];
+    assert_eq!(run_with(&settings, &person, &s).answers, [u(7)]);
+    // A threshold the evidence does not reach refuses it too.
+    let strict = Settings {
+        link_threshold: 10.0,
+        ..settings.clone()
+    };
+    assert_eq!(run_with(&strict, &person, &s).answers, [u(100)]);
+}
+
+#[test]
+fn evidence_needs_no_detail_when_every_hash_agrees_with_one_candidate() {
+    let mut s = Snapshot::default();
+    bound(&mut s, 1, 7, false);
+    bound(&mut s, 2, 7, false);
+    let settings = weighted(&[("F_L_D_S", 10, 0.9, 0.1)]);
+    let p = plan(&[patient(None, &[1, 2])], &s, &settings, &mut counter());
+    assert!(!p.needs_detail);
+    assert_eq!(p.answers, [u(7)]);
+    assert_eq!(p.patterns.get("F_L_D_S+"), Some(&1));
+}
+
+#[test]
+fn evidence_ties_go_to_the_rule_of_higher_priority() {
+    let mut s = Snapshot::default();
+    bound(&mut s, 1, 7, false);
+    bound(&mut s, 2, 8, false);
+    let settings = weighted(&[("A", 50, 0.9, 0.1), ("B", 5, 0.9, 0.1)]);
+    let p = run_with(&settings, &[rule_patient(None, &[(1, "A"), (2, "B")])], &s);
+    assert_eq!(p.answers, [u(8)]);
 }

@@ -43,7 +43,7 @@ mod tests {
     use idmap_common::ids::{PatientRef, RuleCode};
 
     use super::*;
-    use crate::domain::linkage::{self, Binding, Plan};
+    use crate::domain::linkage::{self, Binding, Plan, SamePartnerPolicy, Settings};
 
     fn h(n: u8) -> Sha256Hash {
         Sha256Hash::from_bytes([n; 32])
@@ -87,15 +87,30 @@ mod tests {
         s
     }
 
-    /// The write path would store nothing for these patients and answer the same.
+    /// The write path would store nothing for these patients and answer
+    /// the same, whatever the within-partner policy.
     fn agrees_with_the_rules(patients: &[Patient], snapshot: &Snapshot, expected: &[LinkUuid]) {
-        let plan = linkage::plan(patients, snapshot, &mut || u(200));
-        assert_eq!(plan.answers, expected);
-        let nothing = Plan {
-            answers: plan.answers.clone(),
-            ..Plan::default()
-        };
-        assert_eq!(plan, nothing, "the rules would write for a stored request");
+        for policy in [
+            SamePartnerPolicy::Ambiguous,
+            SamePartnerPolicy::Separate,
+            SamePartnerPolicy::Link,
+            SamePartnerPolicy::Evidence,
+        ] {
+            let settings = Settings {
+                policy,
+                ..Settings::default()
+            };
+            let plan = linkage::plan(patients, snapshot, &settings, &mut || u(200));
+            assert_eq!(plan.answers, expected, "{policy:?}");
+            let nothing = Plan {
+                answers: plan.answers.clone(),
+                ..Plan::default()
+            };
+            assert_eq!(
+                plan, nothing,
+                "the rules would write for a stored request under {policy:?}"
+            );
+        }
     }
 
     #[test]

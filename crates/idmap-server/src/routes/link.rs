@@ -51,6 +51,7 @@ pub async fn post_link(
         &state.db,
         partner,
         valid.patients,
+        state.link_settings(),
         "link",
         actor(&caller, &req),
     )

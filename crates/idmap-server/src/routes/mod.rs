@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod body;
+pub mod duplicates;
 pub mod health;
 pub mod link;
 pub mod lookup;
@@ -19,6 +20,7 @@ use crate::telemetry::RequestId;
 /// Registers every route of the service.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
+    duplicates::configure(cfg);
     link::configure(cfg);
     lookup::configure(cfg);
     save::configure(cfg);

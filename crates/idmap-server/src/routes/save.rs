@@ -39,8 +39,15 @@ pub async fn post_save(
     })?;
     let entries = save::save_request(request, state.max_patients).map_err(ApiError::Legacy)?;
     let (labels, patients): (Vec<String>, Vec<_>) = entries.into_iter().unzip();
-    let (uuids, counts) =
-        db::stored::link(&state.db, partner, patients, "save", actor(&caller, &req)).await?;
+    let (uuids, counts) = db::stored::link(
+        &state.db,
+        partner,
+        patients,
+        state.link_settings(),
+        "save",
+        actor(&caller, &req),
+    )
+    .await?;
     state.metrics.record_link("save", &counts);
     let data: BTreeMap<String, SaveResult> = labels
         .into_iter()

@@ -232,6 +232,9 @@ pub async fn start_app_at(db_url: &str, extra: &[(&str, &str)]) -> TestApp {
         ("IDMAP_DATABASE_URL".into(), db_url.clone()),
         ("IDMAP_ISSUER".into(), issuer.url.clone()),
         ("IDMAP_DB_POOL_SIZE".into(), "4".into()),
+        // The rule tests are written for this policy; tests of the others
+        // set their own.
+        ("IDMAP_SAME_PARTNER_POLICY".into(), "ambiguous".into()),
     ]);
     for (k, v) in extra {
         env.insert((*k).into(), (*v).into());

@@ -20,6 +20,7 @@ mod operator;
 mod ops;
 mod outage;
 mod resources;
+mod same_partner;
 mod save;
 mod scenario;
 mod servers;

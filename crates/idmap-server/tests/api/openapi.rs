@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::helpers::spawn_app;
 
 /// Every route of idmap-server: (method, pattern, a concrete path).
-const ROUTES: [(&str, &str, &str); 14] = [
+const ROUTES: [(&str, &str, &str); 21] = [
     ("post", "/api/v1/link", "/api/v1/link"),
     ("post", "/api/v1/lookup", "/api/v1/lookup"),
     ("post", "/api/save", "/api/save"),
@@ -31,7 +31,22 @@ const ROUTES: [(&str, &str, &str); 14] = [
         "/api/v1/admin/uuids/{uuid}",
         "/api/v1/admin/uuids/00000000-0000-4000-8000-000000000001",
     ),
+    ("get", "/api/v1/duplicates", "/api/v1/duplicates"),
+    ("post", "/api/v1/distinct", "/api/v1/distinct"),
+    ("get", "/api/v1/admin/rules", "/api/v1/admin/rules"),
     ("post", "/api/v1/admin/rules", "/api/v1/admin/rules"),
+    (
+        "patch",
+        "/api/v1/admin/rules/{code}",
+        "/api/v1/admin/rules/F_L_D_S",
+    ),
+    (
+        "post",
+        "/api/v1/admin/rules/estimate",
+        "/api/v1/admin/rules/estimate",
+    ),
+    ("get", "/api/v1/admin/ambiguous", "/api/v1/admin/ambiguous"),
+    ("get", "/api/v1/admin/config", "/api/v1/admin/config"),
     ("get", "/api/v1/admin/stats", "/api/v1/admin/stats"),
     ("get", "/api/v1/admin/audit", "/api/v1/admin/audit"),
 ];
@@ -68,10 +83,10 @@ async fn the_document_describes_every_route_and_the_contract(db: TestDatabase) {
     // Each listed pattern is registered: a request to it is labelled with it.
     for (method, _, path) in ROUTES {
         let url = format!("{}{path}", app.url);
-        let req = if method == "get" {
-            app.http.get(url)
-        } else {
-            app.http.post(url)
+        let req = match method {
+            "get" => app.http.get(url),
+            "patch" => app.http.patch(url),
+            _ => app.http.post(url),
         };
         req.send().await.unwrap();
     }

@@ -24,11 +24,7 @@ pub async fn get_audit(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageQuery::parse(&req)?;
-    if page.status.is_some() {
-        return Err(ApiError::BadRequest(
-            "unknown query parameter status".into(),
-        ));
-    }
+    page.only_paging()?;
     let items = admin::audit_page(&state.db, page.after(), page.limit()).await?;
     Ok(HttpResponse::Ok().json(PageResponse::new(items, page.limit(), |e| e.id)))
 }

@@ -40,6 +40,11 @@ pub async fn get_conflicts(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageQuery::parse(&req)?;
+    if page.partner.is_some() {
+        return Err(ApiError::BadRequest(
+            "unknown query parameter partner".into(),
+        ));
+    }
     let status = match page.status.as_deref() {
         None | Some("open") => "open",
         Some("resolved") => "resolved",

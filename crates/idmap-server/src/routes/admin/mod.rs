@@ -1,10 +1,13 @@
 //! Linkage administration under `/api/v1/admin/` (scope `idmap:admin`):
-//! conflicts, merges, UUIDs, rules, statistics and the audit log. Under
+//! conflicts, merges, UUIDs, rules, ambiguous hashes, linkage settings,
+//! statistics and the audit log. Under
 //! `/api/` so that nginx routes it here; `/admin/` belongs to auth-server.
 //! Lists are paginated by id: `?after=<last id seen>&limit=<1..1000>`,
 //! answered as `{"items": [...], "next_after": <id or null>}`.
 
+pub mod ambiguous;
 pub mod audit;
+pub mod config;
 pub mod conflicts;
 pub mod merges;
 pub mod rules;
@@ -19,6 +22,8 @@ use crate::error::ApiError;
 /// Registers every admin route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     conflicts::configure(cfg);
+    ambiguous::configure(cfg);
+    config::configure(cfg);
     merges::configure(cfg);
     uuids::configure(cfg);
     rules::configure(cfg);
@@ -41,6 +46,9 @@ pub struct PageQuery {
     /// Only for conflicts: `open` (default) or `resolved`.
     #[serde(default)]
     pub status: Option<String>,
+    /// Only for ambiguous hashes: the causing partner.
+    #[serde(default)]
+    pub partner: Option<String>,
 }
 
 impl PageQuery {
@@ -56,6 +64,16 @@ impl PageQuery {
             )));
         }
         Ok(q)
+    }
+
+    /// Refuses the filters of other lists.
+    pub fn only_paging(&self) -> Result<(), ApiError> {
+        if self.status.is_some() || self.partner.is_some() {
+            return Err(ApiError::BadRequest(
+                "this list takes only after and limit".into(),
+            ));
+        }
+        Ok(())
     }
 
     pub fn after(&self) -> i64 {

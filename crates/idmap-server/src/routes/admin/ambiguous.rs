@@ -1,0 +1,47 @@
+//! `GET /api/v1/admin/ambiguous` (paginated; `?partner=` narrows to one
+//! causing partner): every ambiguous hash with the partner whose
+//! submission made it ambiguous, why (`refs`, `distinct`,
+//! `too_many_refs`), how many of that partner's refs were involved, when,
+//! and the UUID it stays bound to.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use idmap_common::ids::PartnerCode;
+
+use super::{PageQuery, PageResponse};
+use crate::auth::{self, Authorized};
+use crate::db::admin;
+use crate::error::ApiError;
+use crate::routes::method_not_allowed;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/admin/ambiguous")
+            .route(web::get().to(get_ambiguous))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+pub async fn get_ambiguous(
+    state: web::Data<AppState>,
+    _caller: Authorized<auth::Admin>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageQuery::parse(&req)?;
+    if page.status.is_some() {
+        return Err(ApiError::BadRequest(
+            "unknown query parameter status".into(),
+        ));
+    }
+    let partner = match page.partner.as_deref() {
+        Some(p) => Some(
+            PartnerCode::parse(p)
+                .map_err(|e| ApiError::BadRequest(format!("partner {e}")))?
+                .as_str()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let items = admin::ambiguous_page(&state.db, partner, page.after(), page.limit()).await?;
+    Ok(HttpResponse::Ok().json(PageResponse::new(items, page.limit(), |a| a.id)))
+}

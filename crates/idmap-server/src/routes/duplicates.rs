@@ -1,0 +1,88 @@
+//! A partner's own within-partner cases (scope `idmap:link`, the caller's
+//! partner only): `GET /api/v1/duplicates` lists pairs of its refs that one
+//! UUID answers (policies `link` and `evidence`), with the rule codes that
+//! tied them, paginated like the admin lists (`?after=&limit=`), and
+//! without the pairs declared distinct; `POST /api/v1/distinct`
+//! `{"refs": ["a", "b"]}` declares two of its refs different people, so
+//! the hashes they share stop linking them (rule 5). Refs need not exist
+//! yet: declaring before sending is allowed, and repeating is harmless.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use idmap_common::ids::PatientRef;
+use serde::{Deserialize, Serialize};
+
+use super::admin::{PageQuery, PageResponse};
+use super::body::read_json;
+use super::method_not_allowed;
+use crate::auth::{self, Authorized};
+use crate::db::same_partner;
+use crate::domain::linkage::ref_pair;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/duplicates")
+            .route(web::get().to(get_duplicates))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/v1/distinct")
+            .route(web::post().to(post_distinct))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+/// `{"refs": ["<ref>", "<ref>"]}`: two different refs of the caller.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistinctRequest {
+    pub refs: Vec<String>,
+}
+
+pub async fn get_duplicates(
+    state: web::Data<AppState>,
+    caller: Authorized<auth::Link>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let partner = caller.partner()?;
+    let page = PageQuery::parse(&req)?;
+    page.only_paging()?;
+    let items = same_partner::duplicates_for(
+        &state.db,
+        partner.as_str().to_owned(),
+        page.after(),
+        page.limit(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(PageResponse::new(items, page.limit(), |d| d.id)))
+}
+
+pub async fn post_distinct(
+    state: web::Data<AppState>,
+    caller: Authorized<auth::Link>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let partner = caller.partner()?;
+    let request: DistinctRequest = read_json(&req, body).await?;
+    let [a, b] = request.refs.as_slice() else {
+        return Err(ApiError::BadRequest(
+            "refs must hold exactly two refs".into(),
+        ));
+    };
+    let parse = |r: &str| {
+        PatientRef::parse(r).map_err(|e| ApiError::BadRequest(format!("refs: {r:?} {e}")))
+    };
+    let (a, b) = (parse(a)?, parse(b)?);
+    if a == b {
+        return Err(ApiError::BadRequest(
+            "refs must be two different refs".into(),
+        ));
+    }
+    let pair = ref_pair(&a, &b);
+    same_partner::declare(&state.db, partner.as_str().to_owned(), pair.clone()).await?;
+    Ok(HttpResponse::Ok().json(DistinctRequest {
+        refs: vec![pair.0.as_str().to_owned(), pair.1.as_str().to_owned()],
+    }))
+}

@@ -1,0 +1,8 @@
+DROP TABLE agreement_patterns;
+DROP TABLE shared_hashes;
+DROP TABLE distinct_refs;
+DROP TABLE duplicates;
+DROP TABLE ambiguous_hashes;
+ALTER TABLE rules DROP COLUMN u;
+ALTER TABLE rules DROP COLUMN m;
+ALTER TABLE rules DROP COLUMN priority;
