@@ -107,7 +107,7 @@ async fn only_safe_redirect_uris_can_be_registered() {
     for (uris, kind) in [
         ("https://ok.example/cb", "confidential"),
         ("http://127.0.0.1:8400/cb", "confidential"),
-        ("http://[::1]/cb http://localhost:3000/cb", "public"),
+        ("http://[::1]/cb\nhttp://localhost:3000/cb", "public"),
         ("org.example.app:/oauth2redirect", "public"),
     ] {
         let (status, html) = register_form(&app, &cookie, uris, kind).await;

@@ -255,7 +255,8 @@ async fn the_audit_log_has_counts_and_request_ids_but_never_hashes(db: TestDatab
     );
     let text = v.to_string();
     assert!(!text.contains(&h1) && !text.contains(&h2) && !text.contains("secret-ref"));
-    // A refused request is not logged; /api/save is.
+    // A refused request is not logged; /api/save that stores something is
+    // (h2 is known, a new hash beside it makes the request write).
     let bad = link_body(&[(None, &[("F_L_D_S", "zz")])]);
     let r = app
         .post("/api/v1/link", Some(&app.issuer.link_token("UFH")), &bad)
@@ -265,7 +266,7 @@ async fn the_audit_log_has_counts_and_request_ids_but_never_hashes(db: TestDatab
         .post(
             "/api/save",
             Some(&app.issuer.link_token("FLM")),
-            &json!({"data": {"0": {"1": h2}}}),
+            &json!({"data": {"0": {"1": h2, "2": hash(0xcafe)}}}),
         )
         .await;
     assert_eq!(r.status(), 200);
