@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use idmap_common::ids::{PartnerCode, PatientRef, RuleCode};
+use idmap_common::ids::{PartnerCode, RuleCode};
 use idmap_common::{LinkUuid, Sha256Hash};
 use idmap_storage::{Database, DbConnection, StorageError};
 
@@ -82,18 +82,8 @@ pub fn load_snapshot(
     partner: &str,
     patients: &[Patient],
 ) -> Result<Snapshot, StorageError> {
-    let mut hashes: Vec<Sha256Hash> = patients
-        .iter()
-        .flat_map(|p| p.hashes.iter().map(|(h, _)| *h))
-        .collect();
-    hashes.sort_unstable();
-    hashes.dedup();
-    let refs: Vec<&PatientRef> = patients
-        .iter()
-        .filter_map(|p| p.patient_ref.as_ref())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
+    let hashes = linkage::request_hashes(patients);
+    let refs = linkage::request_refs(patients);
 
     let stored = bindings::load(conn, &hashes)?;
     let known_refs = if refs.is_empty() {
@@ -155,12 +145,7 @@ pub fn load_detail(
     patients: &[Patient],
     snapshot: &Snapshot,
 ) -> Result<Detail, StorageError> {
-    let refs: Vec<&PatientRef> = patients
-        .iter()
-        .filter_map(|p| p.patient_ref.as_ref())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
+    let refs = linkage::request_refs(patients);
     let distinct = if refs.is_empty() {
         HashSet::new()
     } else {

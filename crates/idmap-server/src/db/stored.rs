@@ -4,17 +4,16 @@
 //! changed), so that retries succeed while the database cannot write; any
 //! other request goes to [`super::link::link`] unchanged.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use diesel::Connection;
-use idmap_common::ids::{PartnerCode, PatientRef};
-use idmap_common::{LinkUuid, Sha256Hash};
+use idmap_common::LinkUuid;
+use idmap_common::ids::PartnerCode;
 use idmap_storage::{Database, DbConnection, StorageError};
 
 use super::audit::Actor;
 use super::{bindings, patient_refs, uuids};
-use crate::domain::linkage::{Binding, LinkCounts, Patient, Settings, Snapshot};
+use crate::domain::linkage::{self, Binding, LinkCounts, Patient, Settings, Snapshot};
 use crate::domain::stored;
 
 /// Answers `patients` of `partner` from the registry when it holds them
@@ -54,22 +53,12 @@ fn held(
     partner: &str,
     patients: &[Patient],
 ) -> Result<Option<Vec<LinkUuid>>, StorageError> {
-    let mut hashes: Vec<Sha256Hash> = patients
-        .iter()
-        .flat_map(|p| p.hashes.iter().map(|(h, _)| *h))
-        .collect();
-    hashes.sort_unstable();
-    hashes.dedup();
+    let hashes = linkage::request_hashes(patients);
     let found = bindings::load(conn, &hashes)?;
     if found.len() < hashes.len() {
         return Ok(None);
     }
-    let refs: Vec<&PatientRef> = patients
-        .iter()
-        .filter_map(|p| p.patient_ref.as_ref())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
+    let refs = linkage::request_refs(patients);
     let known_refs = if refs.is_empty() {
         Vec::new()
     } else {

@@ -651,3 +651,25 @@ fn push_distinct(list: &mut Vec<LinkUuid>, uuid: LinkUuid) {
 #[cfg(test)]
 #[path = "linkage_tests.rs"]
 mod tests;
+
+/// Every hash of the request once, sorted: the keys its reads look up.
+pub fn request_hashes(patients: &[Patient]) -> Vec<Sha256Hash> {
+    let mut hashes: Vec<Sha256Hash> = patients
+        .iter()
+        .flat_map(|p| p.hashes.iter().map(|(h, _)| *h))
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
+/// Every ref of the request once.
+pub fn request_refs(patients: &[Patient]) -> Vec<&PatientRef> {
+    let mut refs: Vec<&PatientRef> = patients
+        .iter()
+        .filter_map(|p| p.patient_ref.as_ref())
+        .collect();
+    refs.sort_unstable();
+    refs.dedup();
+    refs
+}
