@@ -66,13 +66,10 @@ fi
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
-packages=(-p idmap-bench -p auth-server -p idmap-server -p idmap-cli)
 if [ "$smoke" = 1 ]; then
-    cargo build "${packages[@]}"
-    bin="$target_dir/debug"
+    bin=$(scripts/build.sh)
 else
-    cargo build --release "${packages[@]}"
-    bin="$target_dir/release"
+    bin=$(scripts/build.sh --release)
 fi
 bench_data="$target_dir/bench-data"
 mkdir -p "$bench_data"

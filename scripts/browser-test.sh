@@ -26,8 +26,7 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
-cargo build -p auth-server
-bin="${CARGO_TARGET_DIR:-$root/target}/debug/auth-server"
+bin="$(scripts/build.sh)/auth-server"
 
 work="$(mktemp -d)"
 server_pid=""

@@ -41,6 +41,9 @@
 #   COMPOSE_E2E_BRIDGE      bridge of the daemon's default network (idmape2e0)
 #   COMPOSE_E2E_NET         first two octets of its networks (10.213); set
 #                           both to run two of these at once
+#   COMPOSE_E2E_PROFILE     Cargo profile of the images (DEPLOY_CARGO_PROFILE):
+#                           image-check (default; compiles in about half the
+#                           time) or release, as operators build them
 # Installs what it needs from Debian's packages (docker.io, docker-compose,
 # debootstrap, chromium) and PyPI (the interop test's client libraries).
 # Needs root: it runs dockerd.
@@ -55,6 +58,8 @@ BRIDGE_ADDR=$NET.255.1/24
 ADDRESS_POOL=$NET.0.0/17
 
 log() { printf '[compose-e2e] %s\n' "$*" >&2; }
+
+PROFILE=${COMPOSE_E2E_PROFILE:-image-check}
 
 MODE=run
 case "${1:-}" in
@@ -462,6 +467,7 @@ step_prebuild() {
   copy_app
   local start=$SECONDS
   if (cd "$APP" && docker/init-secrets.sh >/dev/null && cp docker/env.example .env &&
+    sed -i "s|^DEPLOY_CARGO_PROFILE=.*|DEPLOY_CARGO_PROFILE=$PROFILE|" .env &&
     docker-compose -p "$PROJECT" build) >"$WORK/prebuild.log" 2>&1; then
     pass "docker-compose build"
   else
@@ -484,7 +490,8 @@ step_first_start() {
   sed -i -e "s|^DEPLOY_PUBLIC_URL=.*|DEPLOY_PUBLIC_URL=$BASE|" \
     -e "s|^DEPLOY_HTTPS_PORT=.*|DEPLOY_HTTPS_PORT=127.0.0.1:$https_port|" \
     -e "s|^DEPLOY_HTTP_PORT=.*|DEPLOY_HTTP_PORT=127.0.0.1:$http_port|" \
-    -e "s|^DEPLOY_MAIL_FROM=.*|DEPLOY_MAIL_FROM=idmap <noreply@idmap.test>|" "$APP/.env"
+    -e "s|^DEPLOY_MAIL_FROM=.*|DEPLOY_MAIL_FROM=idmap <noreply@idmap.test>|" \
+    -e "s|^DEPLOY_CARGO_PROFILE=.*|DEPLOY_CARGO_PROFILE=$PROFILE|" "$APP/.env"
   printf 'smtp://mail:25' >"$APP/secrets/smtp_url"
   # What a real site has and this machine lacks: an SMTP relay (one that
   # prints what it gets), and a short key publication delay so that a

@@ -17,8 +17,7 @@ if ((${#need[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-cargo build --quiet --bin auth-server --bin idmap-server
-bin=$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]+)".*/\1/')/debug
+bin=$(scripts/build.sh)
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"

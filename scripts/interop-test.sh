@@ -44,8 +44,7 @@ free_port() {
 }
 
 log "building auth-server"
-cargo build --quiet -p auth-server
-BIN="$TARGET_DIR/debug/auth-server"
+BIN="$(scripts/build.sh)/auth-server"
 
 ensure_venv
 

@@ -22,14 +22,12 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 mkdir -p "$out/openapi"
 
-cargo build -q -p idmap-server --bin idmap-server
-target="${CARGO_TARGET_DIR:-target}"
-"$target/debug/idmap-server" openapi > "$out/openapi/idmap-server.json"
+bin=$(scripts/build.sh)
+"$bin/idmap-server" openapi > "$out/openapi/idmap-server.json"
 
 # auth-server joins once its CLI has an `openapi` subcommand.
 if grep -rqs 'Openapi' crates/auth-server/src/main.rs crates/auth-server/src/cli \
-    && cargo build -q -p auth-server --bin auth-server \
-    && "$target/debug/auth-server" openapi > "$out/openapi/auth-server.json" 2>/dev/null \
+    && "$bin/auth-server" openapi > "$out/openapi/auth-server.json" 2>/dev/null \
     && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out/openapi/auth-server.json" 2>/dev/null; then
     :
 else

@@ -33,9 +33,7 @@ if ! "$VENV/bin/python" -c 'import jwt, cryptography' 2>/dev/null; then
 fi
 
 log "building auth-server and the Rust example"
-cargo build --quiet -p auth-server --bin auth-server
-cargo build --quiet -p idmap-actix-auth --example protected-service
-AUTH_BIN="$TARGET_DIR/debug/auth-server"
+AUTH_BIN="$(scripts/build.sh)/auth-server"
 log "building the Go example (GOPATH mode against Debian's go-jose)"
 GO_BIN="$TARGET_DIR/go-protected-service"
 (cd examples/go-service && GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$TARGET_DIR/go-cache" \

@@ -88,15 +88,12 @@ ensure_venv() {
     cp "$here/requirements.txt" "$stamp"
 }
 
-packages=(-p idmap-cli -p auth-server -p idmap-server)
 if [ "$release" = 1 ]; then
     log "building release binaries"
-    cargo build --quiet --release "${packages[@]}"
-    bin="$target_dir/release"
+    bin=$(scripts/build.sh --release)
 else
     log "building debug binaries"
-    cargo build --quiet "${packages[@]}"
-    bin="$target_dir/debug"
+    bin=$(scripts/build.sh)
 fi
 ensure_venv
 

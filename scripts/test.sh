@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/ensure-system-deps.sh
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --all-features --no-fail-fast "$@"
-  cargo test --workspace --doc
+  cargo test --workspace --all-features --doc
 else
   cargo test --workspace --all-features --no-fail-fast "$@"
 fi
