@@ -29,6 +29,8 @@
 #   --json FILE          write every figure as JSON lines
 #   --markdown FILE      write the table as Markdown
 #   --check FILE         floors to check (default with --smoke: floors.json)
+#   --false-pairs N      print up to N UUIDs per run answered to several
+#                        people, with their records (what merged them)
 #   --keep               keep the work directory (data, logs, answers)
 #
 # Python packages (recordlinkage, Faker, pandas, numpy; pinned in
@@ -50,12 +52,12 @@ while [ $# -gt 0 ]; do
         --release) release=1; shift ;;
         --keep) keep=1; shift ;;
         --check) check="$2"; shift 2 ;;
-        --scenarios|--rulesets|--policies|--size|--seed|--json|--weights|--server-env)
+        --scenarios|--rulesets|--policies|--size|--seed|--json|--weights|--server-env|--false-pairs)
             [ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }
             extra+=("$1" "$2"); shift 2 ;;
         --idmap-server) extra+=("$1" "$(realpath "$2")"); shift 2 ;;
         --markdown) extra+=("$1" "$(realpath -m "$2")"); shift 2 ;;
-        -h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done

@@ -11,6 +11,7 @@ floors and exits 1 below any.
 
 import argparse
 import base64
+import csv
 import json
 import os
 import socket
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import febrl
 import population
-from score import score
+from score import merged, score
 
 HERE = Path(__file__).resolve().parent
 SALT = "quality-benchmark-salt-not-a-secret"
@@ -230,9 +231,11 @@ def link_all(bins, net, files, ruleset, policy, run_dir, server_env, weights=Non
     return answers, screened, elapsed, estimated
 
 
-def one_run(bins, net, scenario, files, truth, ruleset, policy, em, run_dir, server_env):
+def one_run(bins, net, scenario, files, truth, ruleset, policy, em, run_dir, server_env, false_pairs=0):
     """One measured run; with `em`, a counting run first whose EM estimate
-    weights every rule of the measured run (on a fresh registry)."""
+    weights every rule of the measured run (on a fresh registry). With
+    `false_pairs`, keeps that many of the UUIDs answered to several people,
+    the records' fields included, to see which keys merged them."""
     weights = None
     if em:
         _, _, _, weights = link_all(bins, net, files, ruleset, policy, run_dir / "count", server_env)
@@ -246,7 +249,23 @@ def one_run(bins, net, scenario, files, truth, ruleset, policy, em, run_dir, ser
               "screened": screened, "weights": weights}
     for scope in ("all", "cross"):
         result[scope] = score(truth, answers, scope)
+    if false_pairs:
+        rows = records(files)
+        result["merged"] = [{person: [[*k, *rows[k]] for k in keys] for person, keys in people.items()}
+                            for _, people in merged(truth, answers)[:false_pairs]]
     return result
+
+
+def records(files):
+    """{(partner, ref): [the row's other cells]} of every partner's file."""
+    out = {}
+    for partner, path in files.items():
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = csv.reader(f)
+            next(rows)
+            for row in rows:
+                out[(partner, row[0])] = row[1:]
+    return out
 
 
 def fmt_row(r):
@@ -311,6 +330,8 @@ def main():
     ap.add_argument("--json", type=Path)
     ap.add_argument("--markdown", type=Path, help="write the table as Markdown")
     ap.add_argument("--check", type=Path, help="floors file; exit 1 when a figure is below its floor")
+    ap.add_argument("--false-pairs", type=int, default=0, metavar="N",
+                    help="print up to N UUIDs per run that were answered to several people, with their records")
     args = ap.parse_args()
 
     server_env = dict(kv.split("=", 1) for kv in args.server_env)
@@ -350,8 +371,12 @@ def main():
                     em = policy is not None and (args.weights == "em" or (
                         args.weights == "auto" and policy == "evidence"))
                     run_dir = args.work / "runs" / f"{scenario}-{ruleset.stem}-{policy or 'today'}"
-                    r = one_run(bins, net, scenario, files, truth, ruleset, policy, em, run_dir, server_env)
+                    r = one_run(bins, net, scenario, files, truth, ruleset, policy, em, run_dir, server_env,
+                                args.false_pairs)
                     log(fmt_row(r))
+                    for group in r.get("merged", []):
+                        log("  merged: " + " | ".join(f"{person}: " + "; ".join(" ".join(rec) for rec in recs)
+                                                      for person, recs in group.items()))
                     results.append(r)
     finally:
         net.stop()

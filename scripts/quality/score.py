@@ -52,3 +52,15 @@ def _count(items, scope):
         within = sum(_pairs(c) for c in Counter(partner for partner, _ in records).values())
         total += within if scope == "within" else _pairs(n) - within
     return total
+
+
+def merged(truth, answers):
+    """The UUIDs answered to records of more than one person (the false
+    pairs' groups), largest first: [(uuid, {person: [record, ...]})]."""
+    groups = defaultdict(lambda: defaultdict(list))
+    for key, uuid in answers.items():
+        if key in truth:
+            groups[uuid][truth[key]].append(key)
+    out = [(u, {p: sorted(ks) for p, ks in people.items()}) for u, people in groups.items() if len(people) > 1]
+    out.sort(key=lambda g: (-sum(map(len, g[1].values())), g[0]))
+    return out

@@ -5,7 +5,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from score import score
+from score import merged, score
 
 
 class ScoreTest(unittest.TestCase):
@@ -33,6 +33,12 @@ class ScoreTest(unittest.TestCase):
         self.assertEqual((cross["true_pairs"], within["true_pairs"]), (2, 1))
         self.assertEqual(cross["linked_pairs"] + within["linked_pairs"], 10)
         self.assertEqual((cross["correct_pairs"], within["correct_pairs"]), (2, 1))
+
+    def test_merged_lists_only_uuids_of_several_people(self):
+        answers = {("A", "1"): "u", ("B", "1"): "u", ("A", "2"): "v", ("B", "3"): "v", ("B", "2"): "w",
+                   ("C", "9"): "v"}
+        self.assertEqual(merged(self.truth, answers), [("v", {"y": [("A", "2")], "z": [("B", "3")]})])
+        self.assertEqual(merged(self.truth, {}), [])
 
     def test_nothing_linked(self):
         s = score(self.truth, {})
