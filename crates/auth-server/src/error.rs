@@ -6,6 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
+use idmap_actix_auth::AuthError;
 use idmap_common::error::{ErrorBody, ErrorCode};
 use idmap_storage::{Exhaustion, STORAGE_RETRY_AFTER, StorageError};
 use idmap_web::current_request_id;
@@ -127,6 +128,32 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         builder.json(ErrorBody::new(self.code(), description))
+    }
+}
+
+/// The shared bearer edge's verdicts, in this server's envelope. An invalid
+/// token is not told why: the caller only learns it cannot use it here.
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Missing { .. } => ApiError::Bearer {
+                status: StatusCode::UNAUTHORIZED,
+                code: None,
+                description: "a bearer token is required".into(),
+            },
+            AuthError::Invalid { .. } => ApiError::Bearer {
+                status: StatusCode::UNAUTHORIZED,
+                code: Some(ErrorCode::InvalidToken),
+                description: "the access token is invalid, expired, revoked or not for this server"
+                    .into(),
+            },
+            AuthError::InsufficientScope { scope, .. } => ApiError::Bearer {
+                status: StatusCode::FORBIDDEN,
+                code: Some(ErrorCode::InsufficientScope),
+                description: format!("scope '{scope}' is required"),
+            },
+            AuthError::Unavailable => ApiError::Unavailable,
+        }
     }
 }
 

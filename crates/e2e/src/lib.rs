@@ -131,6 +131,35 @@ impl System {
         &self.key_dir
     }
 
+    /// Signs `claims` with auth-server's first signing key and its usual
+    /// header, for tokens auth-server would never issue (expired, for
+    /// another audience, lacking a claim).
+    pub fn sign(&self, claims: &Value) -> StartResult<String> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.key_dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .is_some_and(|n| n.starts_with("signing-") && n.ends_with(".pem"))
+            })
+            .collect();
+        files.sort();
+        let pem = std::fs::read(files.first().ok_or("no signing key")?)?;
+        Ok(auth_server::keys::SigningKey::from_pem(&pem)?.sign(claims)?)
+    }
+
+    /// A verified, enabled user of auth-server; returns its id.
+    pub async fn user(&self, email: &str) -> StartResult<String> {
+        let user = auth_server::services::users::add_user(
+            &self.auth_db,
+            email,
+            "a long test password",
+            true,
+        )
+        .await?;
+        Ok(user.id)
+    }
+
     /// Row count of every idmap linkage table plus `audit_log`, for tests
     /// that check that a refused request wrote nothing.
     pub async fn idmap_counts(&self) -> StartResult<BTreeMap<&'static str, i64>> {

@@ -6,6 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use idmap_actix_auth::{AuthError, Invalid};
 use idmap_common::error::{ErrorBody, ErrorCode, ErrorDetail};
 use idmap_common::verifier::VerifyError;
 use idmap_storage::{Exhaustion, STORAGE_RETRY_AFTER, StorageError};
@@ -163,6 +164,28 @@ impl ApiError {
                 "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""
             )),
             _ => None,
+        }
+    }
+}
+
+/// The shared bearer edge's verdicts, in this service's envelope; a broken
+/// `Authorization` header is a malformed token here.
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Missing { .. } => Self::MissingToken,
+            AuthError::Invalid {
+                reason: Invalid::Token(e),
+                ..
+            } => Self::InvalidToken(e),
+            AuthError::Invalid {
+                reason: Invalid::Header(_),
+                ..
+            } => Self::InvalidToken(VerifyError::Malformed),
+            AuthError::InsufficientScope { scope, .. } => Self::InsufficientScope(scope),
+            AuthError::Unavailable => {
+                Self::Unavailable("signing keys are not loaded yet; retry later")
+            }
         }
     }
 }
