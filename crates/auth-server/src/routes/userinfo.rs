@@ -35,8 +35,7 @@ async fn get_userinfo(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let user = users::find(&state.db, &claims.sub)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| ApiError::Bearer {
             status: StatusCode::UNAUTHORIZED,

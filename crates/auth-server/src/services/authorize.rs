@@ -2,7 +2,7 @@
 //! storing a single-use code bound to client, user, redirect URI, scopes,
 //! resource and PKCE challenge, or (implicit grant) signing a token.
 
-use idmap_storage::Database;
+use idmap_storage::{Database, StorageError};
 
 use super::issuer::{IssuedToken, TokenIssuer};
 use super::token::TokenError;
@@ -21,7 +21,7 @@ pub async fn issue_code(
     client: &Client,
     user_id: &str,
     request: &AuthorizeRequest,
-) -> Result<String, TokenError> {
+) -> Result<String, StorageError> {
     let code = OpaqueToken::generate();
     let now = now_unix();
     let row = CodeRow {

@@ -25,8 +25,7 @@ pub async fn signed_in(
         return Ok(None);
     };
     let user = users::find(&state.db, &uid)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .filter(|u| !u.disabled && u.session_generation == session.generation);
     Ok(user.map(|u| (session, u)))
 }

@@ -54,9 +54,7 @@ pub async fn list_applications(
     auth::Owner(user): auth::Owner,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let apps = applications::list(&state.db, &user.id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let apps = applications::list(&state.db, &user.id).await?;
     Ok(HttpResponse::Ok().json(apps))
 }
 
@@ -86,8 +84,7 @@ pub async fn get_application(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let app = applications::get(&state.db, &user.id, &path)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(app))
 }
@@ -112,10 +109,7 @@ pub async fn delete_application(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    if !applications::delete(&state.db, &user.id, &path)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-    {
+    if !applications::delete(&state.db, &user.id, &path).await? {
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())
@@ -125,9 +119,7 @@ pub async fn list_authorized(
     auth::Owner(user): auth::Owner,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let list = consents::list(&state.db, &user.id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let list = consents::list(&state.db, &user.id).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -136,10 +128,7 @@ pub async fn revoke_authorized(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    if !consents::revoke(&state.db, &user.id, &path)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-    {
+    if !consents::revoke(&state.db, &user.id, &path).await? {
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())

@@ -50,8 +50,7 @@ impl FromRequest for TokenUser {
             let claims = claims.await?;
             let state = state.ok_or_else(|| ApiError::internal(MissingState))?;
             let user = users::find(&state.db, &claims.sub)
-                .await
-                .map_err(|_| ApiError::Unavailable)?
+                .await?
                 .filter(|u| !u.disabled)
                 .ok_or_else(|| refused("the token does not belong to an active user"))?;
             Ok(Self { user, claims })
@@ -70,8 +69,7 @@ impl FromRequest for Owner {
             let TokenUser { user, claims } = caller.await?;
             let state = state.ok_or_else(|| ApiError::internal(MissingState))?;
             let own = applications::get(&state.db, &user.id, &claims.client_id)
-                .await
-                .map_err(|_| ApiError::Unavailable)?
+                .await?
                 .is_some();
             if !own {
                 return Err(refused(

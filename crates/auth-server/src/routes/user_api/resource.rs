@@ -82,11 +82,7 @@ pub async fn get_user(
         return Err(ApiError::NotFound);
     }
     let groups = if claims.has_scope(GROUPS_SCOPE) {
-        Some(
-            groups::of_user(&state.db, &user.id)
-                .await
-                .map_err(|_| ApiError::Unavailable)?,
-        )
+        Some(groups::of_user(&state.db, &user.id).await?)
     } else {
         None
     };
@@ -109,8 +105,7 @@ pub async fn get_group(
     }
     let (id, format) = parse_tail(&path).ok_or(ApiError::NotFound)?;
     let group = groups::visible_group(&state.db, &user.id, id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .ok_or(ApiError::NotFound)?;
     respond(&state, format, "resource_group.html", "group", &group)
 }

@@ -111,9 +111,7 @@ pub async fn post_login(
         );
         return Ok(resp);
     }
-    let user = users::authenticate(&state.db, &email, &password)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let user = users::authenticate(&state.db, &email, &password).await?;
     let Some(user) = user else {
         tracing::info!("login failed");
         state
@@ -153,9 +151,7 @@ pub async fn post_logout(
     if !page::csrf_ok(&state, &session, form.csrf_token.as_deref()) {
         return page::csrf_refused(&state);
     }
-    accounts::end_sessions(&state.db, &user.id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    accounts::end_sessions(&state.db, &user.id).await?;
     tracing::info!(user_id = %user.id, "user logged out");
     let mut resp = page::see_other("/accounts/login/");
     resp.add_cookie(&state.sessions.removal())
