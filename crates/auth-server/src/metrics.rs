@@ -26,11 +26,11 @@ use idmap_storage::{ErrorKind, Exhaustion, StorageError};
 use idmap_web::Metrics;
 use idmap_web::metrics::prometheus::{self, IntCounter, IntCounterVec};
 
-use crate::db::now_unix;
 use crate::error::ApiError;
 use crate::keys::KeyStore;
 use crate::routes::AppState;
 use crate::services::token::TokenError;
+use idmap_common::clock::now_unix;
 
 /// Every `grant` label value, present from the start so that rates of a
 /// grant nobody used yet read 0 rather than nothing.

@@ -131,21 +131,16 @@ impl System {
         &self.key_dir
     }
 
-    /// Signs `claims` with auth-server's first signing key and its usual
+    /// Signs `claims` with auth-server's current signing key and its usual
     /// header, for tokens auth-server would never issue (expired, for
     /// another audience, lacking a claim).
     pub fn sign(&self, claims: &Value) -> StartResult<String> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.key_dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name()
-                    .map(|n| n.to_string_lossy())
-                    .is_some_and(|n| n.starts_with("signing-") && n.ends_with(".pem"))
-            })
-            .collect();
-        files.sort();
-        let pem = std::fs::read(files.first().ok_or("no signing key")?)?;
-        Ok(auth_server::keys::SigningKey::from_pem(&pem)?.sign(claims)?)
+        // The directory already holds auth-server's keys: nothing is created.
+        let keys = auth_server::keys::KeyStore::load_or_create(
+            &self.key_dir,
+            auth_server::config::SigningAlg::Rs256,
+        )?;
+        Ok(keys.signing_key().sign(claims)?)
     }
 
     /// A verified, enabled user of auth-server; returns its id.

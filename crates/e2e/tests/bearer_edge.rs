@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use idmap_actix_auth::{BearerAuth, RequireScope, ScopeName};
+use idmap_common::clock::now_unix as now;
 use idmap_common::verifier::{Verifier, VerifierConfig};
 use idmap_e2e::System;
 use idmap_storage::Backend;
@@ -29,15 +30,6 @@ static NEXT_JTI: AtomicU64 = AtomicU64::new(0);
 /// What a row must get: the status and the `error` of the challenge
 /// (`None`: a challenge without an error code, as for a missing token).
 type Expected = (u16, Option<&'static str>);
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        .try_into()
-        .unwrap()
-}
 
 fn claims(sys: &System, target: &Target, edit: impl FnOnce(&mut Map<String, Value>)) -> Value {
     let now = now();

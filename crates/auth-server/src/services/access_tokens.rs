@@ -54,7 +54,7 @@ impl LocalVerifier {
             audience,
             leeway: std::time::Duration::ZERO,
         };
-        parsed.claims(&rules, crate::db::now_unix())
+        parsed.claims(&rules, idmap_common::clock::now_unix())
     }
 }
 

@@ -5,11 +5,11 @@
 
 use actix_web::HttpRequest;
 
-use crate::db::now_unix;
 use crate::db::users::UserRow;
 use crate::error::ApiError;
 use crate::routes::AppState;
 use crate::services::users;
+use idmap_common::clock::now_unix;
 
 use super::session::Session;
 

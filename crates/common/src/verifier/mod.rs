@@ -32,7 +32,7 @@ mod token;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, Weak};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 pub use config::VerifierConfig;
 pub use error::{ConfigError, JwksError, VerifyError};
@@ -140,7 +140,7 @@ impl Verifier {
             parsed.verify_signature(key.algorithm, &key.key)?;
             self.inner.seen.insert(token, keys.generation());
         }
-        parsed.claims(&self.inner.config.claim_rules(), unix_now())
+        parsed.claims(&self.inner.config.claim_rules(), crate::clock::now_unix())
     }
 
     /// Whether a JWKS has been loaded at least once: the readiness signal
@@ -300,14 +300,6 @@ impl std::fmt::Debug for Verifier {
             .field("stats", &self.stats())
             .finish()
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
-        })
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::db::now_unix;
 use crate::error::ApiError;
 use crate::keys;
 use crate::routes::{AppState, bearer, body};
+use idmap_common::clock::now_unix;
 
 /// When the new key starts signing.
 #[derive(Deserialize, Default, ToSchema)]

@@ -10,7 +10,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::db::now_unix;
 use crate::domain::local_path::is_local_path;
 use crate::domain::user::Email;
 use crate::error::ApiError;
@@ -18,6 +17,7 @@ use crate::routes::AppState;
 use crate::services::{accounts, users};
 use crate::web::client_ip::client_ip;
 use crate::web::{current, page};
+use idmap_common::clock::now_unix;
 
 /// Where a login without a usable `next` lands.
 pub const DEFAULT_NEXT: &str = "/accounts/";
