@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark suite of issue 8: builds in release mode, starts auth-server and
+# Benchmark suite: builds in release mode, starts auth-server and
 # idmap-server on the chosen backend (fresh databases, rate limits off),
 # preloads a synthetic registry, runs every scenario with idmap-bench and
 # prints one table, then the physical-limit companions.

@@ -12,7 +12,7 @@
 //! (default `idmap`), `LISTEN` (default `127.0.0.1:8090`).
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use idmap_actix_auth::{BearerClaims, RequireScope, ScopeName};
+use idmap_actix_auth::{BearerAuth, BearerClaims, RequireScope, ScopeName};
 use idmap_common::verifier::{Verifier, VerifierConfig};
 
 /// The scope the report endpoint requires.
@@ -56,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(%listen, "protected service listening");
     HttpServer::new(move || {
         App::new()
-            .app_data(web::Data::new(verifier.clone()))
+            .app_data(BearerAuth::from(verifier.clone()))
             .route("/whoami", web::get().to(whoami))
             .route("/reports", web::get().to(reports))
     })

@@ -5,19 +5,41 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use idmap_common::error::{ErrorBody, ErrorCode};
+use idmap_common::verifier::VerifyError;
 
-/// Why a request was not let through.
+/// Why a request was not let through. A service with its own error type
+/// converts this with `From` and answers in its own envelope; this type's
+/// own answer is the one of [`ResponseError`] below.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthError {
     /// No `Authorization: Bearer` header: 401 without an error code.
     Missing { realm: String },
     /// A token that does not verify: 401 `invalid_token`.
-    Invalid { realm: String, reason: String },
+    Invalid { realm: String, reason: Invalid },
     /// A valid token without the scope: 403 `insufficient_scope`.
     InsufficientScope { realm: String, scope: &'static str },
     /// The issuer's keys are not loaded yet (or no verifier is
     /// configured): 503, the client should retry.
     Unavailable,
+}
+
+/// What was wrong with a bearer attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    /// The header itself: two of them, an empty token, bytes that are not
+    /// visible ASCII.
+    Header(&'static str),
+    /// The token, as the verifier judged it.
+    Token(VerifyError),
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Header(reason) => f.write_str(reason),
+            Self::Token(e) => e.fmt(f),
+        }
+    }
 }
 
 impl std::fmt::Display for AuthError {

@@ -1,17 +1,23 @@
 //! Protect an actix-web service with idmap access tokens in a few lines.
 //!
 //! Register a [`Verifier`](idmap_common::verifier::Verifier) as app data
-//! (it validates tokens locally against the issuer's cached JWKS), then ask
-//! for [`BearerClaims`] (any valid token) or [`RequireScope<S>`] (a valid
-//! token carrying the scope `S::SCOPE`) in a handler's arguments. Failures
-//! answer as RFC 6750 says: 401 with `WWW-Authenticate: Bearer realm=...`
-//! (plus `error="invalid_token"` for a bad token), 403
+//! through [`BearerAuth`] (it validates tokens locally against the issuer's
+//! cached JWKS), then ask for [`BearerClaims`] (any valid token) or
+//! [`RequireScope<S>`] (a valid token carrying the scope `S::SCOPE`) in a
+//! handler's arguments. Failures answer as RFC 6750 says: 401 with
+//! `WWW-Authenticate: Bearer realm=...` (plus `error="invalid_token"` for a
+//! bad token, an empty `Bearer ` or two `Authorization` headers), 403
 //! `insufficient_scope`, and 503 while no keys have been loaded yet. The
 //! body is the JSON error envelope of every idmap service.
 //!
+//! A service with an error type of its own names it as the extractors'
+//! second parameter (`RequireScope<S, MyError>` where
+//! `MyError: From<AuthError>`), so the failure is answered in its envelope
+//! while the decision stays here.
+//!
 //! ```no_run
 //! use actix_web::{App, HttpServer, web};
-//! use idmap_actix_auth::{BearerClaims, RequireScope, ScopeName};
+//! use idmap_actix_auth::{BearerAuth, BearerClaims, RequireScope, ScopeName};
 //! use idmap_common::verifier::{Verifier, VerifierConfig};
 //!
 //! struct ReadScope;
@@ -32,7 +38,7 @@
 //! let _refresh = verifier.spawn_refresh_task();
 //! HttpServer::new(move || {
 //!     App::new()
-//!         .app_data(web::Data::new(verifier.clone()))
+//!         .app_data(BearerAuth::from(verifier.clone()))
 //!         .route("/whoami", web::get().to(whoami))
 //!         .route("/report", web::get().to(report))
 //! })
@@ -43,8 +49,10 @@
 //! # }
 //! ```
 
+mod edge;
 mod error;
 mod extract;
 
-pub use error::AuthError;
+pub use edge::{BearerAuth, Rejected, TokenVerifier, Verdict, authenticate};
+pub use error::{AuthError, Invalid};
 pub use extract::{BearerClaims, RequireScope, ScopeName};

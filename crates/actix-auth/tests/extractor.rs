@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, test, web};
-use idmap_actix_auth::{BearerClaims, RequireScope, ScopeName};
+use idmap_actix_auth::{BearerAuth, BearerClaims, RequireScope, ScopeName};
 use idmap_common::verifier::{Verifier, VerifierConfig};
 use serde_json::Value;
 
@@ -108,7 +108,7 @@ async fn scopes_are_enforced_and_errors_follow_rfc_6750() {
 
     let app = test::init_service(
         App::new()
-            .app_data(web::Data::new(verifier.clone()))
+            .app_data(BearerAuth::from(verifier.clone()))
             .route("/whoami", web::get().to(whoami))
             .route("/read", web::get().to(read)),
     )
@@ -174,7 +174,7 @@ async fn without_keys_the_answer_is_503() {
     let verifier = Verifier::new(config).unwrap();
     let app = test::init_service(
         App::new()
-            .app_data(web::Data::new(verifier))
+            .app_data(BearerAuth::from(verifier))
             .route("/read", web::get().to(read)),
     )
     .await;

@@ -6,8 +6,9 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
+use idmap_actix_auth::AuthError;
 use idmap_common::error::{ErrorBody, ErrorCode};
-use idmap_storage::{Exhaustion, STORAGE_RETRY_AFTER, StorageError};
+use idmap_storage::{ErrorKind, Exhaustion, STORAGE_RETRY_AFTER, StorageError};
 use idmap_web::current_request_id;
 
 use crate::services::clients::AdminError;
@@ -130,6 +131,32 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The shared bearer edge's verdicts, in this server's envelope. An invalid
+/// token is not told why: the caller only learns it cannot use it here.
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Missing { .. } => ApiError::Bearer {
+                status: StatusCode::UNAUTHORIZED,
+                code: None,
+                description: "a bearer token is required".into(),
+            },
+            AuthError::Invalid { .. } => ApiError::Bearer {
+                status: StatusCode::UNAUTHORIZED,
+                code: Some(ErrorCode::InvalidToken),
+                description: "the access token is invalid, expired, revoked or not for this server"
+                    .into(),
+            },
+            AuthError::InsufficientScope { scope, .. } => ApiError::Bearer {
+                status: StatusCode::FORBIDDEN,
+                code: Some(ErrorCode::InsufficientScope),
+                description: format!("scope '{scope}' is required"),
+            },
+            AuthError::Unavailable => ApiError::Unavailable,
+        }
+    }
+}
+
 /// The one mapping of the admin and user-center services' failures.
 impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> Self {
@@ -138,11 +165,32 @@ impl From<AdminError> for ApiError {
             AdminError::NotFound(_) => ApiError::NotFound,
             AdminError::Conflict(m) => ApiError::Conflict(m),
             AdminError::Forbidden(m) => ApiError::Forbidden(m),
-            AdminError::Storage(s) if exhausted(&s).is_some() => ApiError::internal(s),
-            AdminError::Storage(s) if s.is_unavailable() => ApiError::Unavailable,
-            AdminError::Storage(s) => ApiError::internal(s),
+            AdminError::Storage(s) => ApiError::from(s),
         }
     }
+}
+
+/// A database failure, logged here once: resources out (warn, the storage
+/// layer logs the episode), an outage or a lost race (warn, a 503 worth a
+/// retry), or a bug or damaged data (logged with the request id where it
+/// is answered, a 500).
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        if let Some(x) = exhausted(&e) {
+            return ApiError::Exhausted(x);
+        }
+        if retry_later(&e) {
+            tracing::warn!(error = %e, kind = e.kind().as_str(), "database unavailable");
+            return ApiError::Unavailable;
+        }
+        ApiError::Internal(Box::new(e))
+    }
+}
+
+/// Failures a client may retry after a moment: an outage, or a transaction
+/// that kept losing races.
+fn retry_later(e: &StorageError) -> bool {
+    matches!(e.kind(), ErrorKind::Unavailable | ErrorKind::Contention)
 }
 
 /// Which resource the database ran out of, if that is why `e` failed;
@@ -210,7 +258,7 @@ impl TokenError {
             Self::RateLimited(_) => ErrorCode::RateLimited,
             Self::TooLarge => ErrorCode::InvalidRequest,
             Self::Storage(e) if e.exhaustion().is_some() => ErrorCode::StorageExhausted,
-            Self::Storage(e) if e.is_unavailable() => ErrorCode::TemporarilyUnavailable,
+            Self::Storage(e) if retry_later(e) => ErrorCode::TemporarilyUnavailable,
             Self::Storage(_) | Self::Signing(_) | Self::Corrupt(_) => ErrorCode::ServerError,
         }
     }
@@ -224,7 +272,7 @@ impl ResponseError for TokenError {
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Storage(e) if let Some(x) = e.exhaustion() => exhaustion_status(x),
-            Self::Storage(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Storage(e) if retry_later(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(_) | Self::Signing(_) | Self::Corrupt(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -255,8 +303,8 @@ impl ResponseError for TokenError {
                 builder.insert_header((header::RETRY_AFTER, retry_after(x)));
                 ErrorBody::new(self.code(), exhaustion_message(x))
             }
-            Self::Storage(e) if e.is_unavailable() => {
-                tracing::warn!(error = %e, "database unavailable");
+            Self::Storage(e) if retry_later(e) => {
+                tracing::warn!(error = %e, kind = e.kind().as_str(), "database unavailable");
                 builder.insert_header((header::RETRY_AFTER, "5"));
                 ErrorBody::new(
                     self.code(),
@@ -324,4 +372,47 @@ pub fn query_error(
 /// Path extractor failures.
 pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::*;
+
+    fn query(kind: DatabaseErrorKind, message: &str) -> StorageError {
+        StorageError::Query(Error::DatabaseError(kind, Box::new(message.to_owned())))
+    }
+
+    fn status_of(e: StorageError) -> u16 {
+        ApiError::from(e).status_code().as_u16()
+    }
+
+    #[test]
+    fn storage_failures_are_answered_by_their_kind() {
+        assert_eq!(status_of(StorageError::Unavailable("refused".into())), 503);
+        assert_eq!(
+            status_of(query(DatabaseErrorKind::Unknown, "database is locked")),
+            503
+        );
+        assert_eq!(
+            status_of(query(
+                DatabaseErrorKind::Unknown,
+                "database or disk is full"
+            )),
+            507
+        );
+        // A broken constraint or a damaged row is our bug, not an outage.
+        assert_eq!(
+            status_of(query(DatabaseErrorKind::CheckViolation, "CHECK failed")),
+            500
+        );
+        assert_eq!(
+            status_of(query(
+                DatabaseErrorKind::Unknown,
+                "database disk image is malformed"
+            )),
+            500
+        );
+    }
 }

@@ -22,15 +22,15 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
-use idmap_storage::{Exhaustion, StorageError};
+use idmap_storage::{ErrorKind, Exhaustion, StorageError};
 use idmap_web::Metrics;
 use idmap_web::metrics::prometheus::{self, IntCounter, IntCounterVec};
 
-use crate::db::now_unix;
 use crate::error::ApiError;
 use crate::keys::KeyStore;
 use crate::routes::AppState;
 use crate::services::token::TokenError;
+use idmap_common::clock::now_unix;
 
 /// Every `grant` label value, present from the start so that rates of a
 /// grant nobody used yet read 0 rather than nothing.
@@ -150,12 +150,10 @@ pub fn db_error_kind(e: &actix_web::Error) -> Option<&'static str> {
 }
 
 fn storage_kind(e: &StorageError) -> &'static str {
-    if let Some(x) = e.exhaustion() {
-        exhaustion_kind(x)
-    } else if e.is_unavailable() {
-        "unavailable"
-    } else {
-        "other"
+    match (e.exhaustion(), e.kind()) {
+        (Some(x), _) => exhaustion_kind(x),
+        (None, ErrorKind::Unavailable) => "unavailable",
+        (None, _) => "other",
     }
 }
 

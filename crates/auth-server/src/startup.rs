@@ -11,6 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use idmap_actix_auth::BearerAuth;
 use idmap_storage::{Database, DatabaseUrl};
 use idmap_web::DbMetrics;
 use secrecy::ExposeSecret;
@@ -200,9 +201,12 @@ impl Application {
             .port();
         let timeouts = settings.timeouts();
         let body_timeout = web::Data::new(timeouts.body_limit());
+        // The realm is only a fallback: this server answers in its own envelope.
+        let bearer = BearerAuth::new(state.verifier.clone(), "idmap");
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(bearer.clone())
                 .app_data(registry.clone())
                 .app_data(db_metrics.clone())
                 .app_data(body_timeout.clone())

@@ -373,7 +373,7 @@ async fn cli_adds_users_from_stdin_and_rotates_and_retires_secrets() {
         .filter(|s| {
             s["expires_at"]
                 .as_i64()
-                .is_some_and(|e| e > auth_server::db::now_unix())
+                .is_some_and(|e| e > idmap_common::clock::now_unix())
         })
         .count();
     assert_eq!(expiring, 1);

@@ -121,7 +121,7 @@ async fn a_revoked_access_token_is_inactive_and_unknown_tokens_answer_200() {
         .await
         .unwrap();
     assert_eq!(count, 1);
-    assert!(max_exp.unwrap() > auth_server::db::now_unix());
+    assert!(max_exp.unwrap() > idmap_common::clock::now_unix());
 }
 
 #[tokio::test]

@@ -79,7 +79,7 @@ fn tokens(c: &mut Criterion) {
         .expect("runtime");
     for key in keys() {
         let alg = format!("{:?}", key.alg);
-        let claims = jwt::claims(issuer, jwt::unix_now());
+        let claims = jwt::claims(issuer, idmap_common::clock::now_unix());
         let token = key.sign(&claims).expect("sign");
         let validation = jwt::validation(key.alg, issuer);
         let verifier = runtime.block_on(async {

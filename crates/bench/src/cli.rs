@@ -18,7 +18,7 @@ use idmap_bench::{limits, preload, procstat};
 #[command(
     name = "idmap-bench",
     version,
-    about = "idmap load generator (issue 8)"
+    about = "idmap load generator: throughput and latency of both services"
 )]
 pub struct Args {
     #[command(subcommand)]

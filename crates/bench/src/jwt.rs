@@ -115,10 +115,3 @@ pub fn newest_key(dir: &Path) -> anyhow::Result<PathBuf> {
     keys.pop()
         .with_context(|| format!("no signing-*.pem in {}", dir.display()))
 }
-
-/// Current unix time in seconds.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}

@@ -1,4 +1,4 @@
-//! idmap-bench: the load generator of issue 8 and its parts, as a library
+//! idmap-bench: the load generator of the services and its parts, as a library
 //! so that the criterion benches share the synthetic data and JWT helpers.
 //! `scripts/bench.sh` drives the binary; `docs/benchmarks.md` explains the
 //! figures.

@@ -13,9 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use idmap_common::clock::now_unix;
 use idmap_common::ids::RuleCode;
 use idmap_common::{Verifier, VerifierConfig};
-use idmap_server::db::{bindings, now, uuids};
+use idmap_server::db::{bindings, uuids};
 use idmap_server::domain::linkage::NewBinding;
 use idmap_storage::{Database, DatabaseUrl};
 
@@ -76,7 +77,7 @@ pub async fn jwt(
     let key = Arc::new(KeyPair::from_pem(&pem)?);
     let alg = format!("{:?}", key.alg);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let claims = jwt::claims(issuer, jwt::unix_now());
+    let claims = jwt::claims(issuer, idmap_common::clock::now_unix());
     let token = key.sign(&claims)?;
     let validation = jwt::validation(key.alg, issuer);
     let mut out = Vec::new();
@@ -207,7 +208,7 @@ pub async fn database(
                     .collect();
                 let batch = Arc::new((ids, new));
                 db.transaction(move |conn| {
-                    let t = now();
+                    let t = now_unix();
                     uuids::insert(conn, &batch.0, t)?;
                     bindings::insert(conn, "BENCHRAW", &batch.1, t)
                 })

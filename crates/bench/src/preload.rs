@@ -14,8 +14,9 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use diesel::connection::SimpleConnection;
+use idmap_common::clock::now_unix;
 use idmap_common::ids::{PatientRef, RuleCode};
-use idmap_server::db::{bindings, now, patient_refs, uuids};
+use idmap_server::db::{bindings, patient_refs, uuids};
 use idmap_server::domain::linkage::NewBinding;
 use idmap_storage::{Backend, Database, DatabaseUrl};
 
@@ -145,7 +146,7 @@ async fn fill(url: &DatabaseUrl, patients: u64, seed: u64) -> anyhow::Result<()>
         let rows = Arc::new((ids, new, refs));
         db.transaction(move |conn| {
             let (ids, new, refs) = &*rows;
-            let t = now();
+            let t = now_unix();
             uuids::insert(conn, ids, t)?;
             bindings::insert(conn, data::PARTNER, new, t)?;
             patient_refs::insert(conn, data::PARTNER, refs, t)?;

@@ -1,5 +1,6 @@
 //! Salt fingerprints: a keyed digest that tells whether two parties hash with
-//! the same salt without revealing it (design section 3).
+//! the same salt without revealing it, so a partner hashing with the wrong
+//! salt is refused instead of silently creating new people.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

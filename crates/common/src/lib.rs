@@ -5,6 +5,7 @@
 //! that any Rust service can depend on it cheaply.
 
 pub mod claims;
+pub mod clock;
 pub mod error;
 pub mod fingerprint;
 pub mod hash;

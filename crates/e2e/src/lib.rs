@@ -131,6 +131,30 @@ impl System {
         &self.key_dir
     }
 
+    /// Signs `claims` with auth-server's current signing key and its usual
+    /// header, for tokens auth-server would never issue (expired, for
+    /// another audience, lacking a claim).
+    pub fn sign(&self, claims: &Value) -> StartResult<String> {
+        // The directory already holds auth-server's keys: nothing is created.
+        let keys = auth_server::keys::KeyStore::load_or_create(
+            &self.key_dir,
+            auth_server::config::SigningAlg::Rs256,
+        )?;
+        Ok(keys.signing_key().sign(claims)?)
+    }
+
+    /// A verified, enabled user of auth-server; returns its id.
+    pub async fn user(&self, email: &str) -> StartResult<String> {
+        let user = auth_server::services::users::add_user(
+            &self.auth_db,
+            email,
+            "a long test password",
+            true,
+        )
+        .await?;
+        Ok(user.id)
+    }
+
     /// Row count of every idmap linkage table plus `audit_log`, for tests
     /// that check that a refused request wrote nothing.
     pub async fn idmap_counts(&self) -> StartResult<BTreeMap<&'static str, i64>> {

@@ -6,9 +6,10 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use idmap_actix_auth::{AuthError, Invalid};
 use idmap_common::error::{ErrorBody, ErrorCode, ErrorDetail};
 use idmap_common::verifier::VerifyError;
-use idmap_storage::{Exhaustion, STORAGE_RETRY_AFTER, StorageError};
+use idmap_storage::{ErrorKind, Exhaustion, STORAGE_RETRY_AFTER, StorageError};
 
 /// Realm announced in every `WWW-Authenticate` header.
 pub const REALM: &str = "idmap";
@@ -167,39 +168,50 @@ impl ApiError {
     }
 }
 
+/// The shared bearer edge's verdicts, in this service's envelope; a broken
+/// `Authorization` header is a malformed token here.
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Missing { .. } => Self::MissingToken,
+            AuthError::Invalid {
+                reason: Invalid::Token(e),
+                ..
+            } => Self::InvalidToken(e),
+            AuthError::Invalid {
+                reason: Invalid::Header(_),
+                ..
+            } => Self::InvalidToken(VerifyError::Malformed),
+            AuthError::InsufficientScope { scope, .. } => Self::InsufficientScope(scope),
+            AuthError::Unavailable => {
+                Self::Unavailable("signing keys are not loaded yet; retry later")
+            }
+        }
+    }
+}
+
 impl From<StorageError> for ApiError {
     fn from(err: StorageError) -> Self {
         if let Some(exhaustion) = err.exhaustion() {
             // The first failure of an episode is logged at error level
             // by the storage layer.
             tracing::warn!(error = %err, resource = exhaustion.as_str(), "database resources exhausted");
-            Self::Database(DbFailure::Exhausted(exhaustion))
-        } else if err.is_unavailable() {
-            tracing::warn!(error = %err, "database unavailable");
-            Self::Database(DbFailure::Unavailable)
-        } else if err.is_unique_violation() || is_busy(&err) {
-            tracing::warn!(error = %err, "transaction kept losing races");
-            Self::Database(DbFailure::Race)
-        } else {
-            match Self::internal(&err) {
+            return Self::Database(DbFailure::Exhausted(exhaustion));
+        }
+        match err.kind() {
+            ErrorKind::Unavailable => {
+                tracing::warn!(error = %err, "database unavailable");
+                Self::Database(DbFailure::Unavailable)
+            }
+            ErrorKind::Contention => {
+                tracing::warn!(error = %err, "transaction kept losing races");
+                Self::Database(DbFailure::Race)
+            }
+            ErrorKind::Corrupt | ErrorKind::Other => match Self::internal(&err) {
                 Self::Internal(reference) => Self::Database(DbFailure::Other(reference)),
                 other => other,
-            }
+            },
         }
-    }
-}
-
-fn is_busy(err: &StorageError) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match err {
-        StorageError::Query(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => {
-            true
-        }
-        StorageError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
-            let m = info.message();
-            m.contains("locked") || m.contains("deadlock") || m.contains("Lock wait timeout")
-        }
-        _ => false,
     }
 }
 

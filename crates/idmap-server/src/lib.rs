@@ -1,5 +1,5 @@
 //! idmap-server: the resource server that maps salted sha256 hashes of
-//! identifying fields to persistent UUIDs (design section 3). A library so
+//! identifying fields to persistent UUIDs, one per person across partners. A library so
 //! that tests start the real server in-process; `main.rs` is a thin CLI.
 
 pub mod auth;

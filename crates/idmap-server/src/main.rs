@@ -77,7 +77,7 @@ async fn import_legacy(
     };
     let actor = idmap_server::db::audit::Actor {
         client_id: "idmap-server import-legacy".into(),
-        request_id: format!("import-{}", idmap_server::db::now()),
+        request_id: format!("import-{}", idmap_common::clock::now_unix()),
     };
     idmap_server::import::import_legacy(args.from, &db, opts, actor)
         .await

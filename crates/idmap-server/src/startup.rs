@@ -9,6 +9,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use idmap_actix_auth::BearerAuth;
 use idmap_common::verifier::{Verifier, VerifierConfig};
 use idmap_storage::{Database, DatabaseUrl};
 use idmap_web::DbMetrics;
@@ -92,9 +93,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let timeouts = settings.timeouts();
         let body_timeout = web::Data::new(timeouts.body_limit());
+        let bearer = BearerAuth::from(state.verifier.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(bearer.clone())
                 .app_data(registry.clone())
                 .app_data(db_metrics.clone())
                 .app_data(body_timeout.clone())

@@ -41,7 +41,50 @@ impl Exhaustion {
     }
 }
 
+/// What a storage failure means for the caller: the one classification
+/// every service answers by, so none matches driver messages itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Down, unreachable, or out of a resource ([`StorageError::exhaustion`]
+    /// says which): the caller may retry later.
+    Unavailable,
+    /// Lost a race with another transaction (unique key, serialization
+    /// failure, deadlock, lock wait, busy file); retrying the whole unit of
+    /// work against fresh state resolves it.
+    Contention,
+    /// Stored data this code cannot read: a row that does not decode, a
+    /// damaged database file. Never the caller's fault.
+    Corrupt,
+    /// Anything else: a bug of ours.
+    Other,
+}
+
+impl ErrorKind {
+    /// A short label for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unavailable => "unavailable",
+            Self::Contention => "contention",
+            Self::Corrupt => "corrupt",
+            Self::Other => "other",
+        }
+    }
+}
+
 impl StorageError {
+    /// How to answer this failure.
+    pub fn kind(&self) -> ErrorKind {
+        if self.is_unavailable() || self.exhaustion().is_some() {
+            ErrorKind::Unavailable
+        } else if self.is_retryable() {
+            ErrorKind::Contention
+        } else if self.is_corrupt() {
+            ErrorKind::Corrupt
+        } else {
+            ErrorKind::Other
+        }
+    }
+
     /// Which resource ran out, when that is why this failed. Drivers expose
     /// messages rather than error numbers, so this matches the messages of
     /// SQLITE_FULL and SQLITE_READONLY, PostgreSQL's class 53 (insufficient
@@ -82,16 +125,44 @@ impl StorageError {
         match kind {
             DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure => true,
             DatabaseErrorKind::Unknown => {
-                let m = info.message();
-                m.contains("deadlock detected")
-                    || m.contains("Lock wait timeout exceeded")
-                    || m.contains("database is locked")
-                    || m.contains("database table is locked")
+                let m = info.message().to_lowercase();
+                CONTENTION.iter().any(|s| m.contains(s))
+            }
+            _ => false,
+        }
+    }
+
+    fn is_corrupt(&self) -> bool {
+        match self {
+            Self::Query(DieselError::DeserializationError(_)) => true,
+            Self::Query(DieselError::DatabaseError(_, info)) => {
+                let m = info.message().to_lowercase();
+                CORRUPT.iter().any(|s| m.contains(s))
             }
             _ => false,
         }
     }
 }
+
+/// Messages, lower case, of a transaction that lost a race: PostgreSQL's
+/// and MariaDB's deadlocks ("deadlock detected", "Deadlock found"),
+/// MariaDB's lock wait timeout, SQLite's busy file and table.
+const CONTENTION: &[&str] = &[
+    "deadlock",
+    "lock wait timeout exceeded",
+    "database is locked",
+    "database table is locked",
+];
+
+/// Messages, lower case, of a damaged database (SQLITE_CORRUPT and
+/// SQLITE_NOTADB, PostgreSQL's XX001/XX002, MariaDB's crashed tables).
+const CORRUPT: &[&str] = &[
+    "database disk image is malformed",
+    "file is not a database",
+    "invalid page in block",
+    "index contains unexpected",
+    "is marked as crashed",
+];
 
 /// Messages of the drivers' connection-loss errors, lower case: client
 /// libraries differ in capitalization ("MySQL server has gone away",
@@ -266,6 +337,44 @@ mod tests {
         assert_eq!(
             StorageError::Unavailable("connection refused".into()).exhaustion(),
             None
+        );
+    }
+
+    #[test]
+    fn each_failure_has_one_kind() {
+        let kind = |m: &str| StorageError::Query(unknown(m)).kind();
+        assert_eq!(kind("Server has gone away"), ErrorKind::Unavailable);
+        assert_eq!(kind("database or disk is full"), ErrorKind::Unavailable);
+        assert_eq!(
+            StorageError::Unavailable("too many clients".into()).kind(),
+            ErrorKind::Unavailable
+        );
+        for m in [
+            "deadlock detected",
+            "Deadlock found when trying to get lock; try restarting transaction",
+            "Lock wait timeout exceeded; try restarting transaction",
+            "database is locked",
+            "database table is locked",
+        ] {
+            assert_eq!(kind(m), ErrorKind::Contention, "{m}");
+        }
+        let unique = DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("duplicate key".to_owned()),
+        );
+        assert_eq!(StorageError::Query(unique).kind(), ErrorKind::Contention);
+        assert_eq!(kind("database disk image is malformed"), ErrorKind::Corrupt);
+        let undecodable = DieselError::DeserializationError("not an integer".into());
+        assert_eq!(StorageError::Query(undecodable).kind(), ErrorKind::Corrupt);
+        let check = DieselError::DatabaseError(
+            DatabaseErrorKind::CheckViolation,
+            Box::new("CHECK constraint failed".to_owned()),
+        );
+        assert_eq!(StorageError::Query(check).kind(), ErrorKind::Other);
+        assert_eq!(kind("syntax error"), ErrorKind::Other);
+        assert_eq!(
+            StorageError::Migration("bad".into()).kind(),
+            ErrorKind::Other
         );
     }
 

@@ -15,6 +15,6 @@ mod write_health;
 
 pub use connection::DbConnection;
 pub use database::{Database, Migrations, PoolState};
-pub use error::{Exhaustion, Result, StorageError};
+pub use error::{ErrorKind, Exhaustion, Result, StorageError};
 pub use url::{Backend, DatabaseUrl};
 pub use write_health::HOLD as STORAGE_RETRY_AFTER;

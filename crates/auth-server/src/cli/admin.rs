@@ -8,12 +8,12 @@ use super::{
     UserCommand,
 };
 use crate::config::Settings;
-use crate::db::now_unix;
 use crate::keys::{self, KeyStore};
 use crate::services::clients::{self, NewClient};
 use crate::services::entitlements::{self, Holder};
 use crate::services::{client_secrets, groups, users};
 use crate::startup::{load_secret_hasher, open_database};
+use idmap_common::clock::now_unix;
 
 /// Runs one admin command; errors are for stderr and a non-zero exit.
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {

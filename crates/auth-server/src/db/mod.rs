@@ -30,10 +30,3 @@ pub fn migrations() -> Migrations {
         mysql: MYSQL,
     }
 }
-
-/// Current time in unix seconds, the unit of every time column.
-pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}

@@ -1,7 +1,7 @@
 //! Client secrets: generated here with 256 bits of entropy, shown once, and
-//! stored only as HMAC-SHA256 under a server key (design section 2: a fast
-//! keyed hash is enough for secrets this random and keeps the token
-//! endpoint fast). Comparison is in constant time.
+//! stored only as HMAC-SHA256 under a server key (a fast keyed hash is
+//! enough for secrets this random, and a slow one would make every token
+//! request slow). Comparison is in constant time.
 
 use std::fmt;
 

@@ -112,7 +112,8 @@ impl Scope {
         matches!(self, Scope::IdmapRead | Scope::IdmapAdmin)
     }
 
-    /// Design section 2: API scopes are for `idmap`, the others for this server.
+    /// API scopes are for `idmap`, the others for this server, so a token for
+    /// the ID-mapping API cannot call the admin API and the other way round.
     pub fn audience(self) -> AudienceKind {
         match self {
             Scope::IdmapLink | Scope::IdmapRead | Scope::IdmapAdmin => AudienceKind::Idmap,

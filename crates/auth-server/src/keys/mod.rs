@@ -99,7 +99,7 @@ impl KeyStore {
     /// The key new tokens are signed with now.
     pub fn signing_key(&self) -> Arc<SigningKey> {
         let set = self.current();
-        match set.signing_at(crate::db::now_unix()) {
+        match set.signing_at(idmap_common::clock::now_unix()) {
             Some(k) => k,
             // Unreachable in practice: loading guarantees an active key.
             None => set.keys[set.keys.len() - 1].key.clone(),
@@ -108,7 +108,7 @@ impl KeyStore {
 
     /// RFC 7517 JWK Set of every published public key, signing key first.
     pub fn jwks(&self) -> JwkSet {
-        let now = crate::db::now_unix();
+        let now = idmap_common::clock::now_unix();
         JwkSet {
             keys: self
                 .current()
@@ -122,7 +122,7 @@ impl KeyStore {
     /// Every key that may have signed a token still valid: the lookup for
     /// verifying our own tokens locally.
     pub fn verification_key(&self, kid: &str) -> Option<Arc<SigningKey>> {
-        let now = crate::db::now_unix();
+        let now = idmap_common::clock::now_unix();
         self.current()
             .published_at(now)
             .into_iter()
@@ -150,7 +150,7 @@ pub fn rotate(dir: &Path, alg: SigningAlg, activates_at: i64) -> Result<String, 
 /// schedule (which would make it sign at once).
 fn create_key(dir: &Path, seq: u32, alg: SigningAlg, activates_at: i64) -> Result<bool, KeyError> {
     let meta = KeyMeta {
-        created_at: crate::db::now_unix(),
+        created_at: idmap_common::clock::now_unix(),
         activates_at,
     };
     let json = serde_json::to_vec(&meta).map_err(|e| KeyError::Invalid(e.to_string()))?;
@@ -175,11 +175,11 @@ fn load_or_create_set(dir: &Path, alg: SigningAlg, token_ttl: i64) -> Result<Key
                 alg,
                 token_ttl,
             };
-            if set.signing_at(crate::db::now_unix()).is_some() {
+            if set.signing_at(idmap_common::clock::now_unix()).is_some() {
                 return Ok(set);
             }
         }
-        create_key(dir, next, alg, crate::db::now_unix())?;
+        create_key(dir, next, alg, idmap_common::clock::now_unix())?;
     }
     Err(KeyError::Invalid(format!(
         "could not settle on a signing key in {} (concurrent writers?)",
@@ -321,7 +321,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = KeyStore::load_or_create(dir.path(), SigningAlg::EdDsa).unwrap();
         let first = store.signing_key().kid.clone();
-        let now = crate::db::now_unix();
+        let now = idmap_common::clock::now_unix();
         rotate(dir.path(), SigningAlg::EdDsa, now + 100).unwrap();
         assert!(store.reload_if_changed().unwrap());
         assert!(!store.reload_if_changed().unwrap(), "no change, no reload");

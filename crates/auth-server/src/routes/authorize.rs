@@ -168,10 +168,7 @@ async fn get_authorize(
         Ok(r) => r,
         Err(resp) => return Ok(resp),
     };
-    if consents::is_remembered(&state.db, &user.id, client.id.as_str(), &request.scopes)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-    {
+    if consents::is_remembered(&state.db, &user.id, client.id.as_str(), &request.scopes).await? {
         return grant(&state, &client, &user.id, &request).await;
     }
     let scopes: Vec<ScopeLine> = request
@@ -187,8 +184,7 @@ async fn get_authorize(
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
     let publisher = applications::publisher(&state.db, client.id.as_str())
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .ok_or(ApiError::NotFound)?;
     let mut resp = state.templates.page_posting_to(
         StatusCode::OK,
@@ -255,9 +251,7 @@ async fn post_authorize(
             fragment,
         )));
     }
-    consents::remember(&state.db, &user.id, client.id.as_str(), &request.scopes)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    consents::remember(&state.db, &user.id, client.id.as_str(), &request.scopes).await?;
     grant(&state, &client, &user.id, &request).await
 }
 
@@ -271,9 +265,7 @@ async fn grant(
     let state_param = request.state.as_deref();
     let location = match request.response_type {
         ResponseType::Code => {
-            let code = issue::issue_code(&state.db, client, uid, request)
-                .await
-                .map_err(|_| ApiError::Unavailable)?;
+            let code = issue::issue_code(&state.db, client, uid, request).await?;
             let mut pairs = vec![("code", code.as_str())];
             if let Some(s) = state_param {
                 pairs.push(("state", s));

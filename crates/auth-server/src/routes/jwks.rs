@@ -6,8 +6,8 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use super::{AppState, method_not_allowed};
-use crate::db::now_unix;
 use crate::keys::schedule;
+use idmap_common::clock::now_unix;
 
 /// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -2,7 +2,7 @@
 //! scope `profile` issued on a user's behalf.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use idmap_common::error::ErrorCode;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -31,13 +31,11 @@ pub struct UserInfo {
 }
 
 async fn get_userinfo(
-    req: HttpRequest,
+    claims: bearer::Profile,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let claims = bearer::require(&state, &req, "profile").await?;
     let user = users::find(&state.db, &claims.sub)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| ApiError::Bearer {
             status: StatusCode::UNAUTHORIZED,

@@ -1,16 +1,21 @@
-//! Verifying our own access tokens locally (introspection, revocation,
-//! userinfo, the admin API): signature with a key we still publish, `typ`,
-//! `iss`, `exp`/`nbf`, and the revocation list. `aud` is the caller's
-//! business, since introspection answers for tokens of any audience.
+//! Our own access tokens, checked locally with the shared token rules of
+//! `idmap_common::verifier` and this server's key store as the key source:
+//! for introspection (any audience, no database) and, through the shared
+//! bearer edge, for this server's own protected endpoints (our audience
+//! only, and not revoked).
 
 use std::sync::Arc;
 
-use idmap_common::claims::{ACCESS_TOKEN_TYP, AccessClaims};
-use idmap_storage::{Database, StorageError};
-use jsonwebtoken::Validation;
+use idmap_actix_auth::{Rejected, TokenVerifier, Verdict};
+use idmap_common::claims::AccessClaims;
+use idmap_common::verifier::{Algorithm, ClaimRules, UnverifiedToken, VerifyError};
+use idmap_storage::Database;
 
 use crate::db::revoked_tokens;
 use crate::keys::KeyStore;
+
+/// Every algorithm we can sign with; a token's `alg` must also be its key's.
+const ALGORITHMS: &[Algorithm] = &[Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
 
 /// Checks tokens this server signed.
 #[derive(Clone)]
@@ -29,42 +34,49 @@ impl LocalVerifier {
         }
     }
 
-    /// The claims of a valid, unrevoked token; `Ok(None)` for anything else.
-    pub async fn verify(&self, token: &str) -> Result<Option<AccessClaims>, StorageError> {
-        let Some(claims) = self.verify_signature(token) else {
-            return Ok(None);
-        };
-        let jti = claims.jti.clone();
-        let revoked = self
-            .db
-            .run(move |c| Ok(revoked_tokens::is_revoked(c, &jti)?))
-            .await?;
-        Ok((!revoked).then_some(claims))
+    /// Signature, header and claim rules for a token of any audience (no
+    /// database): what introspection reports on.
+    pub fn verify_signature(&self, token: &str) -> Option<AccessClaims> {
+        self.check(token, None).ok()
     }
 
-    /// Signature, header and time checks only (no database).
-    pub fn verify_signature(&self, token: &str) -> Option<AccessClaims> {
-        if token.len() > idmap_common::verifier::MAX_TOKEN_BYTES {
-            return None;
-        }
-        let header = jsonwebtoken::decode_header(token).ok()?;
-        // We issue no critical extensions, so any `crit` is one we do not
-        // understand and must refuse (RFC 7515 section 4.1.11).
-        if header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) || header.crit.is_some() {
-            return None;
-        }
-        let key = self.keys.verification_key(header.kid.as_deref()?)?;
-        if key.alg.algorithm() != header.alg {
-            return None;
-        }
-        let mut validation = Validation::new(header.alg);
-        validation.set_issuer(&[&self.issuer]);
-        validation.validate_aud = false;
-        validation.validate_nbf = true;
-        validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "iss", "sub", "nbf", "iat"]);
-        jsonwebtoken::decode::<AccessClaims>(token, key.decoding_key(), &validation)
-            .ok()
-            .map(|d| d.claims)
+    /// The shared rules with our keys. No leeway: the clock that issued the
+    /// token is the one checking it.
+    fn check(&self, token: &str, audience: Option<&str>) -> Result<AccessClaims, VerifyError> {
+        let parsed = UnverifiedToken::parse(token, ALGORITHMS)?;
+        let key = self
+            .keys
+            .verification_key(parsed.kid())
+            .ok_or(VerifyError::UnknownKey)?;
+        parsed.verify_signature(key.alg.algorithm(), key.decoding_key())?;
+        let rules = ClaimRules {
+            issuer: &self.issuer,
+            audience,
+            leeway: std::time::Duration::ZERO,
+        };
+        parsed.claims(&rules, idmap_common::clock::now_unix())
+    }
+}
+
+/// The edge's verifier of this server's protected endpoints: a token for
+/// this server (its `aud` names our issuer URL) that is not revoked.
+impl TokenVerifier for LocalVerifier {
+    fn verify<'a>(&'a self, token: &'a str) -> Verdict<'a> {
+        Box::pin(async move {
+            let claims = self.check(token, Some(&self.issuer))?;
+            let jti = claims.jti.clone();
+            let revoked = self
+                .db
+                .run(move |c| Ok(revoked_tokens::is_revoked(c, &jti)?))
+                .await
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "cannot read the revocation list");
+                    Rejected::Unavailable
+                })?;
+            if revoked {
+                return Err(Rejected::Token(VerifyError::Revoked));
+            }
+            Ok(claims)
+        })
     }
 }

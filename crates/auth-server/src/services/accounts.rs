@@ -9,11 +9,11 @@ use idmap_storage::{Database, StorageError};
 use super::families;
 use super::mailer::Mailer;
 use crate::db::email_tokens::{self, EmailTokenRow};
-use crate::db::now_unix;
 use crate::db::users::{self as db_users, UserRow};
 use crate::domain::opaque::{self, OpaqueToken};
 use crate::domain::password_policy;
 use crate::domain::user::{self, Email};
+use idmap_common::clock::now_unix;
 
 /// How long a verification link works.
 pub const VERIFY_TTL: i64 = 2 * 86_400;

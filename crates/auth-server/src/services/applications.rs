@@ -18,9 +18,10 @@ use utoipa::ToSchema;
 use super::clients::{self, AdminError, CreatedClient, NewClient, check_name, check_redirect_uris};
 use crate::db::clients::{self as db_clients, ClientRow};
 use crate::db::users::UserRow;
-use crate::db::{now_unix, partners, refresh_tokens, revoked_tokens, users};
+use crate::db::{partners, refresh_tokens, revoked_tokens, users};
 use crate::domain::client_secret::SecretHasher;
 use crate::domain::homepage;
+use idmap_common::clock::now_unix;
 
 /// The scopes every self-registered application gets.
 pub const APPLICATION_SCOPE: &str = "profile groups";

@@ -2,18 +2,18 @@
 //! storing a single-use code bound to client, user, redirect URI, scopes,
 //! resource and PKCE challenge, or (implicit grant) signing a token.
 
-use idmap_storage::Database;
+use idmap_storage::{Database, StorageError};
 
 use super::issuer::{IssuedToken, TokenIssuer};
 use super::token::TokenError;
 use crate::db::auth_codes::{self, CodeRow};
-use crate::db::now_unix;
 use crate::domain::authorize::AuthorizeRequest;
 use crate::domain::client::Client;
 use crate::domain::grants::AccessGrant;
 use crate::domain::grants::authorization_code::CODE_TTL;
 use crate::domain::opaque::OpaqueToken;
 use crate::domain::resource;
+use idmap_common::clock::now_unix;
 
 /// Stores a new code and returns its plaintext (sent once, in the redirect).
 pub async fn issue_code(
@@ -21,7 +21,7 @@ pub async fn issue_code(
     client: &Client,
     user_id: &str,
     request: &AuthorizeRequest,
-) -> Result<String, TokenError> {
+) -> Result<String, StorageError> {
     let code = OpaqueToken::generate();
     let now = now_unix();
     let row = CodeRow {

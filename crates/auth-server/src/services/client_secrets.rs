@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 
 use super::clients::AdminError;
 use crate::db::clients::{self as db_clients, SecretRow};
-use crate::db::now_unix;
 use crate::domain::client_secret::{ClientSecret, SecretHasher};
+use idmap_common::clock::now_unix;
 
 /// Most live secrets a client may hold (the old and the new during a rotation).
 pub const MAX_LIVE_SECRETS: usize = 2;

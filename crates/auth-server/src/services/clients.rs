@@ -10,12 +10,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::clients::{self as db_clients, ClientRow, SecretRow};
-use crate::db::now_unix;
 use crate::db::partners::{self as db_partners, PartnerRow};
 use crate::domain::client::{ClientId, ClientKind};
 use crate::domain::client_secret::{ClientSecret, SecretHasher};
 use crate::domain::redirect_uri;
 use crate::domain::scopes::{Scope, ScopeSet};
+use idmap_common::clock::now_unix;
 
 /// Why an admin operation failed; the message is meant for the operator.
 #[derive(Debug, thiserror::Error)]

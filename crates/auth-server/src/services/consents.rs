@@ -9,8 +9,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::consents::{self as db_consents, ConsentRow};
-use crate::db::{now_unix, refresh_tokens, revoked_tokens};
+use crate::db::{refresh_tokens, revoked_tokens};
 use crate::domain::scopes::{Scope, ScopeSet};
+use idmap_common::clock::now_unix;
 
 /// One approval as listed to its user.
 #[derive(Debug, Clone, Serialize, ToSchema)]

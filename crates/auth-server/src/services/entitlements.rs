@@ -12,9 +12,10 @@ use utoipa::ToSchema;
 
 use super::clients::AdminError;
 use crate::db::entitlements::{self as db_ent, EntitlementRow};
-use crate::db::{groups as db_groups, now_unix, partners, users as db_users};
+use crate::db::{groups as db_groups, partners, users as db_users};
 use crate::domain::entitlements::parse_scope;
 use crate::domain::scopes::Scope;
+use idmap_common::clock::now_unix;
 
 /// Who an entitlement is for.
 #[derive(Debug, Clone, PartialEq, Eq)]

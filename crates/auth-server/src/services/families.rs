@@ -9,8 +9,9 @@
 use idmap_storage::{Database, DbConnection, StorageError};
 
 use crate::db::refresh_tokens::{self as db_refresh, RefreshRow};
-use crate::db::{auth_codes, consents, now_unix, revoked_tokens};
+use crate::db::{auth_codes, consents, revoked_tokens};
 use crate::domain::opaque::OpaqueToken;
+use idmap_common::clock::now_unix;
 
 use super::issuer::IssuedToken;
 

@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 
 use super::clients::AdminError;
 use crate::db::groups::{self as db_groups, MemberRow};
-use crate::db::{now_unix, partners, users};
+use crate::db::{partners, users};
+use idmap_common::clock::now_unix;
 
 /// The role of a member in a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

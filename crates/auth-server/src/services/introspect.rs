@@ -13,10 +13,11 @@ use super::access_tokens::LocalVerifier;
 use super::families;
 use super::token::TokenError;
 use crate::db::refresh_tokens::{self, RefreshRow};
-use crate::db::{now_unix, revoked_tokens};
+use crate::db::revoked_tokens;
 use crate::domain::client::Client;
 use crate::domain::opaque;
 use crate::domain::scopes::Scope;
+use idmap_common::clock::now_unix;
 
 /// RFC 7662 section 2.2 response.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]

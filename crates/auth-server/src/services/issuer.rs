@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use idmap_common::claims::{AccessClaims, Audience};
 
-use crate::db::now_unix;
 use crate::domain::grants::AccessGrant;
 use crate::keys::{KeyError, KeyStore};
+use idmap_common::clock::now_unix;
 
 /// A signed token and what the token response says about it.
 #[derive(Debug)]

@@ -82,7 +82,7 @@ impl Mailer {
             Transport::File(dir) => {
                 let name = format!(
                     "{}-{}.eml",
-                    crate::db::now_unix(),
+                    idmap_common::clock::now_unix(),
                     uuid::Uuid::new_v4().simple()
                 );
                 write_private(dir, name, message.formatted()).await?;

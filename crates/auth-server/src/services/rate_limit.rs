@@ -21,8 +21,8 @@ use std::sync::Mutex;
 use idmap_storage::Database;
 
 use crate::db::auth_failures::{self, Count};
-use crate::db::now_unix;
 use crate::domain::throttle::{Bucket, Counts, Limits};
+use idmap_common::clock::now_unix;
 
 /// Most blocks (and known-good client ids) held at once, about 100 bytes each.
 const MAX_KEYS: usize = 100_000;

@@ -8,7 +8,7 @@ use idmap_common::ids::PartnerCode;
 use idmap_storage::{Database, DbConnection, StorageError};
 
 use super::issuer::{IssuedToken, TokenIssuer};
-use crate::db::{clients as db_clients, now_unix};
+use crate::db::clients as db_clients;
 use crate::domain::client::{Client, ClientId, ClientKind};
 use crate::domain::client_auth;
 use crate::domain::client_secret::{SecretHash, SecretHasher};
@@ -18,6 +18,7 @@ use crate::domain::params::Params;
 use crate::domain::resource;
 use crate::domain::scopes::{AudienceKind, ScopeSet};
 use crate::keys::KeyError;
+use idmap_common::clock::now_unix;
 
 /// Why a token request failed: the client's fault, or ours.
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use super::entitlements;
 use super::families::{self, FamilyGrant};
 use super::token::{TokenError, TokenService, Tokens, narrowed};
 use super::users;
-use crate::db::{auth_codes, now_unix, refresh_tokens, users as db_users};
+use crate::db::{auth_codes, refresh_tokens, users as db_users};
 use crate::domain::authorize::user_grant_scopes;
 use crate::domain::client::Client;
 use crate::domain::entitlements::permitted;
@@ -23,6 +23,7 @@ use crate::domain::params::Params;
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::resource;
 use crate::domain::scopes::{AudienceKind, Scope, ScopeSet};
+use idmap_common::clock::now_unix;
 
 impl TokenService {
     pub(super) async fn exchange_code(

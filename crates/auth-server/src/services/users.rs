@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 
 use super::clients::AdminError;
 use super::families;
-use crate::db::now_unix;
 use crate::db::users::{self as db_users, UserRow};
 use crate::domain::user::{self, Email, MIN_PASSWORD_LEN};
+use idmap_common::clock::now_unix;
 
 /// A user as shown to an operator (never the hash).
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -111,8 +111,7 @@ fn render(
 
 async fn owned(state: &AppState, user: &UserRow, id: &str) -> Result<ApplicationView, ApiError> {
     applications::get(&state.db, &user.id, id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .ok_or(ApiError::NotFound)
 }
 
@@ -146,9 +145,7 @@ pub async fn list_applications(
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
-    let apps = applications::list(&state.db, &s.1.id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let apps = applications::list(&state.db, &s.1.id).await?;
     render(
         &state,
         &s,
@@ -331,10 +328,7 @@ pub async fn post_delete(
     if !page::csrf_ok(&state, &s.0, form.csrf_token.as_deref()) {
         return page::csrf_refused(&state);
     }
-    if !applications::delete(&state.db, &s.1.id, &path)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-    {
+    if !applications::delete(&state.db, &s.1.id, &path).await? {
         return Err(ApiError::NotFound);
     }
     tracing::info!(client_id = %path, "application deleted");

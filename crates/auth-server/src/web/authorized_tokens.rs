@@ -98,8 +98,7 @@ pub async fn list_authorized(
         return Ok(page::to_login(&req));
     };
     let lines: Vec<Line> = consents::list(&state.db, &user.id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .into_iter()
         .map(Line::from)
         .collect();
@@ -122,8 +121,7 @@ pub async fn confirm_revoke(
         return Ok(page::to_login(&req));
     };
     let consent = consents::get(&state.db, &user.id, &path)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .ok_or(ApiError::NotFound)?;
     page::render(
         &state,
@@ -147,10 +145,7 @@ pub async fn revoke_authorized(
     if !page::csrf_ok(&state, &session, form.csrf_token.as_deref()) {
         return page::csrf_refused(&state);
     }
-    if !consents::revoke(&state.db, &user.id, &path)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-    {
+    if !consents::revoke(&state.db, &user.id, &path).await? {
         return Err(ApiError::NotFound);
     }
     tracing::info!(user_id = %user.id, "approval withdrawn");

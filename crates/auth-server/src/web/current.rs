@@ -5,11 +5,11 @@
 
 use actix_web::HttpRequest;
 
-use crate::db::now_unix;
 use crate::db::users::UserRow;
 use crate::error::ApiError;
 use crate::routes::AppState;
 use crate::services::users;
+use idmap_common::clock::now_unix;
 
 use super::session::Session;
 
@@ -25,8 +25,7 @@ pub async fn signed_in(
         return Ok(None);
     };
     let user = users::find(&state.db, &uid)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .filter(|u| !u.disabled && u.session_generation == session.generation);
     Ok(user.map(|u| (session, u)))
 }

@@ -7,9 +7,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use minijinja::Value;
 
-use crate::db::now_unix;
 use crate::error::ApiError;
 use crate::routes::AppState;
+use idmap_common::clock::now_unix;
 
 use super::csrf;
 use super::session::Session;

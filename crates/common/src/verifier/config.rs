@@ -7,11 +7,7 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 
 use super::error::ConfigError;
-
-/// Tokens larger than this are refused before any parsing, so that a hostile
-/// header cannot make us decode or allocate much. Our tokens are well under
-/// 2 KiB.
-pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+use super::token::ClaimRules;
 
 /// What the verifier accepts and how it keeps its JWKS fresh.
 ///
@@ -62,6 +58,15 @@ impl VerifierConfig {
             min_cache_lifetime: Duration::from_secs(5),
             max_cache_lifetime: Duration::from_secs(24 * 60 * 60),
             http_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The claim rules these settings stand for.
+    pub fn claim_rules(&self) -> ClaimRules<'_> {
+        ClaimRules {
+            issuer: &self.issuer,
+            audience: Some(&self.audience),
+            leeway: self.leeway,
         }
     }
 

@@ -47,6 +47,9 @@ pub enum VerifyError {
     Expired,
     #[error("token is not valid yet")]
     NotYetValid,
+    /// Only the issuer, which keeps the revocation list, can say this.
+    #[error("token has been revoked")]
+    Revoked,
 }
 
 impl VerifyError {

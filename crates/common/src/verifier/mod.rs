@@ -32,13 +32,14 @@ mod token;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, Weak};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-pub use config::{MAX_TOKEN_BYTES, VerifierConfig};
+pub use config::VerifierConfig;
 pub use error::{ConfigError, JwksError, VerifyError};
 /// Re-exported so callers can set [`VerifierConfig::algorithms`] without
 /// depending on `jsonwebtoken` themselves.
 pub use jsonwebtoken::Algorithm;
+pub use token::{ClaimRules, MAX_TOKEN_BYTES, UnverifiedToken};
 
 use crate::claims::AccessClaims;
 use jwks::KeySet;
@@ -132,14 +133,14 @@ impl Verifier {
     /// Validates a bearer token and returns its claims; scope and partner
     /// checks are left to the caller because they differ per endpoint.
     pub async fn verify(&self, token: &str) -> Result<AccessClaims, VerifyError> {
-        let parsed = token::parse(token, &self.inner.config.algorithms)?;
-        let keys = self.keys_with(&parsed.kid).await?;
-        let key = keys.get(&parsed.kid).ok_or(VerifyError::UnknownKey)?;
+        let parsed = UnverifiedToken::parse(token, &self.inner.config.algorithms)?;
+        let keys = self.keys_with(parsed.kid()).await?;
+        let key = keys.get(parsed.kid()).ok_or(VerifyError::UnknownKey)?;
         if !self.inner.seen.contains(token, keys.generation()) {
-            parsed.verify_signature(key)?;
+            parsed.verify_signature(key.algorithm, &key.key)?;
             self.inner.seen.insert(token, keys.generation());
         }
-        parsed.claims(&self.inner.config, unix_now())
+        parsed.claims(&self.inner.config.claim_rules(), crate::clock::now_unix())
     }
 
     /// Whether a JWKS has been loaded at least once: the readiness signal
@@ -299,14 +300,6 @@ impl std::fmt::Debug for Verifier {
             .field("stats", &self.stats())
             .finish()
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
-        })
 }
 
 #[cfg(test)]

@@ -12,15 +12,38 @@ use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::config::{MAX_TOKEN_BYTES, VerifierConfig};
+use std::time::Duration;
+
+use jsonwebtoken::DecodingKey;
+
 use super::error::VerifyError;
-use super::jwks::TrustedKey;
 use crate::claims::{ACCESS_TOKEN_TYP, AccessClaims};
 
-/// A token whose shape and header passed; signature and claims not checked.
-pub(crate) struct ParsedToken<'a> {
-    pub(crate) algorithm: Algorithm,
-    pub(crate) kid: String,
+/// Tokens larger than this are refused before any parsing, so that a hostile
+/// header cannot make us decode or allocate much. Our tokens are well under
+/// 2 KiB.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// What the claims of a correctly signed token must satisfy. The JWKS
+/// verifier takes them from its configuration; the issuer checking its own
+/// tokens passes its own (no leeway, and no audience for introspection,
+/// which answers for tokens of every audience).
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimRules<'a> {
+    /// Exact `iss` value.
+    pub issuer: &'a str,
+    /// A value that must appear in `aud`; `None` accepts any audience.
+    pub audience: Option<&'a str>,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway: Duration,
+}
+
+/// A token whose size, shape and header passed; signature and claims not
+/// checked yet. The key is the caller's: it looks up [`Self::kid`] in
+/// whatever key source it has.
+pub struct UnverifiedToken<'a> {
+    algorithm: Algorithm,
+    kid: String,
     signing_input: &'a str,
     signature: &'a str,
     payload: &'a str,
@@ -34,58 +57,57 @@ struct RawHeader {
     crit: Option<Value>,
 }
 
-/// Checks size, shape, `alg`, `typ` and `kid` presence.
-pub(crate) fn parse<'a>(
-    token: &'a str,
-    allowed: &[Algorithm],
-) -> Result<ParsedToken<'a>, VerifyError> {
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(VerifyError::TooLarge);
-    }
-    let mut parts = token.split('.');
-    let (Some(header_part), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(VerifyError::Malformed);
-    };
-    if header_part.is_empty() || payload.is_empty() || signature.is_empty() {
-        return Err(VerifyError::Malformed);
-    }
-    let header_json = URL_SAFE_NO_PAD
-        .decode(header_part)
-        .map_err(|_| VerifyError::Malformed)?;
-    let header: RawHeader =
-        serde_json::from_slice(&header_json).map_err(|_| VerifyError::Malformed)?;
+impl<'a> UnverifiedToken<'a> {
+    /// Checks size, shape, `alg` against `allowed`, `typ` and `kid` presence.
+    pub fn parse(token: &'a str, allowed: &[Algorithm]) -> Result<Self, VerifyError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(VerifyError::TooLarge);
+        }
+        let mut parts = token.split('.');
+        let (Some(header_part), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(VerifyError::Malformed);
+        };
+        if header_part.is_empty() || payload.is_empty() || signature.is_empty() {
+            return Err(VerifyError::Malformed);
+        }
+        let header_json = URL_SAFE_NO_PAD
+            .decode(header_part)
+            .map_err(|_| VerifyError::Malformed)?;
+        let header: RawHeader =
+            serde_json::from_slice(&header_json).map_err(|_| VerifyError::Malformed)?;
 
-    // RFC 7515 4.1.11: extensions we do not understand must be rejected.
-    if header.crit.is_some() {
-        return Err(VerifyError::UnsupportedCritical);
-    }
-    let algorithm = header
-        .alg
-        .parse::<Algorithm>()
-        .ok()
-        .filter(|alg| allowed.contains(alg))
-        .ok_or(VerifyError::AlgorithmNotAllowed)?;
-    if !header.typ.as_deref().is_some_and(is_access_token_typ) {
-        return Err(VerifyError::WrongType);
-    }
-    let kid = header
-        .kid
-        .filter(|kid| !kid.is_empty())
-        .ok_or(VerifyError::MissingKeyId)?;
+        // RFC 7515 4.1.11: extensions we do not understand must be rejected.
+        if header.crit.is_some() {
+            return Err(VerifyError::UnsupportedCritical);
+        }
+        let algorithm = header
+            .alg
+            .parse::<Algorithm>()
+            .ok()
+            .filter(|alg| allowed.contains(alg))
+            .ok_or(VerifyError::AlgorithmNotAllowed)?;
+        if !header.typ.as_deref().is_some_and(is_access_token_typ) {
+            return Err(VerifyError::WrongType);
+        }
+        let kid = header
+            .kid
+            .filter(|kid| !kid.is_empty())
+            .ok_or(VerifyError::MissingKeyId)?;
 
-    // `header.payload` is the token up to its second dot.
-    let signing_input = token
-        .get(..header_part.len() + 1 + payload.len())
-        .ok_or(VerifyError::Malformed)?;
-    Ok(ParsedToken {
-        algorithm,
-        kid,
-        signing_input,
-        signature,
-        payload,
-    })
+        // `header.payload` is the token up to its second dot.
+        let signing_input = token
+            .get(..header_part.len() + 1 + payload.len())
+            .ok_or(VerifyError::Malformed)?;
+        Ok(UnverifiedToken {
+            algorithm,
+            kid,
+            signing_input,
+            signature,
+            payload,
+        })
+    }
 }
 
 /// RFC 9068 section 4: `at+jwt`, optionally with the `application/` prefix
@@ -98,17 +120,27 @@ fn is_access_token_typ(typ: &str) -> bool {
     bare.eq_ignore_ascii_case(ACCESS_TOKEN_TYP)
 }
 
-impl ParsedToken<'_> {
-    /// Checks that the header names the key's algorithm and the signature.
-    pub(crate) fn verify_signature(&self, key: &TrustedKey) -> Result<(), VerifyError> {
-        if key.algorithm != self.algorithm {
+impl UnverifiedToken<'_> {
+    /// The key id the header names.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// Checks that the header names the key's algorithm (`algorithm`, the
+    /// one the key was published for) and the signature.
+    pub fn verify_signature(
+        &self,
+        algorithm: Algorithm,
+        key: &DecodingKey,
+    ) -> Result<(), VerifyError> {
+        if algorithm != self.algorithm {
             return Err(VerifyError::KeyAlgorithmMismatch);
         }
         match jsonwebtoken::crypto::verify(
             self.signature,
             self.signing_input.as_bytes(),
-            &key.key,
-            key.algorithm,
+            key,
+            algorithm,
         ) {
             Ok(true) => Ok(()),
             Ok(false) | Err(_) => Err(VerifyError::BadSignature),
@@ -117,11 +149,7 @@ impl ParsedToken<'_> {
 
     /// Decodes the claims and checks presence, types, `iss`, `aud`, `exp`,
     /// `nbf`. Only call after [`Self::verify_signature`].
-    pub(crate) fn claims(
-        &self,
-        config: &VerifierConfig,
-        now: i64,
-    ) -> Result<AccessClaims, VerifyError> {
+    pub fn claims(&self, rules: &ClaimRules<'_>, now: i64) -> Result<AccessClaims, VerifyError> {
         let json = URL_SAFE_NO_PAD
             .decode(self.payload)
             .map_err(|_| VerifyError::Malformed)?;
@@ -131,13 +159,15 @@ impl ParsedToken<'_> {
         let claims: AccessClaims =
             serde_json::from_value(Value::Object(map)).map_err(|_| VerifyError::Malformed)?;
 
-        if claims.iss != config.issuer {
+        if claims.iss != rules.issuer {
             return Err(VerifyError::WrongIssuer);
         }
-        if !claims.aud.contains(&config.audience) {
+        if let Some(audience) = rules.audience
+            && !claims.aud.contains(audience)
+        {
             return Err(VerifyError::WrongAudience);
         }
-        let leeway = i64::try_from(config.leeway.as_secs()).unwrap_or(i64::MAX);
+        let leeway = i64::try_from(rules.leeway.as_secs()).unwrap_or(i64::MAX);
         if now > claims.exp.saturating_add(leeway) {
             return Err(VerifyError::Expired);
         }
@@ -223,19 +253,21 @@ mod tests {
         json!({"alg": "RS256", "typ": "at+jwt", "kid": "k1"})
     }
 
-    fn config() -> VerifierConfig {
-        VerifierConfig::new("http://issuer", "idmap")
-    }
+    const RULES: ClaimRules<'static> = ClaimRules {
+        issuer: "http://issuer",
+        audience: Some("idmap"),
+        leeway: Duration::from_secs(30),
+    };
 
     fn claims_of(payload: Value, now: i64) -> Result<AccessClaims, VerifyError> {
         let token = token(header(), payload);
-        parse(&token, ALLOWED)?.claims(&config(), now)
+        UnverifiedToken::parse(&token, ALLOWED)?.claims(&RULES, now)
     }
 
     #[test]
     fn signing_input_is_header_dot_payload() {
         let token = token(header(), json!({}));
-        let parsed = parse(&token, ALLOWED).unwrap();
+        let parsed = UnverifiedToken::parse(&token, ALLOWED).unwrap();
         assert_eq!(parsed.signing_input, token.rsplit_once('.').unwrap().0);
         assert_eq!(parsed.kid, "k1");
         assert_eq!(parsed.algorithm, Algorithm::RS256);
@@ -266,7 +298,8 @@ mod tests {
     #[test]
     fn header_rules() {
         let payload = json!({});
-        let with = |header: Value| parse(&token(header, payload.clone()), ALLOWED).err();
+        let with =
+            |header: Value| UnverifiedToken::parse(&token(header, payload.clone()), ALLOWED).err();
         assert_eq!(
             with(json!({"alg": "none", "typ": "at+jwt", "kid": "k"})),
             Some(VerifyError::AlgorithmNotAllowed)
@@ -303,13 +336,16 @@ mod tests {
             "e30=.e30.c2ln",
         ] {
             assert_eq!(
-                parse(bad, ALLOWED).err(),
+                UnverifiedToken::parse(bad, ALLOWED).err(),
                 Some(VerifyError::Malformed),
                 "{bad}"
             );
         }
         let huge = format!("{good}{}", "A".repeat(MAX_TOKEN_BYTES));
-        assert_eq!(parse(&huge, ALLOWED).err(), Some(VerifyError::TooLarge));
+        assert_eq!(
+            UnverifiedToken::parse(&huge, ALLOWED).err(),
+            Some(VerifyError::TooLarge)
+        );
     }
 
     #[test]
@@ -381,8 +417,19 @@ mod tests {
         assert!(claims_of(payload.clone(), 1_000).is_ok());
         payload["aud"] = json!(["other"]);
         assert_eq!(
-            claims_of(payload, 1_000).err(),
+            claims_of(payload.clone(), 1_000).err(),
             Some(VerifyError::WrongAudience)
+        );
+        let any_audience = ClaimRules {
+            audience: None,
+            ..RULES
+        };
+        let token = token(header(), payload);
+        assert!(
+            UnverifiedToken::parse(&token, ALLOWED)
+                .unwrap()
+                .claims(&any_audience, 1_000)
+                .is_ok()
         );
     }
 }

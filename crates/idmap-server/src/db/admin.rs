@@ -5,12 +5,13 @@ use idmap_storage::{Database, StorageError};
 
 use super::audit::{self, Actor, Entry};
 use super::conflicts::{self, ConflictView};
+use super::patterns;
 use super::rules::{self, Rule};
 use super::same_partner::{self, AmbiguousView};
 use super::stats::{self, Stats};
-use super::{now, patterns};
 use crate::domain::evidence::{self, Estimate};
 use crate::domain::linkage::LinkCounts;
+use idmap_common::clock::now_unix;
 
 /// Result of resolving a conflict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +30,7 @@ pub async fn resolve_conflict(
     actor: Actor,
 ) -> Result<Resolve, StorageError> {
     db.transaction(move |c| {
-        let at = now();
+        let at = now_unix();
         if !conflicts::resolve(c, id, &actor.client_id, note.as_deref(), at)? {
             return Ok(match conflicts::by_id(c, id)? {
                 Some(v) => Resolve::AlreadyResolved(v),
@@ -55,7 +56,7 @@ pub async fn resolve_conflict(
 /// Registers `rule`, audited; `false` when it exists already.
 pub async fn register_rule(db: &Database, rule: Rule, actor: Actor) -> Result<bool, StorageError> {
     db.transaction(move |c| {
-        let at = now();
+        let at = now_unix();
         if !rules::register(c, &rule, at)? {
             return Ok(false);
         }
@@ -85,7 +86,7 @@ pub async fn update_rule(
         if !rules::update(c, &code, priority, weights)? {
             return Ok(None);
         }
-        let at = now();
+        let at = now_unix();
         let entry = audit::NewEntry {
             action: "update_rule",
             partner: None,
@@ -131,7 +132,7 @@ pub async fn estimate_rules(
                 counts: LinkCounts::default(),
                 detail: Some(format!("applied estimated weights to {applied} rule(s)")),
             };
-            audit::append(c, &entry, now())?;
+            audit::append(c, &entry, now_unix())?;
         }
         Ok(estimates)
     })

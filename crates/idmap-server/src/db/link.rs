@@ -12,10 +12,11 @@ use idmap_common::{LinkUuid, Sha256Hash};
 use idmap_storage::{Database, DbConnection, StorageError};
 
 use super::audit::{self, Actor};
-use super::{bindings, conflicts, now, patient_refs, patterns, same_partner, uuids};
+use super::{bindings, conflicts, patient_refs, patterns, same_partner, uuids};
 use crate::domain::linkage::{
     self, AmbiguityReason, Binding, Detail, LinkCounts, Patient, Plan, Settings, Snapshot,
 };
+use idmap_common::clock::now_unix;
 
 /// Links `patients` for `partner` atomically; one UUID per patient, in
 /// order, and the counts of the plan applied (for the metrics). The audit entry (`action` is `link` or `save`) is written in the
@@ -44,7 +45,7 @@ pub async fn link(
             counts: plan.counts(),
             detail: ambiguity_note(&plan),
         };
-        audit::append(conn, &entry, now())?;
+        audit::append(conn, &entry, now_unix())?;
         Ok((plan.answers, entry.counts))
     })
     .await
@@ -207,7 +208,7 @@ fn ambiguity_note(plan: &Plan) -> Option<String> {
 
 /// Writes a plan: new UUIDs first (bindings and refs point at them).
 pub fn apply(conn: &mut DbConnection, partner: &str, plan: &Plan) -> Result<(), StorageError> {
-    let now = now();
+    let now = now_unix();
     uuids::insert(conn, &plan.new_uuids, now)?;
     bindings::insert(conn, partner, &plan.new_bindings, now)?;
     bindings::mark_ambiguous(conn, &plan.mark_ambiguous)?;

@@ -20,10 +20,11 @@ use serde::Serialize;
 
 use super::audit::{self, Actor};
 use super::bindings::corrupt;
+use super::insert_rows;
 use super::schema::{bindings, merges, patient_refs, uuids};
-use super::{insert_rows, now};
 use crate::domain::linkage::LinkCounts;
 use crate::domain::merge::{self, MergeRefusal};
+use idmap_common::clock::now_unix;
 
 /// Longest chain followed from a merge target; aliases are kept flat, so
 /// this only bounds damage from rows edited by hand.
@@ -96,7 +97,7 @@ fn merge_in(
         Ok(s) => s,
         Err(refused) => return Ok(Err(refused)),
     };
-    let at = now();
+    let at = now_unix();
     diesel::update(
         uuids::table.filter(
             uuids::uuid

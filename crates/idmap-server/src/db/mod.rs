@@ -110,13 +110,6 @@ where
 /// The linkage tables, whose planner statistics a bulk load makes stale.
 pub const LINKAGE_TABLES: &[&str] = &["uuids", "bindings", "patient_refs"];
 
-/// Current time as unix seconds, the portable timestamp of every table.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// Row count of every linkage table, for tests that check that a refused
 /// request wrote nothing (the audit log is not linkage data: see
 /// [`audit::count`]).

@@ -13,8 +13,9 @@ use serde::Serialize;
 
 use super::bindings::corrupt;
 use super::schema::{ambiguous_hashes, bindings, distinct_refs, duplicates, shared_hashes};
-use super::{MAX_PARAMS, insert_rows, now, rows_per_insert, uuids};
+use super::{MAX_PARAMS, insert_rows, rows_per_insert, uuids};
 use crate::domain::linkage::{Ambiguity, Duplicate};
+use idmap_common::clock::now_unix;
 
 fn parse_ref(s: &str) -> Result<PatientRef, StorageError> {
     PatientRef::parse(s).map_err(|_| corrupt("patient ref"))
@@ -370,6 +371,6 @@ pub async fn declare(
     partner: String,
     pair: (PatientRef, PatientRef),
 ) -> Result<bool, StorageError> {
-    db.transaction(move |c| declare_distinct(c, &partner, &pair, now()))
+    db.transaction(move |c| declare_distinct(c, &partner, &pair, now_unix()))
         .await
 }

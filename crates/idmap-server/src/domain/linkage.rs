@@ -1,4 +1,4 @@
-//! The linkage rules of design section 3 as one pure function: given what the
+//! The linkage rules partners rely on, as one pure function: given what the
 //! store holds for everything a request mentions, decide each patient's UUID
 //! and what must be written. No I/O, so every rule is unit-tested here; the
 //! store loads a [`Snapshot`] and applies the [`Plan`] in one transaction.

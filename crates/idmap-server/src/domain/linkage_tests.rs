@@ -1,4 +1,5 @@
-//! One or more tests per line of design section 3's linkage rules.
+//! One or more tests per linkage rule: every rule is a contract partners
+//! rely on, so each has a test that fails if it changes.
 
 use super::*;
 

@@ -21,8 +21,9 @@ use serde::Serialize;
 
 use crate::db::audit::{self, Actor};
 use crate::db::bindings::{self, Imported};
-use crate::db::{now, uuids};
+use crate::db::uuids;
 use crate::domain::linkage::LinkCounts;
+use idmap_common::clock::now_unix;
 use source::{LegacyRow, SourceTable};
 
 /// Refusals listed in the summary; the rest are only counted.
@@ -224,7 +225,7 @@ fn parse_rows(
                 hash,
                 uuid,
                 partner: partner.as_str().to_owned(),
-                created_at: row.t.unwrap_or_else(now),
+                created_at: row.t.unwrap_or_else(now_unix),
             }),
             (hash, uuid, partner) => summary.refuse(Refused {
                 hash: hash.map_or_else(|| hex::encode(&row.h), |h| h.to_hex()),
@@ -286,7 +287,7 @@ async fn import_batch(
         ids.dedup();
         let existing = uuids::existing(c, &ids)?;
         let missing: Vec<LinkUuid> = ids.into_iter().filter(|u| !existing.contains(u)).collect();
-        uuids::insert(c, &missing, now())?;
+        uuids::insert(c, &missing, now_unix())?;
         bindings::insert_imported(c, &new)?;
         done.bindings = new.len() as u64;
         done.uuids = missing.len() as u64;
@@ -310,7 +311,7 @@ async fn import_batch(
                 partners.len()
             )),
         };
-        audit::append(c, &entry, now())?;
+        audit::append(c, &entry, now_unix())?;
         Ok(done)
     })
     .await

@@ -45,7 +45,7 @@ pub async fn get_duplicates(
     caller: Authorized<auth::Link>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let partner = caller.partner()?;
+    let partner = auth::partner(&caller)?;
     let page = PageQuery::parse(&req)?;
     page.only_paging()?;
     let items = same_partner::duplicates_for(
@@ -64,7 +64,7 @@ pub async fn post_distinct(
     req: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let partner = caller.partner()?;
+    let partner = auth::partner(&caller)?;
     let request: DistinctRequest = read_json(&req, body).await?;
     let [a, b] = request.refs.as_slice() else {
         return Err(ApiError::BadRequest(

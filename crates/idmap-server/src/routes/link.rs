@@ -27,7 +27,7 @@ pub async fn post_link(
     req: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let partner = caller.partner()?;
+    let partner = auth::partner(&caller)?;
     let request: LinkRequest = read_json(&req, body).await?;
     let rules = state
         .rules

@@ -10,8 +10,8 @@ pub mod lookup;
 pub mod save;
 
 use actix_web::{HttpResponse, web};
+use idmap_common::AccessClaims;
 
-use crate::auth::Authorized;
 use crate::db::audit::Actor;
 use crate::domain::validate::Invalid;
 use crate::error::ApiError;
@@ -39,9 +39,9 @@ pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
 }
 
 /// The audit identity of a request: its client and request id.
-pub(crate) fn actor<S>(caller: &Authorized<S>, req: &actix_web::HttpRequest) -> Actor {
+pub(crate) fn actor(caller: &AccessClaims, req: &actix_web::HttpRequest) -> Actor {
     Actor {
-        client_id: caller.client_id().to_owned(),
+        client_id: caller.client_id.clone(),
         request_id: RequestId::of(req).0,
     }
 }

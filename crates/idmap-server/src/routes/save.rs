@@ -32,7 +32,7 @@ pub async fn post_save(
     req: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let partner = caller.partner()?;
+    let partner = auth::partner(&caller)?;
     let request: SaveRequest = read_json(&req, body).await.map_err(|e| match e {
         BodyError::Malformed(m) => ApiError::Legacy(format!("invalid JSON body: {m}")),
         other => other.into(),

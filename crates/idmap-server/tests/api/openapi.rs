@@ -119,7 +119,7 @@ async fn the_document_describes_every_route_and_the_contract(db: TestDatabase) {
         json!(["error", "error_description"])
     );
 
-    // LinkRequest as design section 3 has it: patients required, an
+    // LinkRequest as partners send it: patients required, an
     // optional salt fingerprint, unknown fields rejected; each patient an
     // optional ref and required hashes of {rule, hash}.
     let req = &schemas["LinkRequest"];

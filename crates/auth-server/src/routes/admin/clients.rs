@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::ADMIN_SCOPE;
 use crate::error::ApiError;
 use crate::routes::{AppState, bearer, body};
 use crate::services::client_secrets;
@@ -36,19 +35,18 @@ pub struct RotateSecretRequest {
 }
 
 pub async fn list_clients(
-    req: HttpRequest,
+    _admin: bearer::Admin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     Ok(HttpResponse::Ok().json(clients::list_clients(&state.db).await?))
 }
 
 pub async fn create_client(
+    _admin: bearer::Admin,
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     let b: CreateClientRequest = body::json(&req, payload).await?;
     let created = clients::add_client(
         &state.db,
@@ -70,31 +68,29 @@ pub async fn create_client(
 }
 
 pub async fn get_client(
-    req: HttpRequest,
+    _admin: bearer::Admin,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     Ok(HttpResponse::Ok().json(clients::get_client(&state.db, &path).await?))
 }
 
 pub async fn disable_client(
-    req: HttpRequest,
+    _admin: bearer::Admin,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     clients::disable_client(&state.db, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 pub async fn rotate_secret(
+    _admin: bearer::Admin,
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     let old = body::json_or_default::<RotateSecretRequest>(&req, payload)
         .await?
         .old_expires_in;
@@ -105,11 +101,10 @@ pub async fn rotate_secret(
 }
 
 pub async fn delete_secret(
-    req: HttpRequest,
+    _admin: bearer::Admin,
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     let (id, secret_id) = path.into_inner();
     client_secrets::delete(&state.db, &id, &secret_id).await?;
     Ok(HttpResponse::NoContent().finish())

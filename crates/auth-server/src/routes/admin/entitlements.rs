@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::ADMIN_SCOPE;
 use crate::error::ApiError;
 use crate::routes::{AppState, bearer, body};
 use crate::services::entitlements::{self, Holder};
@@ -24,19 +23,18 @@ pub struct GrantEntitlementRequest {
 }
 
 pub async fn list_entitlements(
-    req: HttpRequest,
+    _admin: bearer::Admin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     Ok(HttpResponse::Ok().json(entitlements::list(&state.db).await?))
 }
 
 pub async fn grant_entitlement(
+    admin: bearer::Admin,
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let admin = bearer::require(&state, &req, ADMIN_SCOPE).await?;
     let b: GrantEntitlementRequest = body::json(&req, payload).await?;
     let holder = match (b.user, b.partner) {
         (Some(u), None) => Holder::User(u),
@@ -58,11 +56,10 @@ pub async fn grant_entitlement(
 }
 
 pub async fn revoke_entitlement(
-    req: HttpRequest,
+    admin: bearer::Admin,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let admin = bearer::require(&state, &req, ADMIN_SCOPE).await?;
     entitlements::revoke(&state.db, &path).await?;
     tracing::info!(admin = %admin.sub, entitlement = %path, "entitlement withdrawn");
     Ok(HttpResponse::NoContent().finish())

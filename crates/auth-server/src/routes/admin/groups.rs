@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::ADMIN_SCOPE;
 use crate::error::ApiError;
 use crate::routes::{AppState, bearer, body};
 use crate::services::groups;
@@ -28,11 +27,11 @@ fn default_role() -> String {
 }
 
 pub async fn add_member(
+    _admin: bearer::Admin,
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     let b: AddMemberRequest = body::json(&req, payload).await?;
     let added = groups::add_member(&state.db, &b.partner, &b.user, &b.role).await?;
     Ok(HttpResponse::Ok().json(added))

@@ -6,11 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::ADMIN_SCOPE;
-use crate::db::now_unix;
 use crate::error::ApiError;
 use crate::keys;
 use crate::routes::{AppState, bearer, body};
+use idmap_common::clock::now_unix;
 
 /// When the new key starts signing.
 #[derive(Deserialize, Default, ToSchema)]
@@ -23,19 +22,18 @@ pub struct RotateKeyRequest {
 }
 
 pub async fn list_keys(
-    req: HttpRequest,
+    _admin: bearer::Admin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     Ok(HttpResponse::Ok().json(state.keys.current().views(now_unix())))
 }
 
 pub async fn rotate_key(
+    _admin: bearer::Admin,
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     let now = body::json_or_default::<RotateKeyRequest>(&req, payload)
         .await?
         .now;

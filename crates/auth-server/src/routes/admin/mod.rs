@@ -89,6 +89,3 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             ),
     );
 }
-
-/// The scope every admin call requires.
-const ADMIN_SCOPE: &str = "admin";

@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::ADMIN_SCOPE;
 use crate::error::ApiError;
 use crate::routes::{AppState, bearer, body};
 use crate::services::clients;
@@ -19,20 +18,19 @@ pub struct CreatePartnerRequest {
 }
 
 pub async fn list_partners(
-    req: HttpRequest,
+    _admin: bearer::Admin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     let list = clients::list_partners(&state.db).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
 pub async fn create_partner(
+    _admin: bearer::Admin,
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     let b: CreatePartnerRequest = body::json(&req, payload).await?;
     let p = clients::add_partner(&state.db, &b.code, &b.name).await?;
     Ok(HttpResponse::Created().json(p))

@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::ADMIN_SCOPE;
 use crate::error::ApiError;
 use crate::routes::{AppState, bearer, body};
 use crate::services::users;
@@ -22,30 +21,28 @@ pub struct CreateUserRequest {
 }
 
 pub async fn list_users(
-    req: HttpRequest,
+    _admin: bearer::Admin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     Ok(HttpResponse::Ok().json(users::list(&state.db).await?))
 }
 
 pub async fn create_user(
+    _admin: bearer::Admin,
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     let b: CreateUserRequest = body::json(&req, payload).await?;
     let created = users::add_user(&state.db, &b.email, &b.password, b.email_verified).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
 pub async fn disable_user(
-    req: HttpRequest,
+    _admin: bearer::Admin,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    bearer::require(&state, &req, ADMIN_SCOPE).await?;
     users::disable(&state.db, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -51,22 +51,19 @@ fn input(
 }
 
 pub async fn list_applications(
-    req: HttpRequest,
+    auth::Owner(user): auth::Owner,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = auth::owner(&state, &req).await?;
-    let apps = applications::list(&state.db, &user.id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let apps = applications::list(&state.db, &user.id).await?;
     Ok(HttpResponse::Ok().json(apps))
 }
 
 pub async fn create_application(
+    auth::Owner(user): auth::Owner,
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = auth::owner(&state, &req).await?;
     let b: CreateApplicationRequest = body::json(&req, payload).await?;
     let created = applications::register(
         &state.db,
@@ -82,69 +79,56 @@ pub async fn create_application(
 }
 
 pub async fn get_application(
-    req: HttpRequest,
+    auth::Owner(user): auth::Owner,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = auth::owner(&state, &req).await?;
     let app = applications::get(&state.db, &user.id, &path)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(app))
 }
 
 pub async fn update_application(
+    auth::Owner(user): auth::Owner,
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = auth::owner(&state, &req).await?;
     let b: UpdateApplicationRequest = body::json(&req, payload).await?;
     let input = input(b.name, b.redirect_uris, b.homepage.as_deref())?;
     if !applications::update(&state.db, &user, &path, input).await? {
         return Err(ApiError::NotFound);
     }
-    get_application(req, path, state).await
+    get_application(auth::Owner(user), path, state).await
 }
 
 pub async fn delete_application(
-    req: HttpRequest,
+    auth::Owner(user): auth::Owner,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = auth::owner(&state, &req).await?;
-    if !applications::delete(&state.db, &user.id, &path)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-    {
+    if !applications::delete(&state.db, &user.id, &path).await? {
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())
 }
 
 pub async fn list_authorized(
-    req: HttpRequest,
+    auth::Owner(user): auth::Owner,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = auth::owner(&state, &req).await?;
-    let list = consents::list(&state.db, &user.id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let list = consents::list(&state.db, &user.id).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
 pub async fn revoke_authorized(
-    req: HttpRequest,
+    auth::Owner(user): auth::Owner,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = auth::owner(&state, &req).await?;
-    if !consents::revoke(&state.db, &user.id, &path)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-    {
+    if !consents::revoke(&state.db, &user.id, &path).await? {
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())

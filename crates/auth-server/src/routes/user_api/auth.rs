@@ -1,19 +1,22 @@
-//! Who is calling the user-center JSON API: the user of a bearer token
-//! with scope `profile` (still existing and enabled), and for management
-//! calls, only through a client that user owns.
+//! Who is calling the user-center JSON API, as handler arguments: the user
+//! of a bearer token with scope `profile` (still existing and enabled), and
+//! for management calls, only through a client that user owns.
 
-use actix_web::HttpRequest;
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, web};
+use idmap_actix_auth::{ScopeName, authenticate};
 use idmap_common::claims::AccessClaims;
 use idmap_common::error::ErrorCode;
 
 use crate::db::users::UserRow;
 use crate::error::ApiError;
-use crate::routes::{AppState, bearer};
+use crate::routes::AppState;
+use crate::routes::bearer::ProfileScope;
 use crate::services::{applications, users};
-
-/// The scope every call requires.
-const SCOPE: &str = "profile";
 
 /// 403 `insufficient_scope` with `description`.
 pub fn refused(description: &str) -> ApiError {
@@ -25,30 +28,60 @@ pub fn refused(description: &str) -> ApiError {
 }
 
 /// The token's user (any client), with the token's claims.
-pub async fn token_user(
-    state: &AppState,
-    req: &HttpRequest,
-) -> Result<(UserRow, AccessClaims), ApiError> {
-    let claims = bearer::require(state, req, SCOPE).await?;
-    let user = users::find(&state.db, &claims.sub)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| refused("the token does not belong to an active user"))?;
-    Ok((user, claims))
+pub struct TokenUser {
+    pub user: UserRow,
+    pub claims: AccessClaims,
 }
 
-/// The token's user, when the token was issued through one of the user's own applications.
-pub async fn owner(state: &AppState, req: &HttpRequest) -> Result<UserRow, ApiError> {
-    let (user, claims) = token_user(state, req).await?;
-    let own = applications::get(&state.db, &user.id, &claims.client_id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-        .is_some();
-    if !own {
-        return Err(refused(
-            "management calls need a token issued through an application you own",
-        ));
+/// The token's user, when the token was issued through one of the user's
+/// own applications.
+pub struct Owner(pub UserRow);
+
+type Fut<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+impl FromRequest for TokenUser {
+    type Error = ApiError;
+    type Future = Fut<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let claims = authenticate(req, Some(ProfileScope::SCOPE));
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let claims = claims.await?;
+            let state = state.ok_or_else(|| ApiError::internal(MissingState))?;
+            let user = users::find(&state.db, &claims.sub)
+                .await?
+                .filter(|u| !u.disabled)
+                .ok_or_else(|| refused("the token does not belong to an active user"))?;
+            Ok(Self { user, claims })
+        })
     }
-    Ok(user)
 }
+
+impl FromRequest for Owner {
+    type Error = ApiError;
+    type Future = Fut<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = TokenUser::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let TokenUser { user, claims } = caller.await?;
+            let state = state.ok_or_else(|| ApiError::internal(MissingState))?;
+            let own = applications::get(&state.db, &user.id, &claims.client_id)
+                .await?
+                .is_some();
+            if !own {
+                return Err(refused(
+                    "management calls need a token issued through an application you own",
+                ));
+            }
+            Ok(Self(user))
+        })
+    }
+}
+
+/// The app was built without its state: a bug of ours, never the caller's.
+#[derive(Debug, thiserror::Error)]
+#[error("application state missing")]
+struct MissingState;

@@ -7,7 +7,7 @@
 //! a 404, so ids of other users and groups cannot be probed.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -73,21 +73,16 @@ fn respond<T: Serialize>(
 }
 
 pub async fn get_user(
-    req: HttpRequest,
+    auth::TokenUser { user, claims }: auth::TokenUser,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (user, claims) = auth::token_user(&state, &req).await?;
     let (id, format) = parse_tail(&path).ok_or(ApiError::NotFound)?;
     if id != user.id {
         return Err(ApiError::NotFound);
     }
     let groups = if claims.has_scope(GROUPS_SCOPE) {
-        Some(
-            groups::of_user(&state.db, &user.id)
-                .await
-                .map_err(|_| ApiError::Unavailable)?,
-        )
+        Some(groups::of_user(&state.db, &user.id).await?)
     } else {
         None
     };
@@ -101,18 +96,16 @@ pub async fn get_user(
 }
 
 pub async fn get_group(
-    req: HttpRequest,
+    auth::TokenUser { user, claims }: auth::TokenUser,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (user, claims) = auth::token_user(&state, &req).await?;
     if !claims.has_scope(GROUPS_SCOPE) {
         return Err(auth::refused("scope 'groups' is required"));
     }
     let (id, format) = parse_tail(&path).ok_or(ApiError::NotFound)?;
     let group = groups::visible_group(&state.db, &user.id, id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .ok_or(ApiError::NotFound)?;
     respond(&state, format, "resource_group.html", "group", &group)
 }

@@ -17,12 +17,9 @@ pub async fn get_home(
     let Some((session, user)) = current::signed_in(&state, &req).await? else {
         return Ok(page::to_login(&req));
     };
-    let groups = groups::of_user(&state.db, &user.id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let groups = groups::of_user(&state.db, &user.id).await?;
     let mut entitled: Vec<&str> = entitlements::held_by(&state.db, &user.id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?
+        .await?
         .into_iter()
         .map(|s| s.as_str())
         .collect();

@@ -10,7 +10,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::db::now_unix;
 use crate::domain::local_path::is_local_path;
 use crate::domain::user::Email;
 use crate::error::ApiError;
@@ -18,6 +17,7 @@ use crate::routes::AppState;
 use crate::services::{accounts, users};
 use crate::web::client_ip::client_ip;
 use crate::web::{current, page};
+use idmap_common::clock::now_unix;
 
 /// Where a login without a usable `next` lands.
 pub const DEFAULT_NEXT: &str = "/accounts/";
@@ -111,9 +111,7 @@ pub async fn post_login(
         );
         return Ok(resp);
     }
-    let user = users::authenticate(&state.db, &email, &password)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let user = users::authenticate(&state.db, &email, &password).await?;
     let Some(user) = user else {
         tracing::info!("login failed");
         state
@@ -153,9 +151,7 @@ pub async fn post_logout(
     if !page::csrf_ok(&state, &session, form.csrf_token.as_deref()) {
         return page::csrf_refused(&state);
     }
-    accounts::end_sessions(&state.db, &user.id)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    accounts::end_sessions(&state.db, &user.id).await?;
     tracing::info!(user_id = %user.id, "user logged out");
     let mut resp = page::see_other("/accounts/login/");
     resp.add_cookie(&state.sessions.removal())

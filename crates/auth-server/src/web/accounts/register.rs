@@ -109,9 +109,7 @@ pub async fn get_verify(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let ok = match query.token.as_deref() {
-        Some(t) => accounts::verify_email(&state.db, t)
-            .await
-            .map_err(|_| ApiError::Unavailable)?,
+        Some(t) => accounts::verify_email(&state.db, t).await?,
         None => false,
     };
     if ok {
@@ -158,9 +156,7 @@ pub async fn post_resend(
         return Ok(resp);
     }
     if !user.email_verified {
-        accounts::send_verification(&state.db, &state.mailer, &state.base_url, &user)
-            .await
-            .map_err(|_| ApiError::Unavailable)?;
+        accounts::send_verification(&state.db, &state.mailer, &state.base_url, &user).await?;
     }
     message(
         &state,

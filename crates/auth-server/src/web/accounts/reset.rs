@@ -89,9 +89,7 @@ pub async fn post_request(
     if let Some(resp) = page::mail_throttled(&state, &req, &email).await? {
         return Ok(resp);
     }
-    accounts::request_reset(&state.db, &state.mailer, &state.base_url, &email)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    accounts::request_reset(&state.db, &state.mailer, &state.base_url, &email).await?;
     message(
         &state,
         &req,
@@ -127,9 +125,7 @@ pub async fn get_confirm(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let token = query.token.clone().unwrap_or_default();
-    let live = accounts::peek_link(&state.db, &token, LinkPurpose::Reset)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let live = accounts::peek_link(&state.db, &token, LinkPurpose::Reset).await?;
     if live.is_none() {
         return invalid_link(&state, &req);
     }
