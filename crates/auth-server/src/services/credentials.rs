@@ -26,11 +26,14 @@ pub const REFRESH_EVERY: Duration = Duration::from_secs(1);
 /// Oldest snapshot an answer may come from: the staleness bound.
 pub const STALE_AFTER: Duration = Duration::from_secs(2);
 
-/// One client with its secret hashes and when each stops working.
+/// A secret hash and when it stops working (`None`: never).
+type Secret = (Vec<u8>, Option<i64>);
+
+/// One client with its secrets.
 #[derive(Debug, Clone)]
 struct Entry {
     row: ClientRow,
-    secrets: Vec<(Vec<u8>, Option<i64>)>,
+    secrets: Vec<Secret>,
 }
 
 #[derive(Debug, Default)]
@@ -185,7 +188,7 @@ fn load(conn: &mut DbConnection, now: i64) -> QueryResult<Loaded> {
             .filter(revoked_tokens::expires_at.ge(now))
             .select(revoked_tokens::jti)
             .load(c)?;
-        let mut by_client: HashMap<String, Vec<(Vec<u8>, Option<i64>)>> = HashMap::new();
+        let mut by_client: HashMap<String, Vec<Secret>> = HashMap::new();
         for (id, hash, expires) in secrets {
             by_client.entry(id).or_default().push((hash, expires));
         }
