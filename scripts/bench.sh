@@ -19,6 +19,17 @@
 #   --client C       hyper (default) or reqwest
 #   --auth-only      only scenarios 1 and 2 and the JWT companions (to
 #                    compare signing algorithms without the registry runs)
+#   --pg-compose     with --backend postgres: a private PostgreSQL server
+#                    started for the run from this machine's binaries with
+#                    initdb's defaults (autovacuum on, fsync on, 128 MB of
+#                    shared buffers), as the compose file runs its image,
+#                    instead of the local server
+#   --no-fresh       skip scenario 9 (link x1, x100, x1000 into an empty
+#                    registry, every patient new)
+#   --build P        cargo profile of the binaries: release (default) or dev
+#                    (optimized dependencies, unoptimized workspace crates
+#                    unless CARGO_PROFILE_DEV_OPT_LEVEL says otherwise), for
+#                    a machine where a release build does not fit
 #   --smoke          dev profile, tiny sizes, about one second per scenario:
 #                    keeps this script from rotting; its figures mean nothing
 #
@@ -26,7 +37,7 @@
 # services are stopped and the temporary databases dropped. Preloaded SQLite
 # files are cached in target/bench-data/ (delete it to rebuild them), and
 # preloaded PostgreSQL registries as template databases
-# idmap_bench_tpl_<hashes>_seed1_v1 (drop them to rebuild).
+# idmap_bench_tpl_<hashes>_seed1_v2 (drop them to rebuild).
 set -euo pipefail
 
 backend=sqlite
@@ -40,6 +51,11 @@ cli_rows=1000000
 client=hyper
 smoke=0
 auth_only=0
+fresh=1
+pg_compose=0
+build=release
+pg_private=""
+pg_dir=""
 limit_duration=5
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -52,13 +68,18 @@ while [ $# -gt 0 ]; do
         --cli-rows) cli_rows="$2"; shift 2 ;;
         --client) client="$2"; shift 2 ;;
         --smoke) smoke=1; shift ;;
+        --build) build="$2"; shift 2 ;;
         --auth-only) auth_only=1; shift ;;
-        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+        --no-fresh) fresh=0; shift ;;
+        --pg-compose) pg_compose=1; shift ;;
+        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
 case "$backend" in sqlite|postgres|mysql) ;; *) echo "unknown backend $backend" >&2; exit 2 ;; esac
+case "$build" in dev|release) ;; *) echo "unknown build profile $build" >&2; exit 2 ;; esac
 if [ "$smoke" = 1 ]; then
+    build=dev
     duration=1; warmup=0; limit_duration=0.5
     hashes=2000; large_hashes=4000; cli_rows=2000
 fi
@@ -66,7 +87,7 @@ fi
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
-if [ "$smoke" = 1 ]; then
+if [ "$build" = dev ]; then
     bin=$(scripts/build.sh)
 else
     bin=$(scripts/build.sh --release)
@@ -105,6 +126,10 @@ cleanup() {
     local status=$?
     for pid in "${pids[@]}"; do stop_pid "$pid"; done
     for db in "${databases[@]}"; do drop_database "$db"; done
+    if [ -n "$pg_private" ]; then
+        as_nobody "$pg_private/pg_ctl" -w -m immediate -D "$pg_dir/data" stop >/dev/null 2>&1 || true
+    fi
+    [ -n "$pg_dir" ] && rm -rf "$pg_dir"
     rm -rf "$work"
     exit "$status"
 }
@@ -142,6 +167,24 @@ wait_http() {
 }
 json_field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p"; }
 
+# A private PostgreSQL server with initdb's defaults (see --pg-compose).
+as_nobody() {
+    if [ "$(id -u)" = 0 ]; then setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; else "$@"; fi
+}
+if [ "$pg_compose" = 1 ]; then
+    [ "$backend" = postgres ] || { echo "--pg-compose needs --backend postgres" >&2; exit 2; }
+    pg_bin="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")"
+    pg_dir="$(mktemp -d)"
+    if [ "$(id -u)" = 0 ]; then chown nobody:nogroup "$pg_dir"; fi
+    as_nobody "$pg_bin/initdb" -U postgres --auth=trust -E UTF8 -D "$pg_dir/data" >/dev/null
+    pg_port="$(free_port)"
+    as_nobody "$pg_bin/pg_ctl" -w -t 60 -D "$pg_dir/data" -l "$pg_dir/log" \
+        -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null
+    pg_private="$pg_bin"
+    pg_server="postgres://postgres@127.0.0.1:$pg_port"
+    echo "postgres: private server $("$pg_bin/postgres" --version) on port $pg_port, initdb defaults" >&2
+fi
+
 # --- auth-server --------------------------------------------------------
 auth_port="$(free_port)"
 auth_url="http://127.0.0.1:$auth_port"
@@ -177,7 +220,7 @@ bounded "$bin/idmap-bench" run "${common[@]}" --idmap-url "$auth_url" --scenario
 # Starts idmap-server on a fresh database preloaded with $1 hashes; sets
 # idmap_pid, idmap_url and idmap_db.
 start_idmap() {
-    local template="idmap_bench_tpl_${1}_seed1_v1"
+    local template="idmap_bench_tpl_${1}_seed1_v2"
     if [ "$backend" = postgres ] && [ "$smoke" = 0 ] && pg_has_database "$template"; then
         # A registry preloaded by an earlier run, kept as a template.
         local name="idmap_bench_idmap_$1_${suffix}"
@@ -196,6 +239,10 @@ start_idmap() {
             echo "preload: kept as template database $template (drop it to rebuild)" >&2
         fi
     fi
+    serve_idmap "$1"
+}
+# Starts idmap-server on $idmap_db (it migrates it); $1 names its log.
+serve_idmap() {
     local port; port="$(free_port)"
     idmap_url="http://127.0.0.1:$port"
     IDMAP_LISTEN="127.0.0.1:$port" IDMAP_DATABASE_URL="$idmap_db" IDMAP_ISSUER="$auth_url" \
@@ -206,7 +253,7 @@ start_idmap() {
 }
 
 if [ "$auth_only" = 1 ]; then
-    hashes=0; large_hashes=0
+    hashes=0; large_hashes=0; fresh=0
 fi
 if [ "$hashes" -gt 0 ]; then
 echo "== idmap-server scenarios at $(label "$hashes") stored hashes" >&2
@@ -220,6 +267,18 @@ IDMAP_BENCH_DATABASE_URL="$idmap_db" bounded "$bin/idmap-bench" limits \
     --preloaded-hashes "$hashes" --concurrency "$concurrency" \
     --duration "$limit_duration" --out "$results"
 stop_pid "$idmap_pid"
+fi
+
+if [ "$fresh" = 1 ]; then
+    # What a deployment meets first: an empty registry that every request
+    # grows, all patients new, x1 then x100 then x1000 on the same database.
+    echo "== scenario 9 on a fresh registry" >&2
+    new_database idmap_fresh
+    idmap_db="$db_url"
+    serve_idmap fresh
+    bounded "$bin/idmap-bench" run "${common[@]}" --idmap-url "$idmap_url" --pid "idmap=$idmap_pid" \
+        --preloaded-hashes 0 --registry-label fresh --fresh --scenarios link1,link100,link1000
+    stop_pid "$idmap_pid"
 fi
 
 if [ "$large_hashes" -gt 0 ]; then
@@ -236,7 +295,7 @@ bounded "$bin/idmap-bench" limits --key-dir "$work/keys" --issuer "$auth_url" \
     --jwks-url "$auth_url/oauth/jwks.json" --duration "$limit_duration" --out "$results"
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-kind="$([ "$smoke" = 1 ] && echo smoke || echo release)"
+kind="$([ "$smoke" = 1 ] && echo smoke || echo "$build")"
 cp "$results" "$bench_data/results-$backend-$kind-$stamp.jsonl"
 echo
 echo "idmap benchmark ($kind, backend $backend, $alg, concurrency $concurrency, ${duration}s per scenario, $(nproc) cores)"

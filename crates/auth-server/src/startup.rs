@@ -25,6 +25,7 @@ use crate::keys::{KeyStore, hmac_key};
 use crate::metrics::{self, AuthMetrics};
 use crate::routes::{self, AppState, metadata::ServerMetadata};
 use crate::services::access_tokens::LocalVerifier;
+use crate::services::credentials::Credentials;
 use crate::services::issuer::TokenIssuer;
 use crate::services::mailer::Mailer;
 use crate::services::rate_limit::RateLimiter;
@@ -52,6 +53,8 @@ pub struct Application {
     port: u16,
     server: Server,
     poller: tokio::task::JoinHandle<()>,
+    /// Reloads the clients and revocations the OAuth endpoints answer from.
+    refresher: tokio::task::JoinHandle<()>,
 }
 
 /// Opens the pool and applies pending migrations (used by every command).
@@ -113,6 +116,7 @@ impl Application {
         .context("key task failed")?
         .context("cannot load the session key")?;
         let poller = spawn_key_poller(keys.clone(), settings.key_poll_interval);
+        let credentials = Credentials::new(db.clone());
         let registry = idmap_web::Metrics::new().context("cannot set up metrics")?;
         let auth_metrics =
             AuthMetrics::register(&registry, keys.clone()).context("cannot register metrics")?;
@@ -125,6 +129,7 @@ impl Application {
             keys: keys.clone(),
             tokens: TokenService::new(
                 db.clone(),
+                credentials.clone(),
                 hasher.clone(),
                 TokenIssuer::new(keys.clone(), issuer.clone(), settings.access_token_ttl),
             )
@@ -237,10 +242,12 @@ impl Application {
         .context("cannot start the HTTP server")?
         .run();
         tracing::info!(address = %settings.listen, port, "listening");
+        let refresher = credentials.spawn_refresh();
         Ok(Self {
             port,
             server,
             poller,
+            refresher,
         })
     }
 
@@ -259,6 +266,7 @@ impl Application {
         });
         let result = self.server.await;
         self.poller.abort();
+        self.refresher.abort();
         result
     }
 
@@ -267,6 +275,7 @@ impl Application {
     pub async fn run_without_signal_handlers(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.poller.abort();
+        self.refresher.abort();
         result
     }
 }

@@ -101,8 +101,12 @@ struct RunArgs {
     #[arg(long, default_value = "")]
     registry_label: String,
     /// Number the link scenarios as 8 (the large registry).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fresh")]
     large: bool,
+    /// Number the link scenarios as 9: a registry that started empty and
+    /// grows with every request (run with `--preloaded-hashes 0`).
+    #[arg(long)]
+    fresh: bool,
     /// Process to watch, NAME=PID (auth, idmap); repeatable.
     #[arg(long = "pid", value_parser = parse_pid)]
     pids: Vec<(String, String)>,
@@ -233,10 +237,11 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
             ),
             "link1" | "link100" | "link1000" => {
                 let k: u64 = scenario.trim_start_matches("link").parse()?;
-                let number = match (a.large, k) {
-                    (true, _) => "8",
-                    (false, 1) => "3",
-                    (false, _) => "4",
+                let number = match (a.large, a.fresh, k) {
+                    (true, _, _) => "8",
+                    (_, true, _) => "9",
+                    (false, false, 1) => "3",
+                    (false, false, _) => "4",
                 };
                 (
                     format!("{number} link x{k}{suffix}"),

@@ -23,7 +23,7 @@ use idmap_storage::{Backend, Database, DatabaseUrl};
 use crate::data;
 
 /// Bump when the shape of preloaded data changes, so stale caches are ignored.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Patients per transaction.
 const CHUNK: u64 = 5_000;

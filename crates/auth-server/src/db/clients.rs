@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use idmap_storage::DbConnection;
 
+use super::credentials_written;
 use super::schema::{client_secrets, clients};
 
 /// One stored client.
@@ -40,6 +41,7 @@ pub fn insert(
     client: &ClientRow,
     secrets: &[SecretRow],
 ) -> QueryResult<()> {
+    credentials_written();
     diesel::insert_into(clients::table)
         .values(client)
         .execute(conn)?;
@@ -98,6 +100,7 @@ pub fn find(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<Clie
 
 /// Sets the disabled flag; returns whether the client exists.
 pub fn set_disabled(conn: &mut DbConnection, client_id: &str, disabled: bool) -> QueryResult<bool> {
+    credentials_written();
     diesel::update(clients::table.filter(clients::client_id.eq(client_id)))
         .set(clients::disabled.eq(disabled))
         .execute(conn)
@@ -115,6 +118,7 @@ pub fn secrets(conn: &mut DbConnection, client_id: &str) -> QueryResult<Vec<Secr
 
 /// Adds one secret row.
 pub fn add_secret(conn: &mut DbConnection, secret: &SecretRow) -> QueryResult<()> {
+    credentials_written();
     diesel::insert_into(client_secrets::table)
         .values(secret)
         .execute(conn)
@@ -128,6 +132,7 @@ pub fn expire_secret(
     secret_id: &[u8],
     expires_at: i64,
 ) -> QueryResult<bool> {
+    credentials_written();
     diesel::update(
         client_secrets::table
             .filter(client_secrets::client_id.eq(client_id))
@@ -144,6 +149,7 @@ pub fn delete_secret(
     client_id: &str,
     secret_id: &[u8],
 ) -> QueryResult<bool> {
+    credentials_written();
     diesel::delete(
         client_secrets::table
             .filter(client_secrets::client_id.eq(client_id))
@@ -185,6 +191,7 @@ pub fn update_owned(
     redirect_uris: &str,
     homepage: Option<&str>,
 ) -> QueryResult<bool> {
+    credentials_written();
     diesel::update(
         clients::table
             .filter(clients::owner_user_id.eq(owner))
@@ -201,6 +208,7 @@ pub fn update_owned(
 
 /// Deletes an owned client (its secrets, codes, tokens and consents cascade).
 pub fn delete_owned(conn: &mut DbConnection, owner: &str, client_id: &str) -> QueryResult<bool> {
+    credentials_written();
     diesel::delete(
         clients::table
             .filter(clients::owner_user_id.eq(owner))

@@ -15,6 +15,8 @@ pub mod revoked_tokens;
 pub mod schema;
 pub mod users;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use idmap_storage::Migrations;
 
@@ -29,4 +31,20 @@ pub fn migrations() -> Migrations {
         postgres: POSTGRES,
         mysql: MYSQL,
     }
+}
+
+/// Writes this process made to clients, their secrets or the revoked
+/// tokens, counted so that its credential snapshot
+/// ([`crate::services::credentials`]) reloads before its next answer
+/// instead of at the next poll. Bumped inside the writing transaction.
+static CREDENTIAL_WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a write to clients, secrets or revoked tokens (see above).
+pub fn credentials_written() {
+    CREDENTIAL_WRITES.fetch_add(1, Ordering::SeqCst);
+}
+
+/// How many writes [`credentials_written`] counted so far.
+pub fn credential_writes() -> u64 {
+    CREDENTIAL_WRITES.load(Ordering::SeqCst)
 }

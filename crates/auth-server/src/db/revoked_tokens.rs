@@ -4,10 +4,12 @@
 use diesel::prelude::*;
 use idmap_storage::DbConnection;
 
+use super::credentials_written;
 use super::schema::revoked_tokens as rv;
 
 /// Records a revoked `jti` (idempotent) and purges entries past expiry.
 pub fn revoke(conn: &mut DbConnection, jti: &str, expires_at: i64, now: i64) -> QueryResult<()> {
+    credentials_written();
     diesel::delete(rv::table.filter(rv::expires_at.lt(now))).execute(conn)?;
     let exists = rv::table
         .filter(rv::jti.eq(jti))

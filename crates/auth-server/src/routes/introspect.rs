@@ -37,21 +37,22 @@ async fn post_introspect(
 ) -> Result<HttpResponse, TokenError> {
     let params = Params::from_pairs(form.into_inner())?;
     let gate = Gate::enter(&state, &req, &params)?;
-    // The token's state is read in the same trip as the caller's client.
-    let pending = introspect::prepare(&state.verifier, params.get("token"));
     // Introspection is for confidential callers (metadata says so): a
     // public client's bare client_id is no authentication here.
     let caller = state
         .tokens
-        .authenticate_with(authorization(&req), &params, move |conn| pending.read(conn))
+        .authenticate(authorization(&req), &params)
         .await
-        .and_then(|(c, found)| match c.kind {
-            ClientKind::Confidential => Ok((c, found)),
+        .and_then(|c| match c.kind {
+            ClientKind::Confidential => Ok(c),
             ClientKind::Public => Err(OAuthError::invalid_client().into()),
         });
     gate.leave(&state, &caller).await;
-    let (caller, found) = caller?;
-    params.required("token")?;
+    let caller = caller?;
+    let token = params.required("token")?;
+    let found = introspect::prepare(&state.verifier, Some(token))
+        .read(&state.db, state.tokens.credentials())
+        .await?;
     let answer = introspect::answer(&caller, found);
     state.metrics.introspected(answer.active);
     let mut builder = HttpResponse::Ok();

@@ -5,11 +5,12 @@
 //! anyone else learns `{"active": false}` and nothing more.
 
 use idmap_common::claims::AccessClaims;
-use idmap_storage::{Database, DbConnection, StorageError};
+use idmap_storage::{Database, StorageError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::access_tokens::LocalVerifier;
+use super::credentials::Credentials;
 use super::families;
 use super::token::TokenError;
 use crate::db::refresh_tokens::{self, RefreshRow};
@@ -64,15 +65,12 @@ fn is_jwt(token: &str) -> bool {
     token.split('.').count() == 3
 }
 
-/// What an introspection still has to read, decided before the trip to
-/// the database so that the read rides along with the caller's
-/// authentication (see [`TokenService::authenticate_with`]).
-///
-/// [`TokenService::authenticate_with`]: super::token::TokenService::authenticate_with
+/// What an introspection still has to read once the signature is checked.
 pub enum Pending {
     /// Nothing we could have issued: no read needed.
     Inactive,
-    /// A well-signed access token; the revocation list decides.
+    /// A well-signed access token; the revocation list (in memory, see
+    /// [`Credentials`]) decides.
     Access(Box<AccessClaims>),
     /// An opaque token, looked up by hash as a refresh token.
     Refresh(Vec<u8>),
@@ -97,15 +95,22 @@ pub fn prepare(verifier: &LocalVerifier, token: Option<&str>) -> Pending {
 }
 
 impl Pending {
-    /// Reads what the token's state depends on.
-    pub fn read(self, conn: &mut DbConnection) -> Result<Found, StorageError> {
+    /// Reads what the token's state depends on: nothing from the database
+    /// for an access token.
+    pub async fn read(
+        self,
+        db: &Database,
+        credentials: &Credentials,
+    ) -> Result<Found, StorageError> {
         Ok(match self {
             Pending::Inactive => Found::Inactive,
-            Pending::Access(c) if revoked_tokens::is_revoked(conn, &c.jti)? => Found::Inactive,
+            Pending::Access(c) if credentials.is_revoked(&c.jti).await? => Found::Inactive,
             Pending::Access(c) => Found::Access(c),
-            Pending::Refresh(hash) => {
-                Found::Refresh(refresh_tokens::find(conn, &hash)?.map(Box::new))
-            }
+            Pending::Refresh(hash) => Found::Refresh(
+                db.run(move |conn| Ok(refresh_tokens::find(conn, &hash)?))
+                    .await?
+                    .map(Box::new),
+            ),
         })
     }
 }

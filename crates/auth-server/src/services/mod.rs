@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod client_secrets;
 pub mod clients;
 pub mod consents;
+pub mod credentials;
 pub mod entitlements;
 pub mod families;
 pub mod groups;

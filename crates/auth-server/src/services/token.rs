@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use idmap_common::ids::PartnerCode;
-use idmap_storage::{Database, DbConnection, StorageError};
+use idmap_storage::{Database, StorageError};
 
+use super::credentials::Credentials;
 use super::issuer::{IssuedToken, TokenIssuer};
 use crate::db::clients as db_clients;
 use crate::domain::client::{Client, ClientId, ClientKind};
@@ -61,6 +62,7 @@ pub struct Tokens {
 #[derive(Clone)]
 pub struct TokenService {
     pub(super) db: Database,
+    credentials: Credentials,
     hasher: Arc<SecretHasher>,
     pub(super) issuer: TokenIssuer,
     password_enabled: bool,
@@ -71,9 +73,15 @@ pub struct TokenService {
 
 impl TokenService {
     /// Wires the service to its storage, secret hasher and issuer.
-    pub fn new(db: Database, hasher: Arc<SecretHasher>, issuer: TokenIssuer) -> Self {
+    pub fn new(
+        db: Database,
+        credentials: Credentials,
+        hasher: Arc<SecretHasher>,
+        issuer: TokenIssuer,
+    ) -> Self {
         Self {
             db,
+            credentials,
             hasher,
             issuer,
             password_enabled: false,
@@ -101,42 +109,18 @@ impl TokenService {
     }
 
     /// Authenticates the client of a request (token, introspection,
-    /// revocation). Every failure is `invalid_client`.
+    /// revocation) against the in-memory snapshot of clients
+    /// ([`Credentials`]). Every failure is `invalid_client`.
     pub async fn authenticate(
         &self,
         authorization: Option<&[u8]>,
         params: &Params,
     ) -> Result<Client, TokenError> {
-        let (client, ()) = self
-            .authenticate_with(authorization, params, |_| Ok(()))
-            .await?;
-        Ok(client)
-    }
-
-    /// Like [`Self::authenticate`], also running the read `also` in the
-    /// same trip to the database: each trip is a hop to a blocking thread,
-    /// the largest cost of a cheap request such as an introspection.
-    pub async fn authenticate_with<T, F>(
-        &self,
-        authorization: Option<&[u8]>,
-        params: &Params,
-        also: F,
-    ) -> Result<(Client, T), TokenError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
-    {
         let presented = client_auth::extract(authorization, params)?;
-        let key = presented.client_id.as_str().to_owned();
-        let now = now_unix();
-        let (found, extra) = self
-            .db
-            .run(move |conn| {
-                let found = db_clients::find_with_secrets(conn, &key, now)?;
-                Ok((found, also(conn)?))
-            })
-            .await?;
-        let client = found
+        let client = self
+            .credentials
+            .client(presented.client_id.as_str())
+            .await?
             .map(|(row, hashes)| to_domain(row, hashes))
             .transpose()?;
         if let Err(e) = client_auth::verify(&presented, client.as_ref(), &self.hasher) {
@@ -152,8 +136,12 @@ impl TokenService {
             }
             return Err(e.into());
         }
-        let client = client.ok_or_else(|| TokenError::from(OAuthError::invalid_client()))?;
-        Ok((client, extra))
+        client.ok_or_else(|| OAuthError::invalid_client().into())
+    }
+
+    /// The snapshot of clients and revocations this service answers from.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 
     /// Handles one token request: `authorization` is the raw header value.

@@ -36,7 +36,7 @@ diesel::table! {
 
 diesel::table! {
     /// A partner's own patient id and the UUID it was answered with.
-    patient_refs (partner, patient_ref) {
+    patient_refs (patient_ref, partner) {
         partner -> Text,
         patient_ref -> Text,
         uuid -> Binary,

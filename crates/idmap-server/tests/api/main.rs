@@ -19,6 +19,7 @@ mod openapi;
 mod operator;
 mod ops;
 mod outage;
+mod plans;
 mod resources;
 mod same_partner;
 mod save;
