@@ -42,8 +42,8 @@
 #   COMPOSE_E2E_NET         first two octets of its networks (10.213); set
 #                           both to run two of these at once
 #   COMPOSE_E2E_PROFILE     Cargo profile of the images (DEPLOY_CARGO_PROFILE):
-#                           image-check (default; compiles in about half the
-#                           time) or release, as operators build them
+#                           image-check (default; compiles faster) or
+#                           release, as operators build them
 # Installs what it needs from Debian's packages (docker.io, docker-compose,
 # debootstrap, chromium) and PyPI (the interop test's client libraries).
 # Needs root: it runs dockerd.
