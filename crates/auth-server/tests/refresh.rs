@@ -54,18 +54,8 @@ async fn refresh(app: &TestApp, id: &str, token: &str) -> (u16, Value) {
 }
 
 async fn introspect_active(app: &TestApp, token: &str) -> bool {
-    let (iid, isecret) = app.add_client(None, "introspect").await;
-    let res = app
-        .client
-        .post(app.url("/oauth/introspect"))
-        .basic_auth(iid, Some(isecret))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    body["active"].as_bool().unwrap()
+    let (id, secret) = app.add_client(None, "introspect").await;
+    app.introspect_active((&id, &secret), token).await
 }
 
 #[tokio::test]

@@ -39,17 +39,7 @@ async fn issue(app: &TestApp, client: &(String, String)) -> String {
 }
 
 async fn active(app: &TestApp, (id, secret): &(String, String), token: &str) -> bool {
-    let res = app
-        .client
-        .post(app.url("/oauth/introspect"))
-        .basic_auth(id, Some(secret))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    body["active"].as_bool().unwrap()
+    app.introspect_active((id, secret), token).await
 }
 
 /// The backends run side by side: each waits out the bound once.

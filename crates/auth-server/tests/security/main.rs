@@ -135,15 +135,5 @@ pub async fn refresh(app: &TestApp, id: &str, token: &str, scope: Option<&str>) 
 /// Whether introspection reports `token` active.
 pub async fn active(app: &TestApp, token: &str) -> bool {
     let (id, secret) = app.add_client(None, "introspect").await;
-    let res = app
-        .client
-        .post(app.url("/oauth/introspect"))
-        .basic_auth(id, Some(secret))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    res.json::<Value>().await.unwrap()["active"]
-        .as_bool()
-        .unwrap()
+    app.introspect_active((&id, &secret), token).await
 }

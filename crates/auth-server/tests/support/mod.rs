@@ -114,6 +114,23 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// Whether introspection, asked by the client `(id, secret)`, reports
+    /// `token` active.
+    pub async fn introspect_active(&self, (id, secret): (&str, &str), token: &str) -> bool {
+        let res = self
+            .client
+            .post(self.url("/oauth/introspect"))
+            .basic_auth(id, Some(secret))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()["active"]
+            .as_bool()
+            .unwrap()
+    }
+
     /// POSTs a form to the token endpoint.
     pub async fn post_token(
         &self,
