@@ -1,18 +1,17 @@
 //! Our own access tokens, checked locally with the shared token rules of
 //! `idmap_common::verifier` and this server's key store as the key source:
-//! for introspection (any audience, no database) and, through the shared
-//! bearer edge, for this server's own protected endpoints (our audience
-//! only, and not revoked).
+//! for introspection (any audience) and, through the shared bearer edge,
+//! for this server's own protected endpoints (our audience only, and not
+//! revoked). Revocation is read from the in-memory snapshot of
+//! [`Credentials`], the one place it is read, with its staleness bound.
 
 use std::sync::Arc;
 
+use super::credentials::Credentials;
+use crate::keys::KeyStore;
 use idmap_actix_auth::{Rejected, TokenVerifier, Verdict};
 use idmap_common::claims::AccessClaims;
 use idmap_common::verifier::{Algorithm, ClaimRules, UnverifiedToken, VerifyError};
-use idmap_storage::Database;
-
-use crate::db::revoked_tokens;
-use crate::keys::KeyStore;
 
 /// Every algorithm we can sign with; a token's `alg` must also be its key's.
 const ALGORITHMS: &[Algorithm] = &[Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
@@ -22,15 +21,15 @@ const ALGORITHMS: &[Algorithm] = &[Algorithm::RS256, Algorithm::ES256, Algorithm
 pub struct LocalVerifier {
     keys: Arc<KeyStore>,
     issuer: String,
-    db: Database,
+    credentials: Credentials,
 }
 
 impl LocalVerifier {
-    pub fn new(keys: Arc<KeyStore>, issuer: impl Into<String>, db: Database) -> Self {
+    pub fn new(keys: Arc<KeyStore>, issuer: impl Into<String>, credentials: Credentials) -> Self {
         Self {
             keys,
             issuer: issuer.into(),
-            db,
+            credentials,
         }
     }
 
@@ -64,10 +63,9 @@ impl TokenVerifier for LocalVerifier {
     fn verify<'a>(&'a self, token: &'a str) -> Verdict<'a> {
         Box::pin(async move {
             let claims = self.check(token, Some(&self.issuer))?;
-            let jti = claims.jti.clone();
             let revoked = self
-                .db
-                .run(move |c| Ok(revoked_tokens::is_revoked(c, &jti)?))
+                .credentials
+                .is_revoked(&claims.jti)
                 .await
                 .map_err(|e| {
                     tracing::warn!(error = %e, "cannot read the revocation list");
