@@ -144,7 +144,7 @@ impl Application {
                 settings.enable_implicit_grant,
             ),
             jwks_max_age: settings.jwks_max_age,
-            verifier: LocalVerifier::new(keys, issuer.clone(), db.clone()),
+            verifier: LocalVerifier::new(keys, issuer.clone(), credentials.clone()),
             limiter: RateLimiter::new(
                 "client",
                 settings.rate_limit_enabled,

@@ -23,12 +23,3 @@ pub fn revoke(conn: &mut DbConnection, jti: &str, expires_at: i64, now: i64) -> 
     }
     Ok(())
 }
-
-/// Whether this `jti` was revoked.
-pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> QueryResult<bool> {
-    rv::table
-        .filter(rv::jti.eq(jti))
-        .count()
-        .get_result::<i64>(conn)
-        .map(|n| n > 0)
-}

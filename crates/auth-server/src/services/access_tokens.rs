@@ -1,17 +1,20 @@
 //! Our own access tokens, checked locally with the shared token rules of
 //! `idmap_common::verifier` and this server's key store as the key source:
-//! for introspection (any audience, no database) and, through the shared
-//! bearer edge, for this server's own protected endpoints (our audience
-//! only, and not revoked).
+//! for introspection (any audience) and, through the shared bearer edge,
+//! for this server's own protected endpoints (our audience only, and not
+//! revoked). Revocation is read from the in-memory snapshot of
+//! [`Credentials`], the one place it is read, with its staleness bound. A
+//! token checked once is remembered ([`VerifiedTokens`]) until it expires.
 
 use std::sync::Arc;
 
 use idmap_actix_auth::{Rejected, TokenVerifier, Verdict};
 use idmap_common::claims::AccessClaims;
+use idmap_common::clock::now_unix;
 use idmap_common::verifier::{Algorithm, ClaimRules, UnverifiedToken, VerifyError};
-use idmap_storage::Database;
 
-use crate::db::revoked_tokens;
+use super::credentials::Credentials;
+use super::verified_tokens::{TokenKey, Verified, VerifiedTokens};
 use crate::keys::KeyStore;
 
 /// Every algorithm we can sign with; a token's `alg` must also be its key's.
@@ -22,15 +25,17 @@ const ALGORITHMS: &[Algorithm] = &[Algorithm::RS256, Algorithm::ES256, Algorithm
 pub struct LocalVerifier {
     keys: Arc<KeyStore>,
     issuer: String,
-    db: Database,
+    credentials: Credentials,
+    verified: VerifiedTokens,
 }
 
 impl LocalVerifier {
-    pub fn new(keys: Arc<KeyStore>, issuer: impl Into<String>, db: Database) -> Self {
+    pub fn new(keys: Arc<KeyStore>, issuer: impl Into<String>, credentials: Credentials) -> Self {
         Self {
             keys,
             issuer: issuer.into(),
-            db,
+            credentials,
+            verified: VerifiedTokens::default(),
         }
     }
 
@@ -40,9 +45,30 @@ impl LocalVerifier {
         self.check(token, None).ok()
     }
 
-    /// The shared rules with our keys. No leeway: the clock that issued the
-    /// token is the one checking it.
+    /// The shared rules with our keys, or the memory of an earlier check
+    /// while the key that signed the token is still published. No leeway:
+    /// the clock that issued the token is the one checking it.
     fn check(&self, token: &str, audience: Option<&str>) -> Result<AccessClaims, VerifyError> {
+        let now = now_unix();
+        let key = TokenKey::of(token);
+        let verified = match self.verified.get(&key, now) {
+            Some(v) if self.keys.verification_key(&v.kid).is_some() => v,
+            _ => {
+                let v = Arc::new(self.verify(token, now)?);
+                self.verified.insert(key, v.clone(), now);
+                v
+            }
+        };
+        if let Some(audience) = audience
+            && !verified.claims.aud.contains(audience)
+        {
+            return Err(VerifyError::WrongAudience);
+        }
+        Ok(verified.claims.clone())
+    }
+
+    /// Signature, header and every claim rule but the audience.
+    fn verify(&self, token: &str, now: i64) -> Result<Verified, VerifyError> {
         let parsed = UnverifiedToken::parse(token, ALGORITHMS)?;
         let key = self
             .keys
@@ -51,10 +77,13 @@ impl LocalVerifier {
         parsed.verify_signature(key.alg.algorithm(), key.decoding_key())?;
         let rules = ClaimRules {
             issuer: &self.issuer,
-            audience,
+            audience: None,
             leeway: std::time::Duration::ZERO,
         };
-        parsed.claims(&rules, idmap_common::clock::now_unix())
+        Ok(Verified {
+            claims: parsed.claims(&rules, now)?,
+            kid: key.kid.clone(),
+        })
     }
 }
 
@@ -64,10 +93,9 @@ impl TokenVerifier for LocalVerifier {
     fn verify<'a>(&'a self, token: &'a str) -> Verdict<'a> {
         Box::pin(async move {
             let claims = self.check(token, Some(&self.issuer))?;
-            let jti = claims.jti.clone();
             let revoked = self
-                .db
-                .run(move |c| Ok(revoked_tokens::is_revoked(c, &jti)?))
+                .credentials
+                .is_revoked(&claims.jti)
                 .await
                 .map_err(|e| {
                     tracing::warn!(error = %e, "cannot read the revocation list");

@@ -19,3 +19,4 @@ pub mod rate_limit;
 pub mod token;
 pub mod user_grants;
 pub mod users;
+pub mod verified_tokens;
