@@ -7,11 +7,10 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 pub use idmap_web::LogFormat;
 pub use idmap_web::settings::SettingsError;
-use idmap_web::settings::{self, Kind, Var};
+use idmap_web::settings::{self, Kind, ServiceSettings, Var};
 use idmap_web::timeouts::HttpTimeouts;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -302,30 +301,11 @@ pub enum SigningAlg {
     EdDsa,
 }
 
-impl Settings {
-    /// Loads defaults, then `file` if given, then the variables of
-    /// [`ENV_VARS`] found in `env` (which may hold anything).
-    pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
-        let settings: Self = settings::load(ENV_VARS, file, env)?;
-        settings.validate()?;
-        Ok(settings)
-    }
+impl ServiceSettings for Settings {
+    const VARS: &'static [Var] = ENV_VARS;
 
-    /// The HTTP time limits (see `idmap_web::timeouts`).
-    pub fn timeouts(&self) -> HttpTimeouts {
-        HttpTimeouts {
-            header: Duration::from_secs(self.header_timeout),
-            body: Duration::from_secs(self.body_timeout),
-            keep_alive: Duration::from_secs(self.keep_alive),
-        }
-    }
-
-    fn validate(&self) -> Result<(), SettingsError> {
-        if self.header_timeout == 0 || self.body_timeout == 0 || self.keep_alive == 0 {
-            return Err(SettingsError::new(
-                "AUTH_HEADER_TIMEOUT, AUTH_BODY_TIMEOUT and AUTH_KEEP_ALIVE must be at least 1",
-            ));
-        }
+    fn check(&self) -> Result<(), SettingsError> {
+        self.timeouts().check("AUTH")?;
         let issuer = url::Url::parse(&self.issuer).map_err(|_| {
             SettingsError::new(format!(
                 "AUTH_ISSUER: expected an absolute URL such as https://auth.example.org, got {:?}",
@@ -391,6 +371,19 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` if given, then the variables of
+    /// [`ENV_VARS`] found in `env` (which may hold anything).
+    pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        settings::load_checked(file, env)
+    }
+
+    /// The HTTP time limits (see `idmap_web::timeouts`).
+    pub fn timeouts(&self) -> HttpTimeouts {
+        HttpTimeouts::from_secs(self.header_timeout, self.body_timeout, self.keep_alive)
+    }
 
     /// The issuer URL without a trailing slash, the base of every endpoint URL.
     pub fn issuer_base(&self) -> &str {
@@ -424,11 +417,6 @@ impl Settings {
     pub fn issuer_is_https(&self) -> bool {
         self.issuer.starts_with("https://")
     }
-
-    /// Reads the process environment, keeping only the documented names.
-    pub fn process_env() -> HashMap<String, String> {
-        settings::process_env(ENV_VARS)
-    }
 }
 
 #[cfg(test)]
@@ -436,13 +424,7 @@ mod tests {
     use std::io::Write;
 
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect()
-    }
+    use idmap_web::settings::env_of as env;
 
     #[test]
     fn defaults_apply_without_file_or_env() {

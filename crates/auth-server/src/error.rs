@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
 use idmap_actix_auth::AuthError;
 use idmap_common::error::{ErrorBody, ErrorCode};
 use idmap_storage::{ErrorKind, Exhaustion, STORAGE_RETRY_AFTER, StorageError};
-use idmap_web::current_request_id;
+use idmap_web::internal_error::InternalError;
 
 use crate::services::clients::AdminError;
 use crate::services::token::TokenError;
@@ -172,8 +172,8 @@ impl From<AdminError> for ApiError {
 
 /// A database failure, logged here once: resources out (warn, the storage
 /// layer logs the episode), an outage or a lost race (warn, a 503 worth a
-/// retry), or a bug or damaged data (logged with the request id where it
-/// is answered, a 500).
+/// retry), or a bug or damaged data (logged with the reference the client
+/// is given, a 500).
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         if let Some(x) = exhausted(&e) {
@@ -226,20 +226,9 @@ fn retry_after(x: Exhaustion) -> String {
     }
 }
 
-/// Logs `e` with its cause chain once, and gives the client only a request id.
+/// Logs `e` with its cause chain once, and gives the client only a reference.
 fn internal_description(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut chain = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    tracing::error!(error = %chain, "internal error");
-    match current_request_id() {
-        Some(id) => format!("internal error; request id {id}"),
-        None => "internal error".to_owned(),
-    }
+    InternalError::log(e).to_string()
 }
 
 impl TokenError {

@@ -2,18 +2,18 @@
 //! HTTP server bound on the configured address. Binding here, before
 //! running, lets tests use port 0 and read the real port.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::http::StatusCode;
-use actix_web::middleware::{ErrorHandlers, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{App, web};
 use anyhow::Context;
 use idmap_actix_auth::BearerAuth;
 use idmap_storage::{Database, DatabaseUrl};
 use idmap_web::DbMetrics;
+use idmap_web::serve::Edge;
 use secrecy::ExposeSecret;
 
 use crate::config::{MailerKind, Settings};
@@ -122,8 +122,6 @@ impl Application {
             AuthMetrics::register(&registry, keys.clone()).context("cannot register metrics")?;
         let db_metrics = DbMetrics::register(&registry, "auth", db.clone(), metrics::db_error_kind)
             .context("cannot register database metrics")?;
-        let registry = web::Data::new(registry);
-        let db_metrics = web::Data::new(db_metrics);
         let state = web::Data::new(AppState {
             db: db.clone(),
             keys: keys.clone(),
@@ -198,49 +196,26 @@ impl Application {
             base_url: issuer.clone(),
         });
 
-        let listener = TcpListener::bind(&settings.listen)
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
-        let port = listener
-            .local_addr()
-            .context("listener has no address")?
-            .port();
-        let timeouts = settings.timeouts();
-        let body_timeout = web::Data::new(timeouts.body_limit());
+        let (listener, port) = idmap_web::serve::bind(&settings.listen)?;
+        let edge = Edge::new(registry, db_metrics, settings.timeouts());
         // The realm is only a fallback: this server answers in its own envelope.
         let bearer = BearerAuth::new(state.verifier.clone(), "idmap");
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(bearer.clone())
-                .app_data(registry.clone())
-                .app_data(db_metrics.clone())
-                .app_data(body_timeout.clone())
-                .app_data(web::JsonConfig::default().error_handler(error::json_error))
-                .app_data(web::QueryConfig::default().error_handler(error::query_error))
-                .app_data(web::PathConfig::default().error_handler(error::path_error))
-                // The last `wrap` runs first: the request id must cover
-                // the log lines of everything inside it, and the metrics
-                // must see the 408 of a stalled body.
-                .wrap(
-                    ErrorHandlers::new()
-                        .handler(StatusCode::NOT_FOUND, crate::web::not_found::page_for_404),
-                )
-                .wrap(from_fn(idmap_web::timeouts::limit_body_time))
-                .wrap(from_fn(idmap_web::db_metrics::count_db_errors))
-                .wrap(from_fn(idmap_web::metrics::track))
-                .wrap(from_fn(idmap_web::request_id::request_context))
-                .configure(routes::configure)
-                .default_service(web::to(routes::not_found))
-        })
-        // Signals are handled in `run_until_stopped`, so that SIGINT is
-        // graceful too (actix would stop at once on SIGINT).
-        .disable_signals()
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        .client_request_timeout(timeouts.header)
-        .keep_alive(timeouts.keep_alive)
-        .listen(listener)
-        .context("cannot start the HTTP server")?
-        .run();
+        let server = edge
+            .start(listener, move || {
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(bearer.clone())
+                    .app_data(web::JsonConfig::default().error_handler(error::json_error))
+                    .app_data(web::QueryConfig::default().error_handler(error::query_error))
+                    .app_data(web::PathConfig::default().error_handler(error::path_error))
+                    .wrap(
+                        ErrorHandlers::new()
+                            .handler(StatusCode::NOT_FOUND, crate::web::not_found::page_for_404),
+                    )
+                    .configure(routes::configure)
+                    .default_service(web::to(routes::not_found))
+            })
+            .context("cannot start the HTTP server")?;
         tracing::info!(address = %settings.listen, port, "listening");
         let refresher = credentials.spawn_refresh();
         Ok(Self {
@@ -258,13 +233,7 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let handle = self.server.handle();
-        tokio::spawn(async move {
-            shutdown_signal().await;
-            tracing::info!("shutdown signal received; finishing in-flight requests");
-            handle.stop(true).await;
-        });
-        let result = self.server.await;
+        let result = idmap_web::serve::until_signal(self.server).await;
         self.poller.abort();
         self.refresher.abort();
         result
@@ -313,31 +282,4 @@ const SLOW_BUDGET: u32 = 1;
 
 fn seconds(s: u64) -> i64 {
     i64::try_from(s).unwrap_or(i64::MAX / 4)
-}
-
-/// Seconds in-flight requests get to finish after a shutdown signal.
-const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
-
-/// Resolves on SIGINT or SIGTERM (on Unix; Ctrl-C elsewhere).
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
 }

@@ -10,10 +10,9 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
 
 pub use idmap_web::settings::SettingsError;
-use idmap_web::settings::{self, Kind, Var};
+use idmap_web::settings::{self, Kind, ServiceSettings, Var};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -144,45 +143,11 @@ use idmap_web::timeouts::HttpTimeouts;
 /// How log lines are written (shared with auth-server).
 pub use idmap_web::LogFormat;
 
-impl Settings {
-    /// Defaults, then `file`, then the variables of [`ENV_VARS`] found in `env`.
-    pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
-        let settings: Self = settings::load(ENV_VARS, file, env)?;
-        settings.check()?;
-        Ok(settings)
-    }
-
-    /// The process environment, restricted to the documented variables.
-    pub fn env_from_process() -> HashMap<String, String> {
-        settings::process_env(ENV_VARS)
-    }
-
-    /// Accepted salt fingerprints in lowercase; empty when none configured.
-    pub fn fingerprints(&self) -> Vec<String> {
-        self.salt_fingerprints
-            .as_deref()
-            .unwrap_or("")
-            .split(',')
-            .map(|s| s.trim().to_ascii_lowercase())
-            .filter(|s| !s.is_empty())
-            .collect()
-    }
-
-    /// The HTTP time limits (see `idmap_web::timeouts`).
-    pub fn timeouts(&self) -> HttpTimeouts {
-        HttpTimeouts {
-            header: Duration::from_secs(self.header_timeout),
-            body: Duration::from_secs(self.body_timeout),
-            keep_alive: Duration::from_secs(self.keep_alive),
-        }
-    }
+impl ServiceSettings for Settings {
+    const VARS: &'static [Var] = ENV_VARS;
 
     fn check(&self) -> Result<(), SettingsError> {
-        if self.header_timeout == 0 || self.body_timeout == 0 || self.keep_alive == 0 {
-            return Err(SettingsError::new(
-                "IDMAP_HEADER_TIMEOUT, IDMAP_BODY_TIMEOUT and IDMAP_KEEP_ALIVE must be at least 1",
-            ));
-        }
+        self.timeouts().check("IDMAP")?;
         if self.max_patients == 0 {
             return Err(SettingsError::new("IDMAP_MAX_PATIENTS must be at least 1"));
         }
@@ -212,17 +177,36 @@ impl Settings {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use secrecy::ExposeSecret;
+impl Settings {
+    /// Defaults, then `file`, then the variables of [`ENV_VARS`] found in `env`.
+    pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        settings::load_checked(file, env)
+    }
 
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
+    /// Accepted salt fingerprints in lowercase; empty when none configured.
+    pub fn fingerprints(&self) -> Vec<String> {
+        self.salt_fingerprints
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
             .collect()
     }
+
+    /// The HTTP time limits (see `idmap_web::timeouts`).
+    pub fn timeouts(&self) -> HttpTimeouts {
+        HttpTimeouts::from_secs(self.header_timeout, self.body_timeout, self.keep_alive)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use idmap_web::settings::env_of as env;
+    use secrecy::ExposeSecret;
 
     #[test]
     fn defaults_match_the_design() {

@@ -10,6 +10,7 @@ use idmap_actix_auth::{AuthError, Invalid};
 use idmap_common::error::{ErrorBody, ErrorCode, ErrorDetail};
 use idmap_common::verifier::VerifyError;
 use idmap_storage::{ErrorKind, Exhaustion, STORAGE_RETRY_AFTER, StorageError};
+use idmap_web::internal_error::InternalError;
 
 /// Realm announced in every `WWW-Authenticate` header.
 pub const REALM: &str = "idmap";
@@ -60,8 +61,8 @@ pub enum ApiError {
     #[error("{0}")]
     Database(DbFailure),
     /// Logged where it was created; the client sees only the reference.
-    #[error("internal error (reference {0})")]
-    Internal(String),
+    #[error("{0}")]
+    Internal(InternalError),
 }
 
 /// How a database call failed, as counted in the metrics.
@@ -77,8 +78,8 @@ pub enum DbFailure {
     #[error("{}", exhaustion_message(*.0))]
     Exhausted(Exhaustion),
     /// Anything else, logged with the reference the client sees: 500.
-    #[error("internal error (reference {0})")]
-    Other(String),
+    #[error("{0}")]
+    Other(InternalError),
 }
 
 impl DbFailure {
@@ -107,16 +108,7 @@ fn exhaustion_message(e: Exhaustion) -> &'static str {
 impl ApiError {
     /// Logs `err` with its cause chain once and hides it from the client.
     pub fn internal(err: &(dyn std::error::Error + 'static)) -> Self {
-        let reference = format!("{:016x}", rand::random::<u64>());
-        let mut chain = err.to_string();
-        let mut source = err.source();
-        while let Some(cause) = source {
-            chain.push_str(": ");
-            chain.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        tracing::error!(reference = %reference, error = %chain, "internal error");
-        Self::Internal(reference)
+        Self::Internal(InternalError::log(err))
     }
 
     fn code(&self) -> ErrorCode {
@@ -207,10 +199,9 @@ impl From<StorageError> for ApiError {
                 tracing::warn!(error = %err, "transaction kept losing races");
                 Self::Database(DbFailure::Race)
             }
-            ErrorKind::Corrupt | ErrorKind::Other => match Self::internal(&err) {
-                Self::Internal(reference) => Self::Database(DbFailure::Other(reference)),
-                other => other,
-            },
+            ErrorKind::Corrupt | ErrorKind::Other => {
+                Self::Database(DbFailure::Other(InternalError::log(&err)))
+            }
         }
     }
 }

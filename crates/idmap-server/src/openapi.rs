@@ -6,14 +6,13 @@
 //! one stub per route, so the whole URL map is described in one file. A test
 //! checks that every route the app registers is described and vice versa.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use idmap_common::error::{ErrorBody, ErrorCode, ErrorDetail};
 use idmap_common::wire::{
     LinkPatient, LinkRequest, LinkResponse, LinkResult, LookupRequest, LookupResponse,
     LookupResult, RuleHash, SaveRequest, SaveResponse, SaveResult,
 };
 use serde::Serialize;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::db::audit::Entry;
@@ -87,14 +86,8 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some(
-                        "Access token (RFC 9068) from auth-server's /oauth/token",
-                    ))
-                    .build(),
+            idmap_web::openapi::bearer_scheme(
+                "Access token (RFC 9068) from auth-server's /oauth/token",
             ),
         );
     }
@@ -102,25 +95,12 @@ impl Modify for BearerAuth {
 
 /// The document as pretty JSON.
 pub fn document() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "cannot render the OpenAPI document");
-        String::from("{}")
-    })
+    idmap_web::openapi::document::<ApiDoc>()
 }
 
 /// `GET /openapi.json`.
-pub async fn get_openapi_json() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(document())
-}
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/openapi.json")
-            .route(web::get().to(get_openapi_json))
-            .default_service(web::to(crate::routes::method_not_allowed)),
-    );
+    idmap_web::openapi::configure::<ApiDoc>(cfg, web::to(crate::routes::method_not_allowed));
 }
 
 // Operation stubs: documentation only, never routed.

@@ -3,16 +3,14 @@
 //! address. The listener is bound here so tests can ask for port 0 and read
 //! the real port back.
 
-use std::net::TcpListener;
-
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use anyhow::Context;
 use idmap_actix_auth::BearerAuth;
 use idmap_common::verifier::{Verifier, VerifierConfig};
 use idmap_storage::{Database, DatabaseUrl};
 use idmap_web::DbMetrics;
+use idmap_web::serve::Edge;
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
@@ -71,8 +69,6 @@ impl Application {
         let db_metrics =
             DbMetrics::register(&registry, "idmap", db.clone(), metrics::db_error_kind)
                 .context("cannot register database metrics")?;
-        let registry = web::Data::new(registry);
-        let db_metrics = web::Data::new(db_metrics);
         let state = web::Data::new(AppState {
             rules: RuleCache::new(db.clone()),
             db,
@@ -88,34 +84,16 @@ impl Application {
             },
         });
 
-        let listener = TcpListener::bind(&settings.listen)
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
-        let port = listener.local_addr()?.port();
-        let timeouts = settings.timeouts();
-        let body_timeout = web::Data::new(timeouts.body_limit());
+        let (listener, port) = idmap_web::serve::bind(&settings.listen)?;
+        let edge = Edge::new(registry, db_metrics, settings.timeouts());
         let bearer = BearerAuth::from(state.verifier.clone());
-        let server = HttpServer::new(move || {
+        let server = edge.start(listener, move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(bearer.clone())
-                .app_data(registry.clone())
-                .app_data(db_metrics.clone())
-                .app_data(body_timeout.clone())
-                // The last `wrap` runs first: the request id must cover
-                // the log lines of everything inside it, and the metrics
-                // must see the 408 of a stalled body.
-                .wrap(from_fn(idmap_web::timeouts::limit_body_time))
-                .wrap(from_fn(idmap_web::db_metrics::count_db_errors))
-                .wrap(from_fn(idmap_web::metrics::track))
-                .wrap(from_fn(idmap_web::request_id::request_context))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
-        })
-        .shutdown_timeout(30)
-        .client_request_timeout(timeouts.header)
-        .keep_alive(timeouts.keep_alive)
-        .listen(listener)?
-        .run();
+        })?;
         tracing::info!(port, issuer = %settings.issuer, "idmap-server listening");
         Ok(Self {
             port,
@@ -131,7 +109,7 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
+        let result = idmap_web::serve::until_signal(self.server).await;
         self.refresh.abort();
         result
     }

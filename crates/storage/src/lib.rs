@@ -1,12 +1,15 @@
 //! The one storage seam of the idmap services: the backend is chosen from the
 //! database URL, connections come from a pool, blocking diesel calls run off
 //! the async executor, and write transactions are retried on the races a
-//! client must never see.
+//! client must never see. [`query`] holds the helpers for statements that
+//! must stay within every backend's limits and cached.
 
 mod connection;
 mod database;
 mod error;
 mod group_commit;
+mod key_in;
+pub mod query;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod url;

@@ -49,14 +49,7 @@ impl TestDatabase {
                     conn.batch_execute(&format!("CREATE DATABASE {name}")),
                     "create test database",
                 );
-                let url = replace_db(&admin, &name);
-                Some(Self {
-                    url,
-                    admin_url: Some(admin),
-                    name,
-                    backend,
-                    _dir: None,
-                })
+                Some(Self::on_server(admin, name, backend))
             }
             Backend::Mysql => {
                 let admin = env_or("IDMAP_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test");
@@ -67,14 +60,7 @@ impl TestDatabase {
                     )),
                     "create test database",
                 );
-                let url = replace_db(&admin, &name);
-                Some(Self {
-                    url,
-                    admin_url: Some(admin),
-                    name,
-                    backend,
-                    _dir: None,
-                })
+                Some(Self::on_server(admin, name, backend))
             }
         }
     }
@@ -92,6 +78,17 @@ impl TestDatabase {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The database `name`, created on the server at `admin`.
+    fn on_server(admin: String, name: String, backend: Backend) -> Self {
+        Self {
+            url: replace_db(&admin, &name),
+            admin_url: Some(admin),
+            name,
+            backend,
+            _dir: None,
+        }
     }
 }
 

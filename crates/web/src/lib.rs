@@ -1,7 +1,13 @@
 //! What auth-server and idmap-server need identically, so that operators
-//! see one way to configure, one log format, one request-id convention and
-//! one set of HTTP metrics across the network:
+//! see one way to run, configure and stop them, one log format, one
+//! request-id convention and one set of HTTP metrics across the network:
 //!
+//! - [`serve`]: a binary's `main` (allocator, runtime, one-line failure),
+//!   the listener, the HTTP server inside the shared middleware, and a
+//!   graceful stop on SIGTERM or SIGINT;
+//! - [`openapi`]: `GET /openapi.json` from the service's utoipa document;
+//! - [`internal_error`]: the reference a 500 answer names, logged once with
+//!   the cause;
 //! - [`settings`]: defaults, TOML file and environment variables from one
 //!   table per service, which `--help` prints too;
 //! - [`report`]: a failed start as one line on stderr;
@@ -30,10 +36,13 @@
 
 pub mod allocator;
 pub mod db_metrics;
+pub mod internal_error;
 pub mod logging;
 pub mod metrics;
+pub mod openapi;
 pub mod report;
 pub mod request_id;
+pub mod serve;
 pub mod settings;
 pub mod timeouts;
 

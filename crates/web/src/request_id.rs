@@ -68,7 +68,7 @@ pub fn current_request_id() -> Option<String> {
 }
 
 /// 32 lowercase hex digits, the shape of nginx's `$request_id`.
-fn generate() -> String {
+pub(crate) fn generate() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 

@@ -100,6 +100,49 @@ impl SettingsError {
     }
 }
 
+/// A service's typed settings: the table of the variables it reads, and
+/// the checks across fields that no variable's [`Kind`] can express.
+pub trait ServiceSettings: DeserializeOwned {
+    /// Every variable the service reads; everything else is ignored.
+    const VARS: &'static [Var];
+
+    /// Refuses values that are well-formed but unusable together (name
+    /// the variables in the message).
+    fn check(&self) -> Result<(), SettingsError>;
+}
+
+/// The settings of a service: [`load`] from its variables, then its
+/// [`ServiceSettings::check`].
+pub fn load_checked<T: ServiceSettings>(
+    file: Option<&Path>,
+    env: &HashMap<String, String>,
+) -> Result<T, SettingsError> {
+    let settings: T = load(T::VARS, file, env)?;
+    settings.check()?;
+    Ok(settings)
+}
+
+/// [`load_checked`] from the process environment, as the binaries start.
+pub fn load_from_process<T: ServiceSettings>(file: Option<&Path>) -> Result<T, SettingsError> {
+    load_checked(file, &process_env(T::VARS))
+}
+
+/// An environment of `pairs` (tests and embedding build one this way).
+pub fn env_of(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Parses the process arguments into `C`, whose `--help` (and that of
+/// every subcommand not in `skip`) ends with the variables of `vars`;
+/// exits on `--help` or a usage error.
+pub fn parse_args<C: clap::Parser>(vars: &[Var], skip: &[&str]) -> C {
+    let cmd = with_help(C::command(), vars, skip);
+    C::from_arg_matches(&cmd.get_matches()).unwrap_or_else(|e| e.exit())
+}
+
 /// Loads `T` from the defaults of `vars`, then `file`, then the variables
 /// of `vars` found in `env` (which may hold anything: other names are
 /// ignored).
@@ -239,15 +282,8 @@ mod tests {
         },
     ];
 
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect()
-    }
-
     fn err(pairs: &[(&str, &str)]) -> String {
-        load::<Demo>(VARS, None, &env(pairs))
+        load::<Demo>(VARS, None, &env_of(pairs))
             .unwrap_err()
             .to_string()
     }
@@ -263,7 +299,7 @@ mod tests {
         let d: Demo = load(
             VARS,
             None,
-            &env(&[
+            &env_of(&[
                 ("DEMO_TTL", " 5 "),
                 ("DEMO_ENABLED", "Yes"),
                 ("DEMO_ALG", "EdDSA"),
@@ -278,7 +314,12 @@ mod tests {
 
     #[test]
     fn empty_optional_variables_count_as_unset() {
-        let d: Demo = load(VARS, None, &env(&[("DEMO_EXTRA", ""), ("DEMO_LISTEN", "")])).unwrap();
+        let d: Demo = load(
+            VARS,
+            None,
+            &env_of(&[("DEMO_EXTRA", ""), ("DEMO_LISTEN", "")]),
+        )
+        .unwrap();
         assert_eq!((d.extra, d.listen.as_str()), (None, ""));
         assert_eq!(
             err(&[("DEMO_TTL", "")]),
@@ -321,7 +362,7 @@ mod tests {
         std::fs::write(&path, "ttl = 7\n").unwrap();
         let d: Demo = load(VARS, Some(&path), &HashMap::new()).unwrap();
         assert_eq!(d.ttl, 7);
-        let d: Demo = load(VARS, Some(&path), &env(&[("DEMO_TTL", "8")])).unwrap();
+        let d: Demo = load(VARS, Some(&path), &env_of(&[("DEMO_TTL", "8")])).unwrap();
         assert_eq!(d.ttl, 8, "the environment wins over the file");
     }
 

@@ -37,6 +37,8 @@ use actix_web::web::{self, Bytes};
 use futures_util::Stream;
 use idmap_common::error::{ErrorBody, ErrorCode};
 
+use crate::settings::SettingsError;
+
 /// The three limits, in each service's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpTimeouts {
@@ -50,6 +52,27 @@ pub struct HttpTimeouts {
 }
 
 impl HttpTimeouts {
+    /// The limits from the settings' seconds.
+    pub fn from_secs(header: u64, body: u64, keep_alive: u64) -> Self {
+        Self {
+            header: Duration::from_secs(header),
+            body: Duration::from_secs(body),
+            keep_alive: Duration::from_secs(keep_alive),
+        }
+    }
+
+    /// Refuses a limit of zero, which would drop every request; `prefix`
+    /// is the service's (`AUTH`, `IDMAP`), naming its variables.
+    pub fn check(&self, prefix: &str) -> Result<(), SettingsError> {
+        if [self.header, self.body, self.keep_alive].contains(&Duration::ZERO) {
+            return Err(SettingsError::new(format!(
+                "{prefix}_HEADER_TIMEOUT, {prefix}_BODY_TIMEOUT and {prefix}_KEEP_ALIVE \
+                 must be at least 1"
+            )));
+        }
+        Ok(())
+    }
+
     /// The body limit as the app data [`limit_body_time`] reads.
     pub fn body_limit(&self) -> BodyTimeout {
         BodyTimeout(self.body)

@@ -112,38 +112,39 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
         AdminCommand::Keys(KeysCommand::Rotate { now }) => {
             let delay = if now { 0 } else { settings.publication_delay() };
             let activates_at = now_unix().saturating_add(i64::try_from(delay).unwrap_or(0));
-            let (dir, alg, ttl) = (
-                settings.signing_key_dir.clone(),
-                settings.signing_alg,
-                settings.access_token_ttl,
-            );
-            let views = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                let store = KeyStore::load_with_ttl(&dir, alg, ttl)?;
-                keys::rotate(&dir, alg, activates_at)?;
+            let alg = settings.signing_alg;
+            let views = with_keys(settings, move |dir, store| {
+                keys::rotate(dir, alg, activates_at)?;
                 store.reload()?;
                 Ok(store.current().views(now_unix()))
             })
-            .await
-            .context("key task failed")??;
+            .await?;
             serde_json::to_string(&views)?
         }
         AdminCommand::Keys(KeysCommand::List) => {
-            let (dir, alg, ttl) = (
-                settings.signing_key_dir.clone(),
-                settings.signing_alg,
-                settings.access_token_ttl,
-            );
-            let views = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                let store = KeyStore::load_with_ttl(&dir, alg, ttl)?;
-                Ok(store.current().views(now_unix()))
-            })
-            .await
-            .context("key task failed")??;
+            let views =
+                with_keys(settings, |_, store| Ok(store.current().views(now_unix()))).await?;
             serde_json::to_string(&views)?
         }
     };
     println!("{output}");
     Ok(())
+}
+
+/// Runs `f` on the signing-key directory and its loaded store, off the
+/// async executor (the key files are read and written synchronously).
+async fn with_keys<T: Send + 'static>(
+    settings: &Settings,
+    f: impl FnOnce(&std::path::Path, &KeyStore) -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let (dir, alg, ttl) = (
+        settings.signing_key_dir.clone(),
+        settings.signing_alg,
+        settings.access_token_ttl,
+    );
+    tokio::task::spawn_blocking(move || f(&dir, &KeyStore::load_with_ttl(&dir, alg, ttl)?))
+        .await
+        .context("key task failed")?
 }
 
 /// `migrate`: apply pending migrations and report them.

@@ -5,9 +5,7 @@ pub mod admin;
 
 use std::path::PathBuf;
 
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-
-use crate::config::ENV_VARS;
+use clap::{Parser, Subcommand};
 
 /// OAuth 2 authorization server of the idmap network.
 #[derive(Debug, Parser)]
@@ -18,14 +16,6 @@ pub struct Cli {
     pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
-}
-
-impl Cli {
-    /// Parses the process arguments (exits on `--help` or a usage error).
-    pub fn parse_args() -> Self {
-        let cmd = idmap_web::settings::with_help(Self::command(), ENV_VARS, &["openapi"]);
-        Self::from_arg_matches(&cmd.get_matches()).unwrap_or_else(|e| e.exit())
-    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,7 +16,7 @@ mod admin;
 mod oauth;
 pub mod schemas;
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use idmap_common::claims::Audience;
 use idmap_common::error::{ErrorBody, ErrorCode, ErrorDetail};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -117,37 +117,17 @@ impl Modify for SecuritySchemes {
         );
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some("Access token (RFC 9068) from /oauth/token"))
-                    .build(),
-            ),
+            idmap_web::openapi::bearer_scheme("Access token (RFC 9068) from /oauth/token"),
         );
     }
 }
 
 /// The document as pretty JSON.
 pub fn document() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "cannot render the OpenAPI document");
-        String::from("{}")
-    })
+    idmap_web::openapi::document::<ApiDoc>()
 }
 
 /// `GET /openapi.json`.
-pub async fn get_openapi_json() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(document())
-}
-
-/// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/openapi.json")
-            .route(web::get().to(get_openapi_json))
-            .default_service(crate::routes::method_not_allowed("GET")),
-    );
+    idmap_web::openapi::configure::<ApiDoc>(cfg, crate::routes::method_not_allowed("GET"));
 }

@@ -5,9 +5,8 @@ use diesel::prelude::*;
 use idmap_common::{LinkUuid, Sha256Hash};
 use idmap_storage::{DbConnection, StorageError};
 
-use super::key_in::key_in;
 use super::schema::bindings;
-use super::{MAX_PARAMS, insert_rows, load_rows, rows_per_insert};
+use super::{MAX_PARAMS, insert_rows, key_in, load_chunked, rows_per_insert};
 use crate::domain::linkage::NewBinding;
 
 /// A stored binding as read back (UUID not yet resolved through aliases).
@@ -34,24 +33,21 @@ pub fn load(
     conn: &mut DbConnection,
     hashes: &[Sha256Hash],
 ) -> Result<Vec<StoredBinding>, StorageError> {
-    let mut out = Vec::with_capacity(hashes.len());
-    for chunk in hashes.chunks(MAX_PARAMS) {
+    let rows: Vec<(Vec<u8>, Vec<u8>, bool)> = load_chunked(conn, hashes, |chunk| {
         let keys: Vec<&[u8]> = chunk.iter().map(|h| h.as_bytes().as_slice()).collect();
-        let rows: Vec<(Vec<u8>, Vec<u8>, bool)> = load_rows(
-            conn,
-            bindings::table
-                .filter(key_in(bindings::hash, keys, ExpressionMethods::eq_any))
-                .select((bindings::hash, bindings::uuid, bindings::ambiguous)),
-        )?;
-        for (hash, uuid, ambiguous) in rows {
-            out.push(StoredBinding {
+        bindings::table
+            .filter(key_in(bindings::hash, keys, ExpressionMethods::eq_any))
+            .select((bindings::hash, bindings::uuid, bindings::ambiguous))
+    })?;
+    rows.into_iter()
+        .map(|(hash, uuid, ambiguous)| {
+            Ok(StoredBinding {
                 hash: Sha256Hash::from_slice(&hash).ok_or_else(|| corrupt("bindings.hash"))?,
                 uuid: LinkUuid::from_slice(&uuid).ok_or_else(|| corrupt("bindings.uuid"))?,
                 ambiguous,
-            });
-        }
-    }
-    Ok(out)
+            })
+        })
+        .collect()
 }
 
 /// Inserts new bindings in batches (`insert_rows`); a hash bound meanwhile
@@ -134,20 +130,19 @@ pub fn rules_of(
     conn: &mut DbConnection,
     ids: &[LinkUuid],
 ) -> Result<Vec<(LinkUuid, String)>, StorageError> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(MAX_PARAMS) {
+    let rows: Vec<(Vec<u8>, Option<String>)> = load_chunked(conn, ids, |chunk| {
         let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
-        let rows: Vec<(Vec<u8>, Option<String>)> = bindings::table
+        bindings::table
             .filter(bindings::uuid.eq_any(keys))
             .filter(bindings::rule.is_not_null())
             .select((bindings::uuid, bindings::rule))
             .distinct()
-            .load(conn)?;
-        for (uuid, rule) in rows {
-            let uuid = LinkUuid::from_slice(&uuid).ok_or_else(|| corrupt("bindings.uuid"))?;
-            if let Some(rule) = rule {
-                out.push((uuid, rule));
-            }
+    })?;
+    let mut out = Vec::new();
+    for (uuid, rule) in rows {
+        let uuid = LinkUuid::from_slice(&uuid).ok_or_else(|| corrupt("bindings.uuid"))?;
+        if let Some(rule) = rule {
+            out.push((uuid, rule));
         }
     }
     Ok(out)

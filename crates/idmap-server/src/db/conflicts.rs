@@ -117,42 +117,21 @@ pub struct ConflictView {
     pub resolution: Option<String>,
 }
 
-type Row = (
-    i64,
-    String,
-    Option<String>,
-    Vec<u8>,
-    Vec<u8>,
-    String,
-    i64,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
-
-const COLUMNS: (
-    conflicts::id,
-    conflicts::partner,
-    conflicts::patient_ref,
-    conflicts::uuid,
-    conflicts::candidates,
-    conflicts::status,
-    conflicts::created_at,
-    conflicts::resolved_at,
-    conflicts::resolved_by,
-    conflicts::resolution,
-) = (
-    conflicts::id,
-    conflicts::partner,
-    conflicts::patient_ref,
-    conflicts::uuid,
-    conflicts::candidates,
-    conflicts::status,
-    conflicts::created_at,
-    conflicts::resolved_at,
-    conflicts::resolved_by,
-    conflicts::resolution,
-);
+/// A stored conflict as read (every column but the dedupe key).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = conflicts)]
+struct Row {
+    id: i64,
+    partner: String,
+    patient_ref: Option<String>,
+    uuid: Vec<u8>,
+    candidates: Vec<u8>,
+    status: String,
+    created_at: i64,
+    resolved_at: Option<i64>,
+    resolved_by: Option<String>,
+    resolution: Option<String>,
+}
 
 /// Conflicts of `status` with an id above `after`, oldest first.
 pub fn page(
@@ -166,7 +145,7 @@ pub fn page(
         .filter(conflicts::id.gt(after))
         .order(conflicts::id.asc())
         .limit(limit)
-        .select(COLUMNS)
+        .select(Row::as_select())
         .load(conn)?;
     views(conn, rows)
 }
@@ -175,7 +154,7 @@ pub fn page(
 pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<ConflictView>, StorageError> {
     let rows: Vec<Row> = conflicts::table
         .filter(conflicts::id.eq(id))
-        .select(COLUMNS)
+        .select(Row::as_select())
         .load(conn)?;
     Ok(views(conn, rows)?.pop())
 }
@@ -211,9 +190,9 @@ fn views(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<ConflictView>, S
     let mut all = Vec::new();
     let mut parsed = Vec::with_capacity(rows.len());
     for row in rows {
-        let chosen = decode(&row.3)?;
+        let chosen = decode(&row.uuid)?;
         let candidates = row
-            .4
+            .candidates
             .chunks(16)
             .map(decode)
             .collect::<Result<Vec<_>, _>>()?;
@@ -234,17 +213,17 @@ fn views(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<ConflictView>, S
             now.sort_unstable();
             now.dedup();
             ConflictView {
-                id: row.0,
-                partner: row.1,
-                patient_ref: row.2,
+                id: row.id,
+                partner: row.partner,
+                patient_ref: row.patient_ref,
                 chosen: chosen.hyphenated(),
                 candidates: candidates.iter().map(LinkUuid::hyphenated).collect(),
                 candidates_now: now.iter().map(LinkUuid::hyphenated).collect(),
-                status: row.5,
-                created_at: row.6,
-                resolved_at: row.7,
-                resolved_by: row.8,
-                resolution: row.9,
+                status: row.status,
+                created_at: row.created_at,
+                resolved_at: row.resolved_at,
+                resolved_by: row.resolved_by,
+                resolution: row.resolution,
             }
         })
         .collect())

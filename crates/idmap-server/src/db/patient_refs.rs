@@ -7,9 +7,8 @@ use idmap_common::ids::PatientRef;
 use idmap_storage::{DbConnection, StorageError};
 
 use super::bindings::corrupt;
-use super::key_in::key_in;
 use super::schema::patient_refs;
-use super::{MAX_PARAMS, insert_rows, load_rows, rows_per_insert};
+use super::{insert_rows, key_in, load_chunked, rows_per_insert};
 
 #[derive(Insertable)]
 #[diesel(table_name = patient_refs)]
@@ -26,27 +25,18 @@ pub fn by_refs(
     partner: &str,
     refs: &[&PatientRef],
 ) -> Result<Vec<(PatientRef, LinkUuid)>, StorageError> {
-    let mut out = Vec::with_capacity(refs.len());
-    for chunk in refs.chunks(MAX_PARAMS) {
+    let rows: Vec<(String, Vec<u8>)> = load_chunked(conn, refs, |chunk| {
         let keys: Vec<&str> = chunk.iter().map(|r| r.as_str()).collect();
-        let rows: Vec<(String, Vec<u8>)> = load_rows(
-            conn,
-            patient_refs::table
-                .filter(patient_refs::partner.eq(partner))
-                .filter(key_in(
-                    patient_refs::patient_ref,
-                    keys,
-                    ExpressionMethods::eq_any,
-                ))
-                .select((patient_refs::patient_ref, patient_refs::uuid)),
-        )?;
-        out.extend(
-            rows.into_iter()
-                .map(decode)
-                .collect::<Result<Vec<_>, _>>()?,
-        );
-    }
-    Ok(out)
+        patient_refs::table
+            .filter(patient_refs::partner.eq(partner))
+            .filter(key_in(
+                patient_refs::patient_ref,
+                keys,
+                ExpressionMethods::eq_any,
+            ))
+            .select((patient_refs::patient_ref, patient_refs::uuid))
+    })?;
+    rows.into_iter().map(decode).collect()
 }
 
 /// The refs under which the partner holds any of `ids`.
@@ -55,23 +45,14 @@ pub fn holding(
     partner: &str,
     ids: &[LinkUuid],
 ) -> Result<Vec<(PatientRef, LinkUuid)>, StorageError> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(MAX_PARAMS) {
+    let rows: Vec<(String, Vec<u8>)> = load_chunked(conn, ids, |chunk| {
         let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
-        let rows: Vec<(String, Vec<u8>)> = load_rows(
-            conn,
-            patient_refs::table
-                .filter(patient_refs::partner.eq(partner))
-                .filter(key_in(patient_refs::uuid, keys, ExpressionMethods::eq_any))
-                .select((patient_refs::patient_ref, patient_refs::uuid)),
-        )?;
-        out.extend(
-            rows.into_iter()
-                .map(decode)
-                .collect::<Result<Vec<_>, _>>()?,
-        );
-    }
-    Ok(out)
+        patient_refs::table
+            .filter(patient_refs::partner.eq(partner))
+            .filter(key_in(patient_refs::uuid, keys, ExpressionMethods::eq_any))
+            .select((patient_refs::patient_ref, patient_refs::uuid))
+    })?;
+    rows.into_iter().map(decode).collect()
 }
 
 /// Records new (partner, ref) pairs; a pair recorded meanwhile by another

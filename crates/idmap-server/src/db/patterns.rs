@@ -11,7 +11,7 @@ use idmap_storage::{DbConnection, StorageError};
 use sha2::{Digest, Sha256};
 
 use super::schema::agreement_patterns as ap;
-use super::{MAX_PARAMS, insert_rows};
+use super::{insert_rows, load_chunked};
 
 #[derive(Insertable)]
 #[diesel(table_name = ap)]
@@ -34,15 +34,13 @@ pub fn add(conn: &mut DbConnection, seen: &BTreeMap<String, u64>) -> Result<(), 
         .iter()
         .map(|(p, n)| (key(p), p.as_str(), i64::try_from(*n).unwrap_or(i64::MAX)))
         .collect();
-    let mut existing: HashSet<Vec<u8>> = HashSet::new();
-    for chunk in keyed.chunks(MAX_PARAMS) {
+    let found: Vec<Vec<u8>> = load_chunked(conn, &keyed, |chunk| {
         let keys: Vec<&[u8]> = chunk.iter().map(|(k, _, _)| k.as_slice()).collect();
-        let found: Vec<Vec<u8>> = ap::table
+        ap::table
             .filter(ap::pattern_key.eq_any(keys))
             .select(ap::pattern_key)
-            .load(conn)?;
-        existing.extend(found);
-    }
+    })?;
+    let existing: HashSet<Vec<u8>> = found.into_iter().collect();
     let mut new = Vec::new();
     for (k, pattern, n) in &keyed {
         if existing.contains(k) {

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::bindings::corrupt;
 use super::schema::{ambiguous_hashes, bindings, distinct_refs, duplicates, shared_hashes};
-use super::{MAX_PARAMS, insert_rows, rows_per_insert, uuids};
+use super::{insert_rows, load_chunked, rows_per_insert, uuids};
 use crate::domain::linkage::{Ambiguity, Duplicate};
 use idmap_common::clock::now_unix;
 
@@ -27,10 +27,9 @@ pub fn distinct_pairs(
     partner: &str,
     refs: &[&PatientRef],
 ) -> Result<HashSet<(PatientRef, PatientRef)>, StorageError> {
-    let mut out = HashSet::new();
-    for chunk in refs.chunks(MAX_PARAMS) {
+    let rows: Vec<(String, String)> = load_chunked(conn, refs, |chunk| {
         let keys: Vec<&str> = chunk.iter().map(|r| r.as_str()).collect();
-        let rows: Vec<(String, String)> = distinct_refs::table
+        distinct_refs::table
             .filter(distinct_refs::partner.eq(partner))
             .filter(
                 distinct_refs::ref_a
@@ -38,12 +37,10 @@ pub fn distinct_pairs(
                     .or(distinct_refs::ref_b.eq_any(keys)),
             )
             .select((distinct_refs::ref_a, distinct_refs::ref_b))
-            .load(conn)?;
-        for (a, b) in rows {
-            out.insert((parse_ref(&a)?, parse_ref(&b)?));
-        }
-    }
-    Ok(out)
+    })?;
+    rows.iter()
+        .map(|(a, b)| Ok((parse_ref(a)?, parse_ref(b)?)))
+        .collect()
 }
 
 /// Records that the partner's refs `pair` ([`crate::domain::linkage::ref_pair`]
@@ -197,18 +194,17 @@ pub fn shared(
     partner: &str,
     hashes: &[Sha256Hash],
 ) -> Result<HashMap<Sha256Hash, HashSet<PatientRef>>, StorageError> {
-    let mut out: HashMap<Sha256Hash, HashSet<PatientRef>> = HashMap::new();
-    for chunk in hashes.chunks(MAX_PARAMS) {
+    let rows: Vec<(Vec<u8>, String)> = load_chunked(conn, hashes, |chunk| {
         let keys: Vec<&[u8]> = chunk.iter().map(|h| h.as_bytes().as_slice()).collect();
-        let rows: Vec<(Vec<u8>, String)> = shared_hashes::table
+        shared_hashes::table
             .filter(shared_hashes::partner.eq(partner))
             .filter(shared_hashes::hash.eq_any(keys))
             .select((shared_hashes::hash, shared_hashes::patient_ref))
-            .load(conn)?;
-        for (h, r) in rows {
-            let h = Sha256Hash::from_slice(&h).ok_or_else(|| corrupt("shared_hashes.hash"))?;
-            out.entry(h).or_default().insert(parse_ref(&r)?);
-        }
+    })?;
+    let mut out: HashMap<Sha256Hash, HashSet<PatientRef>> = HashMap::new();
+    for (h, r) in rows {
+        let h = Sha256Hash::from_slice(&h).ok_or_else(|| corrupt("shared_hashes.hash"))?;
+        out.entry(h).or_default().insert(parse_ref(&r)?);
     }
     Ok(out)
 }

@@ -9,9 +9,8 @@ use idmap_common::LinkUuid;
 use idmap_storage::{DbConnection, StorageError};
 
 use super::bindings::corrupt;
-use super::key_in::key_in;
 use super::schema::{merges, uuids};
-use super::{MAX_PARAMS, insert_rows, load_rows, rows_per_insert};
+use super::{insert_rows, key_in, load_chunked, load_rows, rows_per_insert};
 
 /// Longest alias chain followed; merges always point at a survivor, so
 /// this only guards against a cycle written by hand.
@@ -30,20 +29,15 @@ pub fn existing(
     conn: &mut DbConnection,
     ids: &[LinkUuid],
 ) -> Result<std::collections::HashSet<LinkUuid>, StorageError> {
-    let mut out = std::collections::HashSet::new();
-    for chunk in ids.chunks(MAX_PARAMS) {
+    let rows: Vec<Vec<u8>> = load_chunked(conn, ids, |chunk| {
         let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
-        let rows: Vec<Vec<u8>> = load_rows(
-            conn,
-            uuids::table
-                .filter(key_in(uuids::uuid, keys, ExpressionMethods::eq_any))
-                .select(uuids::uuid),
-        )?;
-        for r in rows {
-            out.insert(LinkUuid::from_slice(&r).ok_or_else(|| corrupt("uuids.uuid"))?);
-        }
-    }
-    Ok(out)
+        uuids::table
+            .filter(key_in(uuids::uuid, keys, ExpressionMethods::eq_any))
+            .select(uuids::uuid)
+    })?;
+    rows.iter()
+        .map(|r| LinkUuid::from_slice(r).ok_or_else(|| corrupt("uuids.uuid")))
+        .collect()
 }
 
 /// Stores freshly minted UUIDs.
@@ -72,19 +66,16 @@ pub fn members(
     if !any_merge(conn)? {
         return Ok(out);
     }
-    for chunk in survivors.chunks(MAX_PARAMS) {
+    let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = load_chunked(conn, survivors, |chunk| {
         let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
-        let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = load_rows(
-            conn,
-            uuids::table
-                .filter(key_in(uuids::merged_into, keys, ExpressionMethods::eq_any))
-                .select((uuids::uuid, uuids::merged_into)),
-        )?;
-        for (m, s) in rows {
-            let m = LinkUuid::from_slice(&m).ok_or_else(|| corrupt("uuids.uuid"))?;
-            if let Some(s) = s.as_deref().and_then(LinkUuid::from_slice) {
-                out.push((m, s));
-            }
+        uuids::table
+            .filter(key_in(uuids::merged_into, keys, ExpressionMethods::eq_any))
+            .select((uuids::uuid, uuids::merged_into))
+    })?;
+    for (m, s) in rows {
+        let m = LinkUuid::from_slice(&m).ok_or_else(|| corrupt("uuids.uuid"))?;
+        if let Some(s) = s.as_deref().and_then(LinkUuid::from_slice) {
+            out.push((m, s));
         }
     }
     Ok(out)
@@ -118,23 +109,20 @@ pub fn aliases(
     let mut direct: HashMap<LinkUuid, LinkUuid> = HashMap::new();
     for _ in 0..MAX_ALIAS_HOPS {
         let mut next = Vec::new();
-        for chunk in pending.chunks(MAX_PARAMS) {
+        let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = load_chunked(conn, &pending, |chunk| {
             let keys: Vec<&[u8]> = chunk.iter().map(|u| u.as_bytes().as_slice()).collect();
-            let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = load_rows(
-                conn,
-                uuids::table
-                    .filter(key_in(uuids::uuid, keys, ExpressionMethods::eq_any))
-                    .filter(uuids::merged_into.is_not_null())
-                    .select((uuids::uuid, uuids::merged_into)),
-            )?;
-            for (from, to) in rows {
-                let from = LinkUuid::from_slice(&from).ok_or_else(|| corrupt("uuids.uuid"))?;
-                let Some(to) = to.as_deref().and_then(LinkUuid::from_slice) else {
-                    continue;
-                };
-                if direct.insert(from, to).is_none() {
-                    next.push(to);
-                }
+            uuids::table
+                .filter(key_in(uuids::uuid, keys, ExpressionMethods::eq_any))
+                .filter(uuids::merged_into.is_not_null())
+                .select((uuids::uuid, uuids::merged_into))
+        })?;
+        for (from, to) in rows {
+            let from = LinkUuid::from_slice(&from).ok_or_else(|| corrupt("uuids.uuid"))?;
+            let Some(to) = to.as_deref().and_then(LinkUuid::from_slice) else {
+                continue;
+            };
+            if direct.insert(from, to).is_none() {
+                next.push(to);
             }
         }
         if next.is_empty() {

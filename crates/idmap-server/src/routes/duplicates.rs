@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::admin::{PageQuery, PageResponse};
 use super::body::read_json;
-use super::method_not_allowed;
+use super::resource;
 use crate::auth::{self, Authorized};
 use crate::db::same_partner;
 use crate::domain::linkage::ref_pair;
@@ -21,16 +21,8 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/duplicates")
-            .route(web::get().to(get_duplicates))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/v1/distinct")
-            .route(web::post().to(post_distinct))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(resource("/api/v1/duplicates").route(web::get().to(get_duplicates)))
+        .service(resource("/api/v1/distinct").route(web::post().to(post_distinct)));
 }
 
 /// `{"refs": ["<ref>", "<ref>"]}`: two different refs of the caller.

@@ -9,26 +9,14 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 
-use super::method_not_allowed;
+use super::resource;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/health/live")
-            .route(web::get().to(get_live))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/health/ready")
-            .route(web::get().to(get_ready))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/metrics")
-            .route(web::get().to(idmap_web::metrics::get_metrics))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(resource("/health/live").route(web::get().to(get_live)))
+        .service(resource("/health/ready").route(web::get().to(get_ready)))
+        .service(resource("/metrics").route(web::get().to(idmap_web::metrics::get_metrics)));
 }
 
 /// Longest a readiness probe waits for the database: orchestrators probe

@@ -4,20 +4,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use idmap_common::wire::{LinkRequest, LinkResponse, LinkResult};
 
 use super::body::read_json;
-use super::{invalid, method_not_allowed};
+use super::{invalid, resource};
 use crate::auth::{self, Authorized};
-use crate::db;
 use crate::domain::validate;
 use crate::error::ApiError;
-use crate::routes::actor;
+use crate::routes::{actor, link_patients};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/link")
-            .route(web::post().to(post_link))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(resource("/api/v1/link").route(web::post().to(post_link)));
 }
 
 /// Validates the whole batch, checks the salt fingerprint, links atomically.
@@ -47,16 +42,14 @@ pub async fn post_link(
         .iter()
         .map(|p| p.patient_ref.as_ref().map(|r| r.as_str().to_owned()))
         .collect();
-    let (uuids, counts) = db::stored::link(
-        &state.db,
+    let uuids = link_patients(
+        &state,
         partner,
         valid.patients,
-        state.link_settings(),
         "link",
         actor(&caller, &req),
     )
     .await?;
-    state.metrics.record_link("link", &counts);
     let results = refs
         .into_iter()
         .zip(uuids)

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use idmap_common::wire::{LookupRequest, LookupResponse, LookupResult};
 
 use super::body::read_json;
-use super::{invalid, method_not_allowed};
+use super::{invalid, resource};
 use crate::auth::{self, Authorized};
 use crate::db;
 use crate::domain::validate;
@@ -13,11 +13,7 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/lookup")
-            .route(web::post().to(post_lookup))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(resource("/api/v1/lookup").route(web::post().to(post_lookup)));
 }
 
 /// Answers in request order; ambiguous hashes still answer their UUID.

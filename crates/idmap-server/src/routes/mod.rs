@@ -11,10 +11,14 @@ pub mod save;
 
 use actix_web::{HttpResponse, web};
 use idmap_common::AccessClaims;
+use idmap_common::LinkUuid;
+use idmap_common::ids::PartnerCode;
 
 use crate::db::audit::Actor;
+use crate::domain::linkage::Patient;
 use crate::domain::validate::Invalid;
 use crate::error::ApiError;
+use crate::startup::AppState;
 use crate::telemetry::RequestId;
 
 /// Registers every route of the service.
@@ -36,6 +40,33 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
 /// Fallback of each resource for methods it does not serve.
 pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed)
+}
+
+/// The resource at `path`, answering 405 to the methods it is not given.
+pub(crate) fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+/// Links `patients` of the caller's `partner` as `action` (`link` or
+/// `save`), counting the outcome in the metrics.
+pub(crate) async fn link_patients(
+    state: &AppState,
+    partner: PartnerCode,
+    patients: Vec<Patient>,
+    action: &'static str,
+    actor: Actor,
+) -> Result<Vec<LinkUuid>, ApiError> {
+    let (uuids, counts) = crate::db::stored::link(
+        &state.db,
+        partner,
+        patients,
+        state.link_settings(),
+        action,
+        actor,
+    )
+    .await?;
+    state.metrics.record_link(action, &counts);
+    Ok(uuids)
 }
 
 /// The audit identity of a request: its client and request id.

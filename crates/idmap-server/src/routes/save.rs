@@ -9,20 +9,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use idmap_common::wire::{SaveRequest, SaveResponse, SaveResult};
 
 use super::body::{BodyError, read_json};
-use super::method_not_allowed;
+use super::resource;
 use crate::auth::{self, Authorized};
-use crate::db;
 use crate::domain::save;
 use crate::error::ApiError;
-use crate::routes::actor;
+use crate::routes::{actor, link_patients};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/save")
-            .route(web::post().to(post_save))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(resource("/api/save").route(web::post().to(post_save)));
 }
 
 /// Links the entries in numeric label order; answers 32-hex UUIDs by label.
@@ -39,16 +34,7 @@ pub async fn post_save(
     })?;
     let entries = save::save_request(request, state.max_patients).map_err(ApiError::Legacy)?;
     let (labels, patients): (Vec<String>, Vec<_>) = entries.into_iter().unzip();
-    let (uuids, counts) = db::stored::link(
-        &state.db,
-        partner,
-        patients,
-        state.link_settings(),
-        "save",
-        actor(&caller, &req),
-    )
-    .await?;
-    state.metrics.record_link("save", &counts);
+    let uuids = link_patients(&state, partner, patients, "save", actor(&caller, &req)).await?;
     let data: BTreeMap<String, SaveResult> = labels
         .into_iter()
         .zip(uuids)

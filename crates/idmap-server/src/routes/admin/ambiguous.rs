@@ -11,15 +11,11 @@ use super::{PageQuery, PageResponse};
 use crate::auth::{self, Authorized};
 use crate::db::admin;
 use crate::error::ApiError;
-use crate::routes::method_not_allowed;
+use crate::routes::resource;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/admin/ambiguous")
-            .route(web::get().to(get_ambiguous))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(resource("/api/v1/admin/ambiguous").route(web::get().to(get_ambiguous)));
 }
 
 pub async fn get_ambiguous(

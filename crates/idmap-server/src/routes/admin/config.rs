@@ -8,15 +8,11 @@ use serde::Serialize;
 use crate::auth::{self, Authorized};
 use crate::domain::linkage::SamePartnerPolicy;
 use crate::error::ApiError;
-use crate::routes::method_not_allowed;
+use crate::routes::resource;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/admin/config")
-            .route(web::get().to(get_config))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(resource("/api/v1/admin/config").route(web::get().to(get_config)));
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -10,20 +10,14 @@ use crate::auth::{self, Authorized};
 use crate::db::admin::{self, Resolve};
 use crate::error::ApiError;
 use crate::routes::body::read_json_or_default;
-use crate::routes::{actor, method_not_allowed};
+use crate::routes::{actor, resource};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/admin/conflicts")
-            .route(web::get().to(get_conflicts))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/v1/admin/conflicts/{id}/resolve")
-            .route(web::post().to(post_resolve))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(resource("/api/v1/admin/conflicts").route(web::get().to(get_conflicts)))
+        .service(
+            resource("/api/v1/admin/conflicts/{id}/resolve").route(web::post().to(post_resolve)),
+        );
 }
 
 /// `{"note": "..."}`, at most 512 characters; may be omitted entirely.

@@ -11,15 +11,11 @@ use crate::db::merges;
 use crate::domain::merge::MergeRefusal;
 use crate::error::ApiError;
 use crate::routes::body::read_json;
-use crate::routes::{actor, method_not_allowed};
+use crate::routes::{actor, resource};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/admin/merges")
-            .route(web::post().to(post_merge))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(resource("/api/v1/admin/merges").route(web::post().to(post_merge)));
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -20,26 +20,17 @@ use crate::db::rules::{DEFAULT_PRIORITY, Rule};
 use crate::domain::evidence::is_probability;
 use crate::error::ApiError;
 use crate::routes::body::read_json;
-use crate::routes::{actor, method_not_allowed};
+use crate::routes::{actor, resource};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/api/v1/admin/rules")
+        resource("/api/v1/admin/rules")
             .route(web::get().to(get_rules))
-            .route(web::post().to(post_rule))
-            .default_service(web::to(method_not_allowed)),
+            .route(web::post().to(post_rule)),
     )
-    .service(
-        web::resource("/api/v1/admin/rules/estimate")
-            .route(web::post().to(post_estimate))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/v1/admin/rules/{code}")
-            .route(web::patch().to(patch_rule))
-            .default_service(web::to(method_not_allowed)),
-    );
+    .service(resource("/api/v1/admin/rules/estimate").route(web::post().to(post_estimate)))
+    .service(resource("/api/v1/admin/rules/{code}").route(web::patch().to(patch_rule)));
 }
 
 /// Highest accepted priority (lower decides first).

@@ -6,15 +6,11 @@ use actix_web::{HttpResponse, web};
 use crate::auth::{self, Authorized};
 use crate::db::admin;
 use crate::error::ApiError;
-use crate::routes::method_not_allowed;
+use crate::routes::resource;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/admin/stats")
-            .route(web::get().to(get_stats))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(resource("/api/v1/admin/stats").route(web::get().to(get_stats)));
 }
 
 pub async fn get_stats(

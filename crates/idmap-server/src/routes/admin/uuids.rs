@@ -7,15 +7,11 @@ use idmap_common::LinkUuid;
 use crate::auth::{self, Authorized};
 use crate::db::merges;
 use crate::error::ApiError;
-use crate::routes::method_not_allowed;
+use crate::routes::resource;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/admin/uuids/{uuid}")
-            .route(web::get().to(get_uuid))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(resource("/api/v1/admin/uuids/{uuid}").route(web::get().to(get_uuid)));
 }
 
 pub async fn get_uuid(

@@ -8,7 +8,7 @@
 //! statements would be large to keep. PostgreSQL always gets `eq_any`,
 //! which is `= ANY($1)` there: one array parameter, one shape already.
 //! The filter renders only for the concrete backends, so it runs through
-//! `super::load_rows`.
+//! [`crate::query::load_rows`].
 
 use diesel::backend::Backend;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
@@ -21,11 +21,11 @@ use diesel::sql_types::{HasSqlType, SingleValue};
 use diesel::sqlite::Sqlite;
 
 /// Largest key set sent in a cached shape (seven shapes: 1, 2, 4, ... 64).
-pub(crate) const CACHED_UP_TO: usize = 64;
+pub const CACHED_UP_TO: usize = 64;
 
 /// The filter `column IN keys`; `eq_any` is `ExpressionMethods::eq_any`,
 /// passed in because diesel does not export the bound it needs.
-pub(crate) fn key_in<C, K, L>(
+pub fn key_in<C, K, L>(
     column: C,
     keys: Vec<K>,
     eq_any: impl FnOnce(C, Vec<K>) -> L,
@@ -50,7 +50,7 @@ where
 
 /// See [`key_in`].
 #[derive(Debug, Clone)]
-pub(crate) struct KeyIn<C, K, L> {
+pub struct KeyIn<C, K, L> {
     column: C,
     /// The keys in their fixed shape; `None` for large sets.
     padded: Option<Vec<K>>,
@@ -95,7 +95,7 @@ impl<C, K, L> QueryId for KeyIn<C, K, L> {
 }
 
 /// The backends that get the padded list.
-pub(crate) trait PaddedList: Backend {}
+pub trait PaddedList: Backend {}
 impl PaddedList for Sqlite {}
 impl PaddedList for Mysql {}
 
@@ -148,7 +148,13 @@ mod tests {
     use diesel::sqlite::Sqlite;
 
     use super::*;
-    use crate::db::schema::bindings;
+
+    diesel::table! {
+        bindings (hash) {
+            hash -> Binary,
+            uuid -> Binary,
+        }
+    }
 
     fn sql(keys: Vec<&[u8]>) -> String {
         let query = bindings::table
