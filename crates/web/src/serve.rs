@@ -73,47 +73,26 @@ impl Edge {
         B: MessageBody + 'static,
     {
         let timeouts = self.timeouts;
-        Ok(HttpServer::new(move || self.clone().around(app()))
+        // The last `wrap` runs first: the request id must cover the log
+        // lines of everything inside it, and the metrics must see the 408
+        // of a stalled body.
+        let around = move || {
+            app()
+                .app_data(self.registry.clone())
+                .app_data(self.db_metrics.clone())
+                .app_data(self.body_timeout.clone())
+                .wrap(from_fn(crate::timeouts::limit_body_time))
+                .wrap(from_fn(crate::db_metrics::count_db_errors))
+                .wrap(from_fn(crate::metrics::track))
+                .wrap(from_fn(crate::request_id::request_context))
+        };
+        Ok(HttpServer::new(around)
             .disable_signals()
             .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
             .client_request_timeout(timeouts.header)
             .keep_alive(timeouts.keep_alive)
             .listen(listener)?
             .run())
-    }
-
-    /// `app` inside the shared middleware. The last `wrap` runs first: the
-    /// request id must cover the log lines of everything inside it, and the
-    /// metrics must see the 408 of a stalled body.
-    fn around<T, B>(
-        self,
-        app: App<T>,
-    ) -> App<
-        impl ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse<impl MessageBody>,
-            Error = Error,
-            InitError = (),
-        >,
-    >
-    where
-        T: ServiceFactory<
-                ServiceRequest,
-                Config = (),
-                Response = ServiceResponse<B>,
-                Error = Error,
-                InitError = (),
-            > + 'static,
-        B: MessageBody + 'static,
-    {
-        app.app_data(self.registry)
-            .app_data(self.db_metrics)
-            .app_data(self.body_timeout)
-            .wrap(from_fn(crate::timeouts::limit_body_time))
-            .wrap(from_fn(crate::db_metrics::count_db_errors))
-            .wrap(from_fn(crate::metrics::track))
-            .wrap(from_fn(crate::request_id::request_context))
     }
 }
 
