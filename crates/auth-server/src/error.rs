@@ -313,7 +313,41 @@ pub fn no_store(builder: &mut HttpResponseBuilder) {
         .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")));
 }
 
-/// Form extractor failures, only used by OAuth endpoints: RFC 6749 codes.
+/// Largest form body accepted by the OAuth endpoints and the pages' forms.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// The form settings of every form endpoint, OAuth or page.
+pub fn form_config() -> actix_web::web::FormConfig {
+    actix_web::web::FormConfig::default()
+        .limit(MAX_FORM_BYTES)
+        .error_handler(form_error)
+}
+
+/// A resource's fallback for methods it does not serve.
+pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
+    actix_web::web::to(move || async move {
+        Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow })
+    })
+}
+
+/// The app data of type `T` for an extractor; its absence is a bug of ours
+/// (the app was built without it), never the caller's.
+pub fn app_data<T: 'static>(req: &HttpRequest) -> Result<actix_web::web::Data<T>, ApiError> {
+    req.app_data::<actix_web::web::Data<T>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal(MissingState(std::any::type_name::<T>())))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("application state missing: {0}")]
+struct MissingState(&'static str);
+
+/// Fallback for unknown paths.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// Form extractor failures: RFC 6749 codes.
 pub fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
     use actix_web::error::UrlencodedError as E;
     let e = match err {
@@ -330,7 +364,7 @@ pub fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) ->
     e.into()
 }
 
-/// JSON body failures, of the extractor and of `routes::body` alike.
+/// JSON body failures, of the extractor and of `http::body` alike.
 impl From<actix_web::error::JsonPayloadError> for ApiError {
     fn from(err: actix_web::error::JsonPayloadError) -> Self {
         use actix_web::error::JsonPayloadError as E;

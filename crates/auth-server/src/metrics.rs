@@ -28,7 +28,6 @@ use idmap_web::metrics::prometheus::{self, IntCounter, IntCounterVec};
 
 use crate::error::ApiError;
 use crate::keys::KeyStore;
-use crate::routes::AppState;
 use crate::services::token::TokenError;
 use idmap_common::clock::now_unix;
 
@@ -117,15 +116,15 @@ pub async fn count_token_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let metrics = req.app_data::<web::Data<AuthMetrics>>().cloned();
     let res = next.call(req).await?;
-    if let Some(state) = state
+    if let Some(metrics) = metrics
         && let Some(e) = res
             .response()
             .error()
             .and_then(|e| e.as_error::<TokenError>())
     {
-        state.metrics.token_refused(e.wire_code());
+        metrics.token_refused(e.wire_code());
     }
     Ok(res)
 }

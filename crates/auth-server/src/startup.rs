@@ -21,17 +21,20 @@ use crate::db;
 use crate::domain::client_secret::SecretHasher;
 use crate::domain::throttle::Limits;
 use crate::error;
+use crate::http::state::{AdminState, OAuthState};
 use crate::keys::{KeyStore, hmac_key};
 use crate::metrics::{self, AuthMetrics};
-use crate::routes::{self, AppState, metadata::ServerMetadata};
+use crate::pages::session::SessionKeys;
+use crate::pages::state::PagesState;
+use crate::pages::templates::Templates;
 use crate::services::access_tokens::LocalVerifier;
 use crate::services::credentials::Credentials;
 use crate::services::issuer::TokenIssuer;
 use crate::services::mailer::Mailer;
+use crate::services::metadata::ServerMetadata;
 use crate::services::rate_limit::RateLimiter;
 use crate::services::token::TokenService;
-use crate::web::session::SessionKeys;
-use crate::web::templates::Templates;
+use crate::{http, openapi, pages};
 
 /// What to change when the mailer cannot start; the file mailer's directory
 /// is the usual culprit on a read-only root file system.
@@ -122,9 +125,22 @@ impl Application {
             AuthMetrics::register(&registry, keys.clone()).context("cannot register metrics")?;
         let db_metrics = DbMetrics::register(&registry, "auth", db.clone(), metrics::db_error_kind)
             .context("cannot register database metrics")?;
-        let state = web::Data::new(AppState {
-            db: db.clone(),
-            keys: keys.clone(),
+        let verifier = LocalVerifier::new(keys.clone(), issuer.clone(), credentials.clone());
+        let trusted_proxies = settings.trusted_proxy_list()?;
+        let templates = Arc::new(Templates::new().context("cannot load page templates")?);
+        let login_limiter = Arc::new(RateLimiter::new(
+            "login",
+            true,
+            Limits {
+                per_pair: settings.login_failures,
+                ceiling: settings.login_account_ceiling,
+                slow_budget: SLOW_BUDGET,
+                per_ip: settings.login_ip_failures,
+                window: seconds(settings.login_window),
+            },
+            db.clone(),
+        ));
+        let oauth = web::Data::new(OAuthState {
             tokens: TokenService::new(
                 db.clone(),
                 credentials.clone(),
@@ -136,14 +152,16 @@ impl Application {
                 settings.refresh_token_ttl,
                 settings.refresh_family_ttl,
             ),
+            verifier: verifier.clone(),
+            keys: keys.clone(),
             metadata: ServerMetadata::new(
                 &issuer,
                 settings.enable_password_grant,
                 settings.enable_implicit_grant,
             ),
             jwks_max_age: settings.jwks_max_age,
-            verifier: LocalVerifier::new(keys, issuer.clone(), credentials.clone()),
-            limiter: RateLimiter::new(
+            implicit_enabled: settings.enable_implicit_grant,
+            client_limiter: RateLimiter::new(
                 "client",
                 settings.rate_limit_enabled,
                 Limits {
@@ -155,32 +173,25 @@ impl Application {
                 },
                 db.clone(),
             ),
-            trusted_proxies: settings.trusted_proxy_list()?,
+            login_limiter: login_limiter.clone(),
+            trusted_proxies: trusted_proxies.clone(),
+        });
+        let admin = web::Data::new(AdminState {
+            keys,
+            key_dir: settings.signing_key_dir.clone(),
+            signing_alg: settings.signing_alg,
+            publication_delay: settings.publication_delay(),
+        });
+        let pages = web::Data::new(PagesState {
             sessions: SessionKeys::new(
                 session_key,
                 settings.issuer_is_https(),
                 settings.session_ttl,
             ),
-            templates: Templates::new().context("cannot load page templates")?,
-            implicit_enabled: settings.enable_implicit_grant,
-            hasher,
-            key_dir: settings.signing_key_dir.clone(),
-            signing_alg: settings.signing_alg,
-            publication_delay: settings.publication_delay(),
-            metrics: auth_metrics,
+            templates: templates.clone(),
             mailer: Mailer::from_settings(settings).with_context(|| mailer_hint(settings))?,
-            login_limiter: RateLimiter::new(
-                "login",
-                true,
-                Limits {
-                    per_pair: settings.login_failures,
-                    ceiling: settings.login_account_ceiling,
-                    slow_budget: SLOW_BUDGET,
-                    per_ip: settings.login_ip_failures,
-                    window: seconds(settings.login_window),
-                },
-                db.clone(),
-            ),
+            base_url: issuer.clone(),
+            login_limiter,
             mail_limiter: RateLimiter::new(
                 "mail",
                 true,
@@ -191,29 +202,41 @@ impl Application {
                     per_ip: MAIL_PER_IP,
                     window: MAIL_WINDOW_SECS,
                 },
-                db,
+                db.clone(),
             ),
-            base_url: issuer.clone(),
+            trusted_proxies,
         });
+        let templates = web::Data::from(templates);
+        let hasher = web::Data::from(hasher);
+        let auth_metrics = web::Data::new(auth_metrics);
+        let db = web::Data::new(db);
 
         let (listener, port) = idmap_web::serve::bind(&settings.listen)?;
         let edge = Edge::new(registry, db_metrics, settings.timeouts());
         // The realm is only a fallback: this server answers in its own envelope.
-        let bearer = BearerAuth::new(state.verifier.clone(), "idmap");
+        let bearer = BearerAuth::new(verifier, "idmap");
         let server = edge
             .start(listener, move || {
                 App::new()
-                    .app_data(state.clone())
+                    .app_data(db.clone())
+                    .app_data(auth_metrics.clone())
+                    .app_data(hasher.clone())
+                    .app_data(templates.clone())
+                    .app_data(oauth.clone())
+                    .app_data(admin.clone())
+                    .app_data(pages.clone())
                     .app_data(bearer.clone())
                     .app_data(web::JsonConfig::default().error_handler(error::json_error))
                     .app_data(web::QueryConfig::default().error_handler(error::query_error))
                     .app_data(web::PathConfig::default().error_handler(error::path_error))
                     .wrap(
                         ErrorHandlers::new()
-                            .handler(StatusCode::NOT_FOUND, crate::web::not_found::page_for_404),
+                            .handler(StatusCode::NOT_FOUND, pages::not_found::page_for_404),
                     )
-                    .configure(routes::configure)
-                    .default_service(web::to(routes::not_found))
+                    .configure(http::configure)
+                    .configure(pages::configure)
+                    .configure(openapi::configure)
+                    .default_service(web::to(error::not_found))
             })
             .context("cannot start the HTTP server")?;
         tracing::info!(address = %settings.listen, port, "listening");

@@ -1,10 +1,14 @@
 //! The client aggregate: the `clients` row and its `client_secrets` rows.
 
 use diesel::prelude::*;
+use idmap_common::ids::PartnerCode;
 use idmap_storage::DbConnection;
 
 use super::credentials_written;
 use super::schema::{client_secrets, clients};
+use crate::domain::client::{Client, ClientId, ClientKind};
+use crate::domain::client_secret::SecretHash;
+use crate::domain::scopes::ScopeSet;
 
 /// One stored client.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -22,6 +26,47 @@ pub struct ClientRow {
     pub owner_user_id: Option<String>,
     /// Shown on the consent page (checked by `domain::homepage`).
     pub homepage: Option<String>,
+}
+
+/// A stored client that does not make a domain client: our bug or damaged
+/// data, never the caller's.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CorruptClient(pub String);
+
+impl ClientRow {
+    /// The domain client, with the hashes of its live secrets.
+    pub fn into_client(self, hashes: Vec<Vec<u8>>) -> Result<Client, CorruptClient> {
+        let corrupt = |what: &str| CorruptClient(format!("client {}: {what}", self.client_id));
+        let id = ClientId::parse(&self.client_id).ok_or_else(|| corrupt("bad id"))?;
+        let scopes = ScopeSet::parse(&self.scopes).map_err(|_| corrupt("bad scopes"))?;
+        let partner = self
+            .partner_code
+            .as_deref()
+            .map(PartnerCode::parse)
+            .transpose()
+            .map_err(|_| corrupt("bad partner code"))?;
+        let secret_hashes = hashes
+            .into_iter()
+            .map(|h| <[u8; 32]>::try_from(h.as_slice()).map(SecretHash))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| corrupt("bad secret hash"))?;
+        Ok(Client {
+            id,
+            name: self.name,
+            partner,
+            scopes,
+            kind: if self.is_public {
+                ClientKind::Public
+            } else {
+                ClientKind::Confidential
+            },
+            redirect_uris: self.redirect_uris.lines().map(str::to_owned).collect(),
+            disabled: self.disabled,
+            secret_hashes,
+            owner: self.owner_user_id,
+        })
+    }
 }
 
 /// One stored secret hash of a client.

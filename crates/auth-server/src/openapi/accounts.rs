@@ -6,8 +6,8 @@
 
 use idmap_common::error::ErrorBody;
 
-use crate::routes::user_api::applications::{CreateApplicationRequest, UpdateApplicationRequest};
-use crate::routes::user_api::resource::UserResource;
+use crate::http::user_api::applications::{CreateApplicationRequest, UpdateApplicationRequest};
+use crate::http::user_api::resource::UserResource;
 use crate::services::applications::ApplicationView;
 use crate::services::clients::CreatedClient;
 use crate::services::consents::ConsentView;

@@ -6,13 +6,13 @@
 
 use idmap_common::error::ErrorBody;
 
+use crate::http::admin::clients::{CreateClientRequest, RotateSecretRequest};
+use crate::http::admin::entitlements::GrantEntitlementRequest;
+use crate::http::admin::groups::AddMemberRequest;
+use crate::http::admin::keys::RotateKeyRequest;
+use crate::http::admin::partners::CreatePartnerRequest;
+use crate::http::admin::users::CreateUserRequest;
 use crate::keys::KeyView;
-use crate::routes::admin::clients::{CreateClientRequest, RotateSecretRequest};
-use crate::routes::admin::entitlements::GrantEntitlementRequest;
-use crate::routes::admin::groups::AddMemberRequest;
-use crate::routes::admin::keys::RotateKeyRequest;
-use crate::routes::admin::partners::CreatePartnerRequest;
-use crate::routes::admin::users::CreateUserRequest;
 use crate::services::client_secrets::RotatedSecret;
 use crate::services::clients::{ClientView, CreatedClient, PartnerView};
 use crate::services::entitlements::EntitlementView;

@@ -25,27 +25,27 @@ use utoipa::{Modify, OpenApi};
 use self::schemas::{
     AuthorizeDecision, IntrospectRequest, Jwk, JwkSet, OAuthErrorBody, RevokeRequest, TokenRequest,
 };
+use crate::http::admin::clients::{CreateClientRequest, RotateSecretRequest};
+use crate::http::admin::entitlements::GrantEntitlementRequest;
+use crate::http::admin::groups::AddMemberRequest;
+use crate::http::admin::keys::RotateKeyRequest;
+use crate::http::admin::partners::CreatePartnerRequest;
+use crate::http::admin::users::CreateUserRequest;
+use crate::http::health::HealthStatus;
+use crate::http::oauth::token::TokenResponse;
+use crate::http::oauth::userinfo::UserInfo;
+use crate::http::user_api::applications::{CreateApplicationRequest, UpdateApplicationRequest};
+use crate::http::user_api::resource::UserResource;
 use crate::keys::KeyView;
 use crate::keys::schedule::KeyState;
-use crate::routes::admin::clients::{CreateClientRequest, RotateSecretRequest};
-use crate::routes::admin::entitlements::GrantEntitlementRequest;
-use crate::routes::admin::groups::AddMemberRequest;
-use crate::routes::admin::keys::RotateKeyRequest;
-use crate::routes::admin::partners::CreatePartnerRequest;
-use crate::routes::admin::users::CreateUserRequest;
-use crate::routes::health::HealthStatus;
-use crate::routes::metadata::ServerMetadata;
-use crate::routes::token::TokenResponse;
-use crate::routes::user_api::applications::{CreateApplicationRequest, UpdateApplicationRequest};
-use crate::routes::user_api::resource::UserResource;
-use crate::routes::userinfo::UserInfo;
 use crate::services::applications::ApplicationView;
-use crate::services::client_secrets::{RotatedSecret, SecretView};
-use crate::services::clients::{ClientView, CreatedClient, PartnerView};
+use crate::services::client_secrets::RotatedSecret;
+use crate::services::clients::{ClientView, CreatedClient, PartnerView, SecretView};
 use crate::services::consents::ConsentView;
 use crate::services::entitlements::EntitlementView;
 use crate::services::groups::{GroupView, MemberView, MembershipView};
 use crate::services::introspect::Introspection;
+use crate::services::metadata::ServerMetadata;
 use crate::services::users::UserView;
 
 #[derive(OpenApi)]
@@ -129,5 +129,5 @@ pub fn document() -> String {
 
 /// `GET /openapi.json`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    idmap_web::openapi::configure::<ApiDoc>(cfg, crate::routes::method_not_allowed("GET"));
+    idmap_web::openapi::configure::<ApiDoc>(cfg, crate::error::method_not_allowed("GET"));
 }

@@ -7,11 +7,11 @@ use idmap_common::error::ErrorBody;
 use super::schemas::{
     AuthorizeDecision, IntrospectRequest, JwkSet, OAuthErrorBody, RevokeRequest, TokenRequest,
 };
-use crate::routes::health::HealthStatus;
-use crate::routes::metadata::ServerMetadata;
-use crate::routes::token::TokenResponse;
-use crate::routes::userinfo::UserInfo;
+use crate::http::health::HealthStatus;
+use crate::http::oauth::token::TokenResponse;
+use crate::http::oauth::userinfo::UserInfo;
 use crate::services::introspect::Introspection;
+use crate::services::metadata::ServerMetadata;
 
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
     description = "Issues an access token (RFC 6749 section 5.1; never cached). Confidential \

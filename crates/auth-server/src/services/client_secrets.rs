@@ -17,30 +17,6 @@ use idmap_common::clock::now_unix;
 /// Most live secrets a client may hold (the old and the new during a rotation).
 pub const MAX_LIVE_SECRETS: usize = 2;
 
-/// A secret as listed: its id and times.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SecretView {
-    pub secret_id: String,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-}
-
-impl From<&SecretRow> for SecretView {
-    fn from(r: &SecretRow) -> Self {
-        Self {
-            secret_id: uuid::Uuid::from_slice(&r.secret_id)
-                .map(|u| u.to_string())
-                .unwrap_or_else(|_| hex_string(&r.secret_id)),
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-        }
-    }
-}
-
-fn hex_string(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// The one-time answer to a rotation.
 #[derive(Serialize, ToSchema)]
 pub struct RotatedSecret {

@@ -53,7 +53,31 @@ pub struct ClientView {
     pub disabled: bool,
     pub created_at: i64,
     /// Ids and times of the client's secrets (never the secrets).
-    pub secrets: Vec<super::client_secrets::SecretView>,
+    pub secrets: Vec<SecretView>,
+}
+
+/// A secret as listed: its id and times.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SecretView {
+    pub secret_id: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+impl From<&SecretRow> for SecretView {
+    fn from(r: &SecretRow) -> Self {
+        Self {
+            secret_id: uuid::Uuid::from_slice(&r.secret_id)
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| hex_string(&r.secret_id)),
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+fn hex_string(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// What the operator asked for when adding a client.
@@ -271,9 +295,6 @@ fn view(r: ClientRow, secrets: Vec<SecretRow>) -> ClientView {
         redirect_uris: r.redirect_uris.lines().map(str::to_owned).collect(),
         disabled: r.disabled,
         created_at: r.created_at,
-        secrets: secrets
-            .iter()
-            .map(super::client_secrets::SecretView::from)
-            .collect(),
+        secrets: secrets.iter().map(SecretView::from).collect(),
     }
 }

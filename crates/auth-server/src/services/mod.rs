@@ -15,6 +15,7 @@ pub mod groups;
 pub mod introspect;
 pub mod issuer;
 pub mod mailer;
+pub mod metadata;
 pub mod rate_limit;
 pub mod token;
 pub mod user_grants;

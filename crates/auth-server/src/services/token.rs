@@ -4,20 +4,19 @@
 
 use std::sync::Arc;
 
-use idmap_common::ids::PartnerCode;
 use idmap_storage::{Database, StorageError};
 
 use super::credentials::Credentials;
 use super::issuer::{IssuedToken, TokenIssuer};
 use crate::db::clients as db_clients;
-use crate::domain::client::{Client, ClientId, ClientKind};
-use crate::domain::client_auth;
-use crate::domain::client_secret::{SecretHash, SecretHasher};
+use crate::domain::client::{Client, ClientId};
+use crate::domain::client_auth::{self, PresentedCredentials};
+use crate::domain::client_secret::SecretHasher;
 use crate::domain::grants::{AccessGrant, GrantType, client_credentials};
 use crate::domain::oauth_error::OAuthError;
 use crate::domain::params::Params;
 use crate::domain::resource;
-use crate::domain::scopes::{AudienceKind, ScopeSet};
+use crate::domain::scopes::AudienceKind;
 use crate::keys::KeyError;
 use idmap_common::clock::now_unix;
 
@@ -38,6 +37,12 @@ pub enum TokenError {
     /// Too many failed authentications; retry after this many seconds.
     #[error("too many failed authentications")]
     RateLimited(u64),
+}
+
+impl From<db_clients::CorruptClient> for TokenError {
+    fn from(e: db_clients::CorruptClient) -> Self {
+        Self::Corrupt(e.0)
+    }
 }
 
 impl From<super::clients::AdminError> for TokenError {
@@ -109,21 +114,20 @@ impl TokenService {
     }
 
     /// Authenticates the client of a request (token, introspection,
-    /// revocation) against the in-memory snapshot of clients
+    /// revocation) by the credentials it presented (parsed once, by the
+    /// handler's extractor) against the in-memory snapshot of clients
     /// ([`Credentials`]). Every failure is `invalid_client`.
     pub async fn authenticate(
         &self,
-        authorization: Option<&[u8]>,
-        params: &Params,
+        presented: &PresentedCredentials,
     ) -> Result<Client, TokenError> {
-        let presented = client_auth::extract(authorization, params)?;
         let client = self
             .credentials
             .client(presented.client_id.as_str())
             .await?
-            .map(|(row, hashes)| to_domain(row, hashes))
+            .map(|(row, hashes)| row.into_client(hashes))
             .transpose()?;
-        if let Err(e) = client_auth::verify(&presented, client.as_ref(), &self.hasher) {
+        if let Err(e) = client_auth::verify(presented, client.as_ref(), &self.hasher) {
             // A presented id that names no client may be a secret sent in
             // the wrong field: only a known id goes into the log.
             match &client {
@@ -144,15 +148,14 @@ impl TokenService {
         &self.credentials
     }
 
-    /// Handles one token request: `authorization` is the raw header value.
+    /// Handles one token request of a client that presented `presented`.
     pub async fn token(
         &self,
-        authorization: Option<&[u8]>,
+        presented: &PresentedCredentials,
         params: &Params,
     ) -> Result<Tokens, TokenError> {
-        client_auth::extract(authorization, params)?;
         let grant_type = GrantType::parse(params.required("grant_type")?, self.password_enabled)?;
-        let client = self.authenticate(authorization, params).await?;
+        let client = self.authenticate(presented).await?;
         let resource = params
             .get("resource")
             .map(|r| resource::parse(r, self.issuer.issuer()))
@@ -194,9 +197,9 @@ impl TokenService {
             .db
             .run(move |conn| Ok(db_clients::find_with_secrets(conn, &key, now)?))
             .await?;
-        found
-            .map(|(row, hashes)| to_domain(row, hashes))
-            .transpose()
+        Ok(found
+            .map(|(row, hashes)| row.into_client(hashes))
+            .transpose()?)
     }
 }
 
@@ -207,37 +210,4 @@ pub(super) fn narrowed(
 ) -> Result<AccessGrant, OAuthError> {
     grant.scopes = resource::narrow(&grant.scopes, resource)?;
     Ok(grant)
-}
-
-/// Builds the domain client from stored rows; bad rows are our bug, not the client's.
-pub fn to_domain(row: db_clients::ClientRow, hashes: Vec<Vec<u8>>) -> Result<Client, TokenError> {
-    let corrupt = |what: &str| TokenError::Corrupt(format!("client {}: {what}", row.client_id));
-    let id = ClientId::parse(&row.client_id).ok_or_else(|| corrupt("bad id"))?;
-    let scopes = ScopeSet::parse(&row.scopes).map_err(|_| corrupt("bad scopes"))?;
-    let partner = row
-        .partner_code
-        .as_deref()
-        .map(PartnerCode::parse)
-        .transpose()
-        .map_err(|_| corrupt("bad partner code"))?;
-    let secret_hashes = hashes
-        .into_iter()
-        .map(|h| <[u8; 32]>::try_from(h.as_slice()).map(SecretHash))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| corrupt("bad secret hash"))?;
-    Ok(Client {
-        id,
-        name: row.name.clone(),
-        partner,
-        scopes,
-        kind: if row.is_public {
-            ClientKind::Public
-        } else {
-            ClientKind::Confidential
-        },
-        redirect_uris: row.redirect_uris.lines().map(str::to_owned).collect(),
-        disabled: row.disabled,
-        secret_hashes,
-        owner: row.owner_user_id.clone(),
-    })
 }

@@ -1,0 +1,281 @@
+//! `/oauth/applications/`: the applications (OAuth clients) the signed-in
+//! user owns: list, `register/`, `{id}/`, `{id}/update/`, `{id}/delete/`.
+//! Registering and changing one needs a verified address.
+//! A confidential application's secret is on the page that answers the
+//! registration, and nowhere else. Another user's application answers 404.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use idmap_storage::Database;
+use serde::Deserialize;
+
+use super::extract::SignedIn;
+use super::page::{self, CsrfForm};
+use super::state::PagesState;
+use crate::db::users::UserRow;
+use crate::domain::client_secret::SecretHasher;
+use crate::error::{ApiError, form_config, method_not_allowed};
+use crate::services::applications::{self, ApplicationInput, ApplicationView};
+use crate::services::clients::AdminError;
+
+/// Registers this area's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/oauth/applications/")
+            .route(web::get().to(list_applications))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/oauth/applications/register/")
+            .app_data(form_config())
+            .route(web::get().to(get_register))
+            .route(web::post().to(post_register))
+            .default_service(method_not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/oauth/applications/{id}/")
+            .route(web::get().to(get_application))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/oauth/applications/{id}/update/")
+            .app_data(form_config())
+            .route(web::get().to(get_update))
+            .route(web::post().to(post_update))
+            .default_service(method_not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/oauth/applications/{id}/delete/")
+            .app_data(form_config())
+            .route(web::get().to(get_delete))
+            .route(web::post().to(post_delete))
+            .default_service(method_not_allowed("GET, POST")),
+    );
+}
+
+#[derive(Deserialize)]
+pub struct ApplicationForm {
+    name: Option<String>,
+    redirect_uris: Option<String>,
+    homepage: Option<String>,
+    client_type: Option<String>,
+    csrf_token: Option<String>,
+}
+
+impl ApplicationForm {
+    /// The checked input, or why it was refused.
+    fn input(&self) -> Result<ApplicationInput, AdminError> {
+        Ok(ApplicationInput {
+            name: self.name.clone().unwrap_or_default(),
+            redirect_uris: applications::parse_redirect_uris(
+                self.redirect_uris.as_deref().unwrap_or_default(),
+            )?,
+            homepage: applications::parse_homepage(self.homepage.as_deref())?,
+        })
+    }
+
+    /// What the form showed, to show it again with an error.
+    fn echo(&self) -> minijinja::Value {
+        minijinja::context! {
+            name => self.name.clone().unwrap_or_default(),
+            redirect_uris => self.redirect_uris.clone().unwrap_or_default(),
+            homepage => self.homepage.clone().unwrap_or_default(),
+        }
+    }
+}
+
+async fn owned(db: &Database, user: &UserRow, id: &str) -> Result<ApplicationView, ApiError> {
+    applications::get(db, &user.id, id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// The application form again, with what was refused and why.
+fn refused_form(
+    pages: &PagesState,
+    signed: &SignedIn,
+    e: AdminError,
+    ctx: minijinja::Value,
+) -> Result<HttpResponse, ApiError> {
+    let (status, error) = match e {
+        AdminError::Invalid(m) | AdminError::Conflict(m) | AdminError::NotFound(m) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, m)
+        }
+        AdminError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+        AdminError::Storage(_) => return Err(ApiError::Unavailable),
+    };
+    let ctx = minijinja::context! { error => error, ..ctx };
+    signed.page(pages, status, "application_form.html", ctx)
+}
+
+/// One of the user's applications on the page `name`.
+async fn app_page(
+    signed: &SignedIn,
+    pages: &PagesState,
+    db: &Database,
+    id: &str,
+    name: &str,
+) -> Result<HttpResponse, ApiError> {
+    let app = owned(db, &signed.user, id).await?;
+    signed.page(pages, StatusCode::OK, name, minijinja::context! { app })
+}
+
+/// Shown instead of the form to a user whose address is not verified.
+const VERIFY_FIRST: &str = "Confirm your e-mail address before registering applications: open \
+     the link we mailed you (your account page can send it again).";
+
+pub async fn list_applications(
+    signed: SignedIn,
+    pages: web::Data<PagesState>,
+    db: web::Data<Database>,
+) -> Result<HttpResponse, ApiError> {
+    let apps = applications::list(&db, &signed.user.id).await?;
+    signed.page(
+        &pages,
+        StatusCode::OK,
+        "applications.html",
+        minijinja::context! { apps => apps },
+    )
+}
+
+pub async fn get_register(
+    signed: SignedIn,
+    pages: web::Data<PagesState>,
+) -> Result<HttpResponse, ApiError> {
+    let (status, error) = if signed.user.email_verified {
+        (StatusCode::OK, "")
+    } else {
+        (StatusCode::FORBIDDEN, VERIFY_FIRST)
+    };
+    signed.page(
+        &pages,
+        status,
+        "application_form.html",
+        minijinja::context! {
+            name => "", redirect_uris => "", homepage => "", client_type => "confidential",
+            error => error,
+        },
+    )
+}
+
+pub async fn post_register(
+    form: web::Form<ApplicationForm>,
+    signed: SignedIn,
+    pages: web::Data<PagesState>,
+    db: web::Data<Database>,
+    hasher: web::Data<SecretHasher>,
+) -> Result<HttpResponse, ApiError> {
+    if !page::csrf_ok(&pages, &signed.session, form.csrf_token.as_deref()) {
+        return page::csrf_refused(&pages);
+    }
+    let public = form.client_type.as_deref() == Some("public");
+    let created = match form.input() {
+        Ok(input) => applications::register(&db, &hasher, &signed.user, input, public).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(created) => {
+            tracing::info!(client_id = %created.client_id, "application registered");
+            let app = owned(&db, &signed.user, &created.client_id).await?;
+            signed.page(
+                &pages,
+                StatusCode::CREATED,
+                "application.html",
+                minijinja::context! { app => app, secret => created.client_secret },
+            )
+        }
+        Err(e) => refused_form(
+            &pages,
+            &signed,
+            e,
+            minijinja::context! {
+                client_type => if public { "public" } else { "confidential" },
+                ..form.echo()
+            },
+        ),
+    }
+}
+
+pub async fn get_application(
+    signed: SignedIn,
+    path: web::Path<String>,
+    pages: web::Data<PagesState>,
+    db: web::Data<Database>,
+) -> Result<HttpResponse, ApiError> {
+    app_page(&signed, &pages, &db, &path, "application.html").await
+}
+
+pub async fn get_update(
+    signed: SignedIn,
+    path: web::Path<String>,
+    pages: web::Data<PagesState>,
+    db: web::Data<Database>,
+) -> Result<HttpResponse, ApiError> {
+    let app = owned(&db, &signed.user, &path).await?;
+    signed.page(
+        &pages,
+        StatusCode::OK,
+        "application_form.html",
+        minijinja::context! {
+            client_id => app.client_id, name => app.name,
+            redirect_uris => app.redirect_uris.join("\n"),
+            homepage => app.homepage.unwrap_or_default(), error => "",
+        },
+    )
+}
+
+pub async fn post_update(
+    path: web::Path<String>,
+    form: web::Form<ApplicationForm>,
+    signed: SignedIn,
+    pages: web::Data<PagesState>,
+    db: web::Data<Database>,
+) -> Result<HttpResponse, ApiError> {
+    if !page::csrf_ok(&pages, &signed.session, form.csrf_token.as_deref()) {
+        return page::csrf_refused(&pages);
+    }
+    let app = owned(&db, &signed.user, &path).await?;
+    let result = match form.input() {
+        Ok(input) => applications::update(&db, &signed.user, &app.client_id, input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(true) => Ok(page::see_other(&format!(
+            "/oauth/applications/{}/",
+            app.client_id
+        ))),
+        Ok(false) => Err(ApiError::NotFound),
+        Err(e) => refused_form(
+            &pages,
+            &signed,
+            e,
+            minijinja::context! { client_id => app.client_id, ..form.echo() },
+        ),
+    }
+}
+
+pub async fn get_delete(
+    signed: SignedIn,
+    path: web::Path<String>,
+    pages: web::Data<PagesState>,
+    db: web::Data<Database>,
+) -> Result<HttpResponse, ApiError> {
+    app_page(&signed, &pages, &db, &path, "application_delete.html").await
+}
+
+pub async fn post_delete(
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    signed: SignedIn,
+    pages: web::Data<PagesState>,
+    db: web::Data<Database>,
+) -> Result<HttpResponse, ApiError> {
+    if !page::csrf_ok(&pages, &signed.session, form.csrf_token.as_deref()) {
+        return page::csrf_refused(&pages);
+    }
+    if !applications::delete(&db, &signed.user.id, &path).await? {
+        return Err(ApiError::NotFound);
+    }
+    tracing::info!(client_id = %path, "application deleted");
+    Ok(page::see_other("/oauth/applications/"))
+}
