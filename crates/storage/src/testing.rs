@@ -7,6 +7,10 @@
 //! test is skipped with a printed notice, except under `CI=true`, where a
 //! missing server fails the test.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 
@@ -119,6 +123,103 @@ pub fn all_backends() -> impl Iterator<Item = TestDatabase> {
     [Backend::Sqlite, Backend::Postgres, Backend::Mysql]
         .into_iter()
         .filter_map(TestDatabase::create)
+}
+
+/// A tmpfs of a given size mounted on a fresh directory, to fill a disk
+/// under a database; unmounted when dropped.
+pub struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// `None` (after a notice) when mounting is not allowed, outside CI.
+    pub fn mount(size: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !mounted {
+            assert!(!in_ci(), "mounting a tmpfs is required under CI=true");
+            eprintln!("notice: skipping full-disk test: cannot mount a tmpfs (needs root)");
+            return None;
+        }
+        Some(Self { dir })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a filler file until the file system is full.
+    pub fn fill(&self) {
+        let mut f = std::fs::File::create(self.filler())
+            .unwrap_or_else(|e| panic!("creating the filler file: {e}"));
+        for chunk in [vec![0u8; 256 * 1024], vec![0u8; 4096], vec![0u8; 512]] {
+            while f.write_all(&chunk).is_ok() {}
+        }
+    }
+
+    /// Removes the filler file.
+    pub fn free(&self) {
+        std::fs::remove_file(self.filler())
+            .unwrap_or_else(|e| panic!("removing the filler file: {e}"));
+    }
+
+    fn filler(&self) -> PathBuf {
+        self.path().join("filler")
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        // Lazily: a server under test may still hold files open.
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// A server binary run with arguments and variables; its output.
+pub type RunBinary<'a> = &'a dyn Fn(&[&str], &[(&str, &str)]) -> Output;
+
+/// What a server binary's `migrate` does with a SQLite URL (in
+/// `url_var`) whose directory is mistyped: exit 1 with one line naming the
+/// path, and create nothing.
+pub fn assert_mistyped_sqlite_directory_refused(run: RunBinary<'_>, url_var: &str, file: &str) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
+    let url = format!("sqlite://{}/dtaa/{file}", dir.path().display());
+    let out = run(&["migrate"], &[(url_var, &url)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: ")
+            && err.contains(&format!("dtaa/{file}"))
+            && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(!dir.path().join("dtaa").exists());
+}
+
+/// A server binary's `migrate` logs the SQLite file it opens, without
+/// colour codes when stderr is a pipe.
+pub fn assert_logs_name_the_database_file(run: RunBinary<'_>, url_var: &str, file: &str) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
+    let path = dir.path().join(file);
+    let url = format!("sqlite://{}", path.display());
+    let out = run(&["migrate"], &[(url_var, &url), ("RUST_LOG", "info")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(path.exists());
+    let line = err
+        .lines()
+        .find(|l| l.contains(" database"))
+        .unwrap_or_default();
+    assert!(line.contains(&path.display().to_string()), "{err}");
+    assert!(!err.contains('\u{1b}'), "colour codes in a pipe: {err:?}");
 }
 
 /// Whether a missing database server must fail the run instead of skipping.

@@ -16,21 +16,34 @@ CONF_ID = os.environ["CONF_ID"]
 CONF_SECRET = os.environ["CONF_SECRET"]
 
 
-def test_authlib_public_client_pkce_and_refresh():
-    md = metadata()
-    assert md["code_challenge_methods_supported"] == ["S256"]
-    s = AuthlibSession(
-        PUBLIC_ID,
-        token_endpoint_auth_method="none",
-        scope="profile idmap:read",
+def authlib_session(client_id, scope, secret=None):
+    """An authlib client using PKCE (S256); public unless it has a secret."""
+    return AuthlibSession(
+        client_id,
+        secret,
+        token_endpoint_auth_method="client_secret_basic" if secret else "none",
+        scope=scope,
         redirect_uri=REDIRECT_URI,
         code_challenge_method="S256",
     )
+
+
+def authlib_code_flow(s, md, **login):
+    """The flow with a fresh verifier, the user of `login` (the test user
+    by default) consenting; returns the token, the redirect and the state."""
     verifier = secrets.token_urlsafe(48)
     url, state = s.create_authorization_url(md["authorization_endpoint"], code_verifier=verifier)
-    location = browser_authorize(url)
-    assert f"state={state}" in location
+    location = browser_authorize(url, **login)
     token = s.fetch_token(md["token_endpoint"], authorization_response=location, code_verifier=verifier)
+    return token, location, state
+
+
+def test_authlib_public_client_pkce_and_refresh():
+    md = metadata()
+    assert md["code_challenge_methods_supported"] == ["S256"]
+    s = authlib_session(PUBLIC_ID, "profile idmap:read")
+    token, location, state = authlib_code_flow(s, md)
+    assert f"state={state}" in location
     claims = verify(token["access_token"])
     assert claims["client_id"] == PUBLIC_ID
     info = requests.get(md["userinfo_endpoint"], headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=10)
@@ -51,17 +64,8 @@ def test_authlib_public_client_pkce_and_refresh():
 
 def test_authlib_confidential_client_with_pkce():
     md = metadata()
-    s = AuthlibSession(
-        CONF_ID,
-        CONF_SECRET,
-        token_endpoint_auth_method="client_secret_basic",
-        scope="profile",
-        redirect_uri=REDIRECT_URI,
-        code_challenge_method="S256",
-    )
-    verifier = secrets.token_urlsafe(48)
-    url, _ = s.create_authorization_url(md["authorization_endpoint"], code_verifier=verifier)
-    token = s.fetch_token(md["token_endpoint"], authorization_response=browser_authorize(url), code_verifier=verifier)
+    s = authlib_session(CONF_ID, "profile", CONF_SECRET)
+    token, _, _ = authlib_code_flow(s, md)
     assert token["scope"] == "profile"
     new = s.refresh_token(md["token_endpoint"], refresh_token=token["refresh_token"])
     verify(new["access_token"], audience=md["issuer"])
@@ -85,17 +89,8 @@ def test_scopes_a_user_is_not_entitled_to_are_dropped():
     idmap:read and gets a token for profile only, as the answer's scope
     says (RFC 6749 3.3)."""
     md = metadata()
-    s = AuthlibSession(
-        PUBLIC_ID,
-        token_endpoint_auth_method="none",
-        scope="profile idmap:read",
-        redirect_uri=REDIRECT_URI,
-        code_challenge_method="S256",
-    )
-    verifier = secrets.token_urlsafe(48)
-    url, _ = s.create_authorization_url(md["authorization_endpoint"], code_verifier=verifier)
-    location = browser_authorize(url, email=os.environ["OTHER_EMAIL"], password=os.environ["USER_PASSWORD"])
-    token = s.fetch_token(md["token_endpoint"], authorization_response=location, code_verifier=verifier)
+    s = authlib_session(PUBLIC_ID, "profile idmap:read")
+    token, _, _ = authlib_code_flow(s, md, email=os.environ["OTHER_EMAIL"], password=os.environ["USER_PASSWORD"])
     assert token["scope"] == "profile"
     assert verify(token["access_token"], audience=md["issuer"])["scope"] == "profile"
 

@@ -285,6 +285,15 @@ impl TestApp {
         r.text().await.unwrap()
     }
 
+    /// Sends `method` to `path` without credentials or a body.
+    pub async fn request(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
+        self.http
+            .request(method, format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// POSTs JSON with a bearer token (none when `token` is `None`).
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
         let mut req = self.http.post(format!("{}{path}", self.url)).json(body);

@@ -6,6 +6,9 @@
 use std::process::{Command, Output};
 
 use idmap_server::config::ENV_VARS;
+use idmap_storage::testing::{
+    assert_logs_name_the_database_file, assert_mistyped_sqlite_directory_refused,
+};
 
 /// The binary with none of the operator's variables inherited.
 fn idmap_server(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -73,37 +76,10 @@ fn a_bad_setting_is_one_line_naming_the_variable() {
 
 #[test]
 fn a_mistyped_sqlite_directory_is_refused_and_not_created() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/dtaa/idmap.db", dir.path().display());
-    let out = idmap_server(&["migrate"], &[("IDMAP_DATABASE_URL", &url)]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("error: ")
-            && err.contains("dtaa/idmap.db")
-            && err.contains("does not exist"),
-        "{err}"
-    );
-    assert!(!dir.path().join("dtaa").exists());
+    assert_mistyped_sqlite_directory_refused(&idmap_server, "IDMAP_DATABASE_URL", "idmap.db");
 }
 
 #[test]
 fn logs_name_the_database_file_without_colour_codes() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("idmap.db");
-    let url = format!("sqlite://{}", path.display());
-    let out = idmap_server(
-        &["migrate"],
-        &[("IDMAP_DATABASE_URL", &url), ("RUST_LOG", "info")],
-    );
-    let err = stderr(&out);
-    assert!(out.status.success(), "{err}");
-    assert!(path.exists());
-    let line = err
-        .lines()
-        .find(|l| l.contains(" database"))
-        .unwrap_or_default();
-    assert!(line.contains(&path.display().to_string()), "{err}");
-    assert!(!err.contains('\u{1b}'), "colour codes in a pipe: {err:?}");
+    assert_logs_name_the_database_file(&idmap_server, "IDMAP_DATABASE_URL", "idmap.db");
 }

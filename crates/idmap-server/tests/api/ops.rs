@@ -1,6 +1,7 @@
 //! Operational behaviour: health probes, fallback routes, readiness before
 //! the JWKS loads, and concurrent submissions of the same new hash.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{hash, link_body, spawn_app, start_app};
@@ -12,47 +13,21 @@ async fn error_of(r: reqwest::Response) -> (u16, Value) {
 
 async fn health_and_fallback_routes_answer_json(db: TestDatabase) {
     let app = spawn_app(db).await;
-    let live = app
-        .http
-        .get(format!("{}/health/live", app.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(live.status(), 200);
-    let ready = app
-        .http
-        .get(format!("{}/health/ready", app.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
-    let (status, v) = error_of(
-        app.http
-            .get(format!("{}/nope", app.url))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!((status, v["error"].as_str()), (404, Some("not_found")));
-    let r = app
-        .http
-        .get(format!("{}/api/v1/link", app.url))
-        .send()
-        .await
-        .unwrap();
-    let (status, v) = error_of(r).await;
-    assert_eq!(
-        (status, v["error"].as_str()),
-        (405, Some("method_not_allowed"))
-    );
-    let r = app
-        .http
-        .delete(format!("{}/api/save", app.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 405);
+    for (method, path, status, error) in [
+        (Method::GET, "/health/live", 200, None),
+        (Method::GET, "/health/ready", 200, None),
+        (Method::GET, "/nope", 404, Some("not_found")),
+        (Method::GET, "/api/v1/link", 405, Some("method_not_allowed")),
+        (Method::DELETE, "/api/save", 405, None),
+    ] {
+        let r = app.request(method, path).await;
+        if let Some(error) = error {
+            let (got, v) = error_of(r).await;
+            assert_eq!((got, v["error"].as_str()), (status, Some(error)), "{path}");
+        } else {
+            assert_eq!(r.status(), status, "{path}");
+        }
+    }
 }
 
 async fn not_ready_and_503_until_the_jwks_has_loaded(db: TestDatabase) {
@@ -63,24 +38,12 @@ async fn not_ready_and_503_until_the_jwks_has_loaded(db: TestDatabase) {
     );
     drop(closed);
     let app = start_app(db, &[("IDMAP_JWKS_URL", &jwks_url)]).await;
-    let r = app
-        .http
-        .get(format!("{}/health/ready", app.url))
-        .send()
-        .await
-        .unwrap();
-    let (status, v) = error_of(r).await;
+    let (status, v) = error_of(app.request(Method::GET, "/health/ready").await).await;
     assert_eq!(
         (status, v["error"].as_str()),
         (503, Some("temporarily_unavailable"))
     );
-    let live = app
-        .http
-        .get(format!("{}/health/live", app.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(live.status(), 200);
+    assert_eq!(app.request(Method::GET, "/health/live").await.status(), 200);
     let body = link_body(&[(None, &[("F_L_D_S", &hash(1))])]);
     let r = app
         .post("/api/v1/link", Some(&app.issuer.link_token("UFH")), &body)

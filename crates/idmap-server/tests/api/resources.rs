@@ -12,71 +12,16 @@
 //! both endpoints, without an audit row. Once space is back, writes succeed
 //! and the replica is ready again, without a restart.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use idmap_server::db::audit;
-use idmap_storage::testing::{TestDatabase, in_ci};
+use idmap_storage::testing::{TestDatabase, Tmpfs};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, hash, sample, start_app_at};
 use crate::servers::{PrivateMariadb, PrivatePostgres};
-
-/// A tmpfs of `size` mounted on a fresh directory; unmounted on drop.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    /// `None` (after a notice) when mounting is not allowed, outside CI.
-    fn mount(size: &str) -> Option<Self> {
-        let dir = tempfile::tempdir().unwrap();
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !mounted {
-            assert!(!in_ci(), "mounting a tmpfs is required under CI=true");
-            eprintln!("notice: skipping full-disk test: cannot mount a tmpfs (needs root)");
-            return None;
-        }
-        Some(Self { dir })
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Writes a filler file until the file system is full.
-    fn fill(&self) {
-        let mut f = std::fs::File::create(self.filler()).unwrap();
-        for chunk in [vec![0u8; 256 * 1024], vec![0u8; 4096], vec![0u8; 512]] {
-            while f.write_all(&chunk).is_ok() {}
-        }
-    }
-
-    fn free(&self) {
-        std::fs::remove_file(self.filler()).unwrap();
-    }
-
-    fn filler(&self) -> PathBuf {
-        self.path().join("filler")
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        // Lazily: the server under test may still hold files open.
-        let _ = Command::new("umount")
-            .arg("-l")
-            .arg(self.dir.path())
-            .status();
-    }
-}
 
 /// 300 new patients, half with a ref: enough rows to need new pages.
 fn new_batch(n: u32) -> Value {

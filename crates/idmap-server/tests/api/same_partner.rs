@@ -22,6 +22,18 @@ async fn one(app: &TestApp, partner: &str, r: &str, hashes: &[(&str, &str)]) -> 
         .remove(0)
 }
 
+/// UFH's patient `b`: the F_L_D_S hash `shared` (which UFH's `a` holds
+/// alone) and an F_L_D_R hash of its own; its UUID.
+async fn sharing_b(app: &TestApp, shared: &str) -> String {
+    one(
+        app,
+        "UFH",
+        "b",
+        &[("F_L_D_S", shared), ("F_L_D_R", &hash(2))],
+    )
+    .await
+}
+
 async fn duplicates(app: &TestApp, partner: &str, query: &str) -> (u16, Value) {
     app.get_json(
         &format!("/api/v1/duplicates{query}"),
@@ -59,13 +71,7 @@ async fn ambiguous_is_counted_under_the_partner_that_caused_it(db: TestDatabase)
     let first = one(&app, "FLM", "x", &[("F_L_D_S", &shared)]).await;
     let a = one(&app, "UFH", "a", &[("F_L_D_S", &shared)]).await;
     assert_eq!(a, first);
-    let b = one(
-        &app,
-        "UFH",
-        "b",
-        &[("F_L_D_S", &shared), ("F_L_D_R", &hash(2))],
-    )
-    .await;
+    let b = sharing_b(&app, &shared).await;
     assert_ne!(b, first, "rule 5: b is another person");
 
     let (_, stats) = admin_get(&app, "/api/v1/admin/stats").await;
@@ -116,13 +122,7 @@ async fn separate_keeps_the_hash_linking_for_others_across_and_within_requests(d
     let app = with_policy(db, "separate").await;
     let shared = hash(1);
     let a = one(&app, "UFH", "a", &[("F_L_D_S", &shared)]).await;
-    let b = one(
-        &app,
-        "UFH",
-        "b",
-        &[("F_L_D_S", &shared), ("F_L_D_R", &hash(2))],
-    )
-    .await;
+    let b = sharing_b(&app, &shared).await;
     assert_ne!(a, b);
     let other = one(&app, "FLM", "x", &[("F_L_D_S", &shared)]).await;
     assert_eq!(other, a, "the hash still links other partners");
@@ -264,21 +264,12 @@ async fn refs_declared_distinct_stop_linking_whatever_the_policy(db: TestDatabas
         assert_eq!((status, v), (200, json!({"refs": ["twin-1", "twin-2"]})));
     }
     let shared = hash(1);
-    let t1 = one(
-        &app,
-        "UFH",
-        "twin-1",
-        &[("F_L_D_Z", &shared), ("F_L_D_S", &hash(2))],
-    )
-    .await;
-    let t2 = one(
-        &app,
-        "UFH",
-        "twin-2",
-        &[("F_L_D_Z", &shared), ("F_L_D_S", &hash(3))],
-    )
-    .await;
-    assert_ne!(t1, t2);
+    let mut twins = Vec::new();
+    for (r, own) in [("twin-1", hash(2)), ("twin-2", hash(3))] {
+        let hashes = [("F_L_D_Z", shared.as_str()), ("F_L_D_S", own.as_str())];
+        twins.push(one(&app, "UFH", r, &hashes).await);
+    }
+    assert_ne!(twins[0], twins[1]);
     let (_, view) = admin_get(&app, "/api/v1/admin/ambiguous").await;
     assert_eq!(view["items"][0]["reason"], "distinct");
     assert_eq!(view["items"][0]["partner"], "UFH");

@@ -1,0 +1,73 @@
+//! Two replicas on one database answer tokens and introspection from their
+//! in-memory snapshot of clients and revocations. A change committed
+//! elsewhere (here SQL on the database itself, as the CLI or a third
+//! replica would write it) holds on both for every request sent
+//! `STALE_AFTER` after the commit: a disabled client, a retired secret and
+//! a revoked token. On every backend.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use auth_server::services::credentials::STALE_AFTER;
+use diesel::connection::SimpleConnection;
+use idmap_common::clock::now_unix;
+use idmap_storage::StorageError;
+use idmap_storage::testing::{TestDatabase, all_backends};
+
+use crate::support::{TestApp, spawn_app_on};
+
+async fn token_status(app: &TestApp, (id, secret): &(String, String)) -> u16 {
+    app.client_grant(id, secret).await.status().as_u16()
+}
+
+async fn active(app: &TestApp, (id, secret): &(String, String), token: &str) -> bool {
+    app.introspect_active((id, secret), token).await
+}
+
+/// The backends run side by side: each waits out the bound once.
+#[tokio::test]
+async fn changes_made_elsewhere_reach_every_replica_within_the_bound() {
+    futures_util::future::join_all(all_backends().map(on_backend)).await;
+}
+
+async fn on_backend(test_db: TestDatabase) {
+    let backend = test_db.backend();
+    // One directory: both replicas sign with the same keys.
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let a = spawn_app_on(&test_db, dir.clone(), &[]).await;
+    let b = spawn_app_on(&test_db, dir, &[]).await;
+
+    let disabled = a.add_client(None, "idmap:read").await;
+    let retired = a.add_client(None, "idmap:read").await;
+    let holder = a.add_client(None, "idmap:read").await;
+    let inspector = a.add_client(None, "introspect").await;
+    let token = a.client_token(&holder.0, &holder.1).await;
+    for app in [&a, &b] {
+        assert_eq!(token_status(app, &disabled).await, 200, "{backend:?}");
+        assert_eq!(token_status(app, &retired).await, 200, "{backend:?}");
+        assert!(active(app, &inspector, &token).await, "{backend:?}");
+    }
+
+    let jti = a.verify(&token).await.1["jti"].as_str().unwrap().to_owned();
+    let sql = format!(
+        "UPDATE clients SET disabled = TRUE WHERE client_id = '{}'; \
+             UPDATE client_secrets SET expires_at = {now} WHERE client_id = '{}'; \
+             INSERT INTO revoked_tokens (jti, expires_at) VALUES ('{jti}', {});",
+        disabled.0,
+        retired.0,
+        now_unix() + 3_600,
+        now = now_unix(),
+    );
+    a.db.run(move |c| c.batch_execute(&sql).map_err(StorageError::from))
+        .await
+        .unwrap();
+    let committed = Instant::now();
+
+    tokio::time::sleep_until((committed + STALE_AFTER + Duration::from_millis(10)).into()).await;
+    for app in [&a, &b] {
+        assert_eq!(token_status(app, &disabled).await, 401, "{backend:?}");
+        assert_eq!(token_status(app, &retired).await, 401, "{backend:?}");
+        assert!(!active(app, &inspector, &token).await, "{backend:?}");
+        assert_eq!(token_status(app, &holder).await, 200, "{backend:?}");
+    }
+}
