@@ -50,9 +50,38 @@ async fn env() -> Env {
     env_with(Settings::default().idmap("IDMAP_SALT_FINGERPRINTS", fingerprint(OLASS_SALT))).await
 }
 
+/// A run to interrupt: 30 people and a stand-in answering each batch
+/// after 150 ms, so the run is still going when it is stopped.
+struct Slow {
+    input: PathBuf,
+    output: PathBuf,
+    proxy: StandIn,
+}
+
 impl Env {
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    async fn slow_run(&self) -> Slow {
+        let faults = Faults {
+            delay: Duration::from_millis(150),
+            ..Faults::default()
+        };
+        Slow {
+            input: people(self.dir.path(), 30),
+            output: self.path("uuids.csv"),
+            proxy: StandIn::start(&self.sys.idmap_url, faults).await,
+        }
+    }
+
+    /// `idmap run` of `input` through `url` in batches of two into `output`.
+    fn run_in_pairs(&self, url: &str, input: &Path, output: &Path) -> Command {
+        let mut cmd = self.cmd("run", url);
+        cmd.args(["--rules", RULES, "--batch-size", "2", "-o"])
+            .arg(output)
+            .arg(input);
+        cmd
     }
 
     /// `idmap <sub>` aimed at `url` with this client's credentials, the
@@ -348,44 +377,24 @@ async fn resume_after_an_abrupt_exit_sends_only_the_unanswered_batch_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resume_after_kill_9_links_every_row_once() {
     let env = env().await;
-    let input = people(env.dir.path(), 30);
-    let proxy = StandIn::start(
-        &env.sys.idmap_url,
-        Faults {
-            delay: Duration::from_millis(150),
-            ..Faults::default()
-        },
-    )
-    .await;
-    let output = env.path("uuids.csv");
-    let mut cmd = env.cmd("run", &proxy.url);
-    cmd.args(["--rules", RULES, "--batch-size", "2", "-o"])
-        .arg(&output)
-        .arg(&input)
-        .stderr(std::process::Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let done = std::fs::read_to_string(&output)
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
-        if done >= 7 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "no progress");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let Slow {
+        input,
+        output,
+        proxy,
+    } = env.slow_run().await;
+    let mut child = env
+        .run_in_pairs(&proxy.url, &input, &output)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_rows(&output, 6).await;
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let partial = read_output(&output).len();
     assert!((6..30).contains(&partial), "{partial}");
 
     proxy.faults.lock().unwrap().delay = Duration::ZERO;
-    let mut cmd = env.cmd("run", &proxy.url);
-    cmd.args(["--rules", RULES, "--batch-size", "2", "-o"])
-        .arg(&output)
-        .arg(&input);
-    let out = run(cmd).await;
+    let out = run(env.run_in_pairs(&proxy.url, &input, &output)).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let hashes = env.hash(&input).await;
     assert_matches_server(&read_output(&output), &env.server_answers(&hashes).await);
@@ -784,34 +793,18 @@ async fn run_with_a_registered_match_key_and_screening() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_says_where_it_stopped_and_the_same_command_resumes() {
     let env = env().await;
-    let input = people(env.dir.path(), 30);
-    let proxy = StandIn::start(
-        &env.sys.idmap_url,
-        Faults {
-            delay: Duration::from_millis(150),
-            ..Faults::default()
-        },
-    )
-    .await;
-    let output = env.path("uuids.csv");
-    let command = || {
-        let mut cmd = env.cmd("run", &proxy.url);
-        cmd.args(["--rules", RULES, "--batch-size", "2", "-o"])
-            .arg(&output)
-            .arg(&input);
-        cmd
-    };
-    let mut cmd = command();
-    let child = cmd
+    let Slow {
+        input,
+        output,
+        proxy,
+    } = env.slow_run().await;
+    let command = || env.run_in_pairs(&proxy.url, &input, &output);
+    let child = command()
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while read_output_lines(&output) < 5 {
-        assert!(std::time::Instant::now() < deadline, "no progress");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_rows(&output, 5).await;
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -845,6 +838,15 @@ async fn ctrl_c_says_where_it_stopped_and_the_same_command_resumes() {
     );
     let hashes = env.hash(&input).await;
     assert_matches_server(&read_output(&output), &env.server_answers(&hashes).await);
+}
+
+/// Waits (30 s at most) until the output file holds `rows` rows.
+async fn wait_for_rows(output: &Path, rows: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while read_output_lines(output) < rows {
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Lines in the output file so far (0 while it does not exist).

@@ -11,7 +11,8 @@ mod common;
 
 use common::{OLASS_SALT, idmap};
 use std::io::Write;
-use std::process::{Child, Stdio};
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
 use std::time::Duration;
 
 /// Bound on the peak resident set of the CLI.
@@ -76,6 +77,31 @@ fn stream(mut child: Child, rows: usize) -> (u64, u64, Child) {
     (early, late, child)
 }
 
+/// Asserts `idmap <command>` succeeded, wrote a header and `rows` lines
+/// to `output`, and kept its peak memory (`early` at 10 %, `late` at the
+/// end) within the bounds.
+fn assert_constant_memory(
+    command: &str,
+    out: &Output,
+    output: &Path,
+    rows: usize,
+    (early, late): (u64, u64),
+) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = std::fs::read_to_string(output).unwrap().lines().count();
+    assert_eq!(lines, rows + 1);
+    eprintln!("idmap {command}, {rows} rows: peak RSS {early} KiB at 10%, {late} KiB at 100%");
+    assert!(late < MAX_PEAK_KIB, "peak {late} KiB");
+    assert!(
+        late - early < MAX_GROWTH_KIB,
+        "grew from {early} to {late} KiB"
+    );
+}
+
 #[test]
 fn hash_streams_a_large_file_in_constant_memory() {
     let dir = tempfile::tempdir().unwrap();
@@ -97,19 +123,7 @@ fn hash_streams_a_large_file_in_constant_memory() {
     let rows = 300_000;
     let (early, late, child) = stream(child, rows);
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines = std::fs::read_to_string(&output).unwrap().lines().count();
-    assert_eq!(lines, rows + 1);
-    eprintln!("idmap hash, {rows} rows: peak RSS {early} KiB at 10%, {late} KiB at 100%");
-    assert!(late < MAX_PEAK_KIB, "peak {late} KiB");
-    assert!(
-        late - early < MAX_GROWTH_KIB,
-        "grew from {early} to {late} KiB"
-    );
+    assert_constant_memory("hash", &out, &output, rows, (early, late));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,17 +157,5 @@ async fn run_links_a_large_file_in_constant_memory() {
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines = std::fs::read_to_string(&output).unwrap().lines().count();
-    assert_eq!(lines, rows + 1);
-    eprintln!("idmap run, {rows} rows: peak RSS {early} KiB at 10%, {late} KiB at 100%");
-    assert!(late < MAX_PEAK_KIB, "peak {late} KiB");
-    assert!(
-        late - early < MAX_GROWTH_KIB,
-        "grew from {early} to {late} KiB"
-    );
+    assert_constant_memory("run", &out, &output, rows, (early, late));
 }
