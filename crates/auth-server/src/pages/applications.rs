@@ -14,43 +14,30 @@ use super::page::{self, CsrfForm};
 use super::state::PagesState;
 use crate::db::users::UserRow;
 use crate::domain::client_secret::SecretHasher;
-use crate::error::{ApiError, form_config, method_not_allowed};
+use crate::error::ApiError;
+use crate::pages::{form, view};
 use crate::services::applications::{self, ApplicationInput, ApplicationView};
 use crate::services::clients::AdminError;
 
 /// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/oauth/applications/")
-            .route(web::get().to(list_applications))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/oauth/applications/register/")
-            .app_data(form_config())
-            .route(web::get().to(get_register))
-            .route(web::post().to(post_register))
-            .default_service(method_not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/oauth/applications/{id}/")
-            .route(web::get().to(get_application))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/oauth/applications/{id}/update/")
-            .app_data(form_config())
-            .route(web::get().to(get_update))
-            .route(web::post().to(post_update))
-            .default_service(method_not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/oauth/applications/{id}/delete/")
-            .app_data(form_config())
-            .route(web::get().to(get_delete))
-            .route(web::post().to(post_delete))
-            .default_service(method_not_allowed("GET, POST")),
-    );
+    cfg.service(view("/oauth/applications/", list_applications))
+        .service(form(
+            "/oauth/applications/register/",
+            get_register,
+            post_register,
+        ))
+        .service(view("/oauth/applications/{id}/", get_application))
+        .service(form(
+            "/oauth/applications/{id}/update/",
+            get_update,
+            post_update,
+        ))
+        .service(form(
+            "/oauth/applications/{id}/delete/",
+            get_delete,
+            post_delete,
+        ));
 }
 
 #[derive(Deserialize)]

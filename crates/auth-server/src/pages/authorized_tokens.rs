@@ -12,23 +12,18 @@ use serde::Serialize;
 use super::extract::SignedIn;
 use super::page::{self, CsrfForm};
 use super::state::PagesState;
-use crate::error::{ApiError, form_config, method_not_allowed};
+use crate::error::ApiError;
+use crate::pages::{form, view};
 use crate::services::consents;
 
 /// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/oauth/authorized_tokens/")
-            .route(web::get().to(list_authorized))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/oauth/authorized_tokens/{id}/revoke/")
-            .app_data(form_config())
-            .route(web::get().to(confirm_revoke))
-            .route(web::post().to(revoke_authorized))
-            .default_service(method_not_allowed("GET, POST")),
-    );
+    cfg.service(view("/oauth/authorized_tokens/", list_authorized))
+        .service(form(
+            "/oauth/authorized_tokens/{id}/revoke/",
+            confirm_revoke,
+            revoke_authorized,
+        ));
 }
 
 #[derive(Serialize)]

@@ -5,7 +5,6 @@
 //! `STALE_AFTER` after the commit, even one that was accepted, and so
 //! remembered as verified, just before. On every backend.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth_server::services::credentials::STALE_AFTER;
@@ -15,7 +14,7 @@ use idmap_storage::StorageError;
 use idmap_storage::testing::{TestDatabase, all_backends};
 use reqwest::Method;
 
-use crate::support::spawn_app_on;
+use crate::support::spawn_replicas;
 
 #[tokio::test]
 async fn a_token_revoked_elsewhere_is_refused_by_every_replica_within_the_bound() {
@@ -24,9 +23,7 @@ async fn a_token_revoked_elsewhere_is_refused_by_every_replica_within_the_bound(
 
 async fn on_backend(test_db: TestDatabase) {
     let backend = test_db.backend();
-    let dir = Arc::new(tempfile::tempdir().unwrap());
-    let a = spawn_app_on(&test_db, dir.clone(), &[]).await;
-    let b = spawn_app_on(&test_db, dir, &[]).await;
+    let (a, b) = spawn_replicas(&test_db).await;
 
     let token = a.admin_token().await;
     for app in [&a, &b] {

@@ -5,7 +5,6 @@
 //! `STALE_AFTER` after the commit: a disabled client, a retired secret and
 //! a revoked token. On every backend.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth_server::services::credentials::STALE_AFTER;
@@ -14,7 +13,7 @@ use idmap_common::clock::now_unix;
 use idmap_storage::StorageError;
 use idmap_storage::testing::{TestDatabase, all_backends};
 
-use crate::support::{TestApp, spawn_app_on};
+use crate::support::{TestApp, spawn_replicas};
 
 async fn token_status(app: &TestApp, (id, secret): &(String, String)) -> u16 {
     app.client_grant(id, secret).await.status().as_u16()
@@ -32,10 +31,7 @@ async fn changes_made_elsewhere_reach_every_replica_within_the_bound() {
 
 async fn on_backend(test_db: TestDatabase) {
     let backend = test_db.backend();
-    // One directory: both replicas sign with the same keys.
-    let dir = Arc::new(tempfile::tempdir().unwrap());
-    let a = spawn_app_on(&test_db, dir.clone(), &[]).await;
-    let b = spawn_app_on(&test_db, dir, &[]).await;
+    let (a, b) = spawn_replicas(&test_db).await;
 
     let disabled = a.add_client(None, "idmap:read").await;
     let retired = a.add_client(None, "idmap:read").await;

@@ -10,7 +10,8 @@ pub mod reset;
 use actix_web::web;
 use serde::Deserialize;
 
-use crate::error::{ApiError, form_config, method_not_allowed};
+use crate::error::ApiError;
+use crate::pages::{action, form, view};
 use crate::services::accounts::AccountError;
 
 /// The `?token=` of a mailed link.
@@ -29,54 +30,28 @@ fn account_error(e: AccountError) -> ApiError {
 
 /// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/accounts/")
-            .route(web::get().to(home::get_home))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/accounts/login/")
-            .app_data(form_config())
-            .route(web::get().to(login::get_login))
-            .route(web::post().to(login::post_login))
-            .default_service(method_not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/accounts/logout/")
-            .app_data(form_config())
-            .route(web::post().to(login::post_logout))
-            .default_service(method_not_allowed("POST")),
-    )
-    .service(
-        web::resource("/accounts/register/")
-            .app_data(form_config())
-            .route(web::get().to(register::get_register))
-            .route(web::post().to(register::post_register))
-            .default_service(method_not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/accounts/verify/")
-            .route(web::get().to(register::get_verify))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/accounts/verify/resend/")
-            .app_data(form_config())
-            .route(web::post().to(register::post_resend))
-            .default_service(method_not_allowed("POST")),
-    )
-    .service(
-        web::resource("/accounts/password_reset/")
-            .app_data(form_config())
-            .route(web::get().to(reset::get_request))
-            .route(web::post().to(reset::post_request))
-            .default_service(method_not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/accounts/password_reset/confirm/")
-            .app_data(form_config())
-            .route(web::get().to(reset::get_confirm))
-            .route(web::post().to(reset::post_confirm))
-            .default_service(method_not_allowed("GET, POST")),
-    );
+    cfg.service(view("/accounts/", home::get_home))
+        .service(form(
+            "/accounts/login/",
+            login::get_login,
+            login::post_login,
+        ))
+        .service(action("/accounts/logout/", login::post_logout))
+        .service(form(
+            "/accounts/register/",
+            register::get_register,
+            register::post_register,
+        ))
+        .service(view("/accounts/verify/", register::get_verify))
+        .service(action("/accounts/verify/resend/", register::post_resend))
+        .service(form(
+            "/accounts/password_reset/",
+            reset::get_request,
+            reset::post_request,
+        ))
+        .service(form(
+            "/accounts/password_reset/confirm/",
+            reset::get_confirm,
+            reset::post_confirm,
+        ));
 }

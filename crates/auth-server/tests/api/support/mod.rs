@@ -83,6 +83,15 @@ pub async fn spawn_app_on(
     spawn_app_in(dir, &env).await
 }
 
+/// Two replicas on one database and one key directory, so that both sign
+/// with the same keys and only the database ties them together.
+pub async fn spawn_replicas(db: &TestDatabase) -> (TestApp, TestApp) {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let a = spawn_app_on(db, dir.clone(), &[]).await;
+    let b = spawn_app_on(db, dir, &[]).await;
+    (a, b)
+}
+
 /// Starts a server on an existing directory (to test restarts).
 pub async fn spawn_app_in(dir: Arc<tempfile::TempDir>, extra: &[(&str, &str)]) -> TestApp {
     let settings = Settings::load(None, &test_env(dir.path(), extra)).unwrap();
