@@ -12,6 +12,7 @@ mod key_in;
 pub mod query;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod unnest;
 mod url;
 mod wal;
 mod write_health;

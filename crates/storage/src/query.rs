@@ -10,7 +10,8 @@ use diesel::query_dsl::methods::{ExecuteDsl, LoadQuery};
 use diesel::{MysqlConnection, PgConnection, SqliteConnection};
 
 pub use crate::key_in::{CACHED_UP_TO, KeyIn, PaddedList, key_in};
-use crate::{DbConnection, StorageError};
+pub use crate::unnest::{Column, Columns};
+use crate::{DbConnection, StorageError, unnest};
 
 /// Bind parameters per statement, below SQLite's 32766 and the 65535 of
 /// PostgreSQL and MySQL.
@@ -56,6 +57,30 @@ where
         DbConnection::Mysql(c) => diesel::insert_into(table).values(rows).execute(c)?,
     };
     Ok(count)
+}
+
+/// Inserts `rows` of a table that link requests fill by the hundred as
+/// [`insert_rows`] does, except on PostgreSQL: there one array per column
+/// (see [`Columns`]), a statement prepared once per connection instead of
+/// parsed and planned for every batch.
+pub fn insert_columns<'a, T, R>(
+    conn: &mut DbConnection,
+    table: T,
+    rows: &'a [R],
+) -> Result<usize, StorageError>
+where
+    T: Table + Copy,
+    R: Columns<'a>,
+    &'a R: Insertable<T>,
+    &'a [R]: Insertable<T>,
+    InsertStatement<T, <&'a R as Insertable<T>>::Values>: ExecuteDsl<SqliteConnection>,
+    InsertStatement<T, <&'a [R] as Insertable<T>>::Values>:
+        ExecuteDsl<PgConnection> + ExecuteDsl<MysqlConnection>,
+{
+    match conn {
+        DbConnection::Postgres(c) if !rows.is_empty() => Ok(unnest::insert(c, rows)?),
+        _ => insert_rows(conn, table, rows),
+    }
 }
 
 /// Loads the rows of `query` on the concrete connection. Through

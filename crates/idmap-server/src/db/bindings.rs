@@ -6,7 +6,7 @@ use idmap_common::{LinkUuid, Sha256Hash};
 use idmap_storage::{DbConnection, StorageError};
 
 use super::schema::bindings;
-use super::{MAX_PARAMS, insert_rows, key_in, load_chunked, rows_per_insert};
+use super::{Column, Columns, MAX_PARAMS, insert_columns, key_in, load_chunked, rows_per_insert};
 use crate::domain::linkage::NewBinding;
 
 /// A stored binding as read back (UUID not yet resolved through aliases).
@@ -26,6 +26,21 @@ struct NewRow<'a> {
     partner: &'a str,
     ambiguous: bool,
     created_at: i64,
+}
+
+impl<'a> Columns<'a> for NewRow<'a> {
+    const INTO: &'static str = "bindings (hash, uuid, rule, partner, ambiguous, created_at)";
+
+    fn columns(rows: &'a [Self]) -> Vec<Column<'a>> {
+        vec![
+            Column::Binary(rows.iter().map(|r| r.hash).collect()),
+            Column::Binary(rows.iter().map(|r| r.uuid).collect()),
+            Column::NullableText(rows.iter().map(|r| r.rule).collect()),
+            Column::Text(rows.iter().map(|r| r.partner).collect()),
+            Column::Bool(rows.iter().map(|r| r.ambiguous).collect()),
+            Column::BigInt(rows.iter().map(|r| r.created_at).collect()),
+        ]
+    }
 }
 
 /// Bindings of `hashes` that exist, in no particular order.
@@ -50,7 +65,7 @@ pub fn load(
         .collect()
 }
 
-/// Inserts new bindings in batches (`insert_rows`); a hash bound meanwhile
+/// Inserts new bindings in batches (`insert_columns`); a hash bound meanwhile
 /// by another transaction fails the insert, and the transaction is retried.
 pub fn insert(
     conn: &mut DbConnection,
@@ -74,7 +89,7 @@ pub fn insert(
                 created_at: now,
             })
             .collect();
-        insert_rows::<_, NewRow<'_>>(conn, bindings::table, &rows)?;
+        insert_columns::<_, NewRow<'_>>(conn, bindings::table, &rows)?;
     }
     Ok(())
 }
@@ -89,7 +104,7 @@ pub struct Imported {
     pub created_at: i64,
 }
 
-/// Inserts imported bindings in batches (`insert_rows`).
+/// Inserts imported bindings in batches (`insert_columns`).
 pub fn insert_imported(conn: &mut DbConnection, rows: &[Imported]) -> Result<(), StorageError> {
     for chunk in rows.chunks(rows_per_insert(6)) {
         let rows: Vec<NewRow<'_>> = chunk
@@ -103,7 +118,7 @@ pub fn insert_imported(conn: &mut DbConnection, rows: &[Imported]) -> Result<(),
                 created_at: b.created_at,
             })
             .collect();
-        insert_rows::<_, NewRow<'_>>(conn, bindings::table, &rows)?;
+        insert_columns::<_, NewRow<'_>>(conn, bindings::table, &rows)?;
     }
     Ok(())
 }

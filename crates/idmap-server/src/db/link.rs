@@ -7,20 +7,24 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use idmap_common::ids::{PartnerCode, RuleCode};
+use idmap_common::ids::{PartnerCode, PatientRef, RuleCode};
 use idmap_common::{LinkUuid, Sha256Hash};
 use idmap_storage::{Database, DbConnection, StorageError};
 
 use super::audit::{self, Actor};
-use super::{bindings, conflicts, patient_refs, patterns, same_partner, uuids};
+use super::bindings::StoredBinding;
+use super::{bindings, conflicts, patient_refs, patterns, same_partner, stored, uuids};
 use crate::domain::linkage::{
     self, AmbiguityReason, Binding, Detail, LinkCounts, Patient, Plan, Settings, Snapshot,
 };
 use idmap_common::clock::now_unix;
 
 /// Links `patients` for `partner` atomically; one UUID per patient, in
-/// order, and the counts of the plan applied (for the metrics). The audit entry (`action` is `link` or `save`) is written in the
-/// same transaction, so a retried or killed request leaves both or neither.
+/// order, and the counts of the plan applied (for the metrics). A request
+/// the registry holds in full is answered from a read (see
+/// [`super::stored`]); any other runs the rules in one write transaction,
+/// with the audit entry (`action` is `link` or `save`), so a retried or
+/// killed request leaves both or neither.
 pub async fn link(
     db: &Database,
     partner: PartnerCode,
@@ -29,6 +33,18 @@ pub async fn link(
     action: &'static str,
     actor: Actor,
 ) -> Result<(Vec<LinkUuid>, LinkCounts), StorageError> {
+    let reader = partner.clone();
+    let (answers, patients) = db
+        .run(move |conn| Ok((stored::held(conn, reader.as_str(), &patients)?, patients)))
+        .await?;
+    if let Some(answers) = answers {
+        let counts = LinkCounts {
+            patients: answers.len(),
+            matched: answers.len(),
+            ..LinkCounts::default()
+        };
+        return Ok((answers, counts));
+    }
     let patients = Arc::new(patients);
     db.transaction(move |conn| {
         let mut snapshot = load_snapshot(conn, partner.as_str(), &patients)?;
@@ -83,43 +99,16 @@ pub fn load_snapshot(
     partner: &str,
     patients: &[Patient],
 ) -> Result<Snapshot, StorageError> {
-    let hashes = linkage::request_hashes(patients);
-    let refs = linkage::request_refs(patients);
-
-    let stored = bindings::load(conn, &hashes)?;
-    let known_refs = if refs.is_empty() {
-        Vec::new()
-    } else {
-        patient_refs::by_refs(conn, partner, &refs)?
-    };
-
-    let mut raw: Vec<LinkUuid> = stored.iter().map(|b| b.uuid).collect();
-    raw.extend(known_refs.iter().map(|(_, u)| *u));
-    raw.sort_unstable();
-    raw.dedup();
-    let aliases = uuids::aliases(conn, &raw)?;
-    let resolve = |u: LinkUuid| *aliases.get(&u).unwrap_or(&u);
-
-    let mut snapshot = Snapshot::default();
+    let stored = bindings::load(conn, &linkage::request_hashes(patients))?;
+    let known_refs = patient_refs::by_refs(conn, partner, &linkage::request_refs(patients))?;
     // UUIDs the partner may hold under a ref (rule 5): those bound to the
     // request's hashes and those of the request's known refs, which
     // earlier patients of this request may bind new hashes to.
-    let mut probe: Vec<LinkUuid> = Vec::with_capacity(raw.len() * 2);
-    for b in stored {
-        probe.push(b.uuid);
-        snapshot.bindings.insert(
-            b.hash,
-            Binding {
-                uuid: resolve(b.uuid),
-                ambiguous: b.ambiguous,
-            },
-        );
-    }
-    for (r, u) in known_refs {
-        probe.push(u);
-        snapshot.refs.insert(r, resolve(u));
-    }
+    let mut probe: Vec<LinkUuid> = stored.iter().map(|b| b.uuid).collect();
+    probe.extend(known_refs.iter().map(|(_, u)| *u));
+    let (mut snapshot, aliases) = resolved(conn, stored, known_refs)?;
     if !probe.is_empty() {
+        let resolve = |u: LinkUuid| *aliases.get(&u).unwrap_or(&u);
         // After merges a survivor is also held through the refs of the
         // UUIDs merged into it, whose rows keep their original UUID.
         let survivors: Vec<LinkUuid> = probe.iter().map(|u| resolve(*u)).collect();
@@ -135,6 +124,34 @@ pub fn load_snapshot(
         }
     }
     Ok(snapshot)
+}
+
+/// The snapshot's bindings and refs from the rows read, each UUID resolved
+/// to its survivor (merged UUIDs answer their survivor on every path), and
+/// the aliases that resolved them.
+pub(super) fn resolved(
+    conn: &mut DbConnection,
+    stored: Vec<StoredBinding>,
+    known_refs: Vec<(PatientRef, LinkUuid)>,
+) -> Result<(Snapshot, HashMap<LinkUuid, LinkUuid>), StorageError> {
+    let mut raw: Vec<LinkUuid> = stored.iter().map(|b| b.uuid).collect();
+    raw.extend(known_refs.iter().map(|(_, u)| *u));
+    raw.sort_unstable();
+    raw.dedup();
+    let aliases = uuids::aliases(conn, &raw)?;
+    let resolve = |u: LinkUuid| *aliases.get(&u).unwrap_or(&u);
+    let mut snapshot = Snapshot::default();
+    for b in stored {
+        let binding = Binding {
+            uuid: resolve(b.uuid),
+            ambiguous: b.ambiguous,
+        };
+        snapshot.bindings.insert(b.hash, binding);
+    }
+    for (r, u) in known_refs {
+        snapshot.refs.insert(r, resolve(u));
+    }
+    Ok((snapshot, aliases))
 }
 
 /// What the uncommon cases read (see [`Detail`]): refs declared distinct

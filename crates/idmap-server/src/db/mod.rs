@@ -27,7 +27,8 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use idmap_storage::{DbConnection, Migrations, StorageError};
 
 pub(crate) use idmap_storage::query::{
-    MAX_PARAMS, insert_rows, key_in, load_chunked, load_rows, rows_per_insert,
+    Column, Columns, MAX_PARAMS, insert_columns, insert_rows, key_in, load_chunked, load_rows,
+    rows_per_insert,
 };
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/idmap/sqlite");

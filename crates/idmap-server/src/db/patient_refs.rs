@@ -8,7 +8,7 @@ use idmap_storage::{DbConnection, StorageError};
 
 use super::bindings::corrupt;
 use super::schema::patient_refs;
-use super::{insert_rows, key_in, load_chunked, rows_per_insert};
+use super::{Column, Columns, insert_columns, key_in, load_chunked, rows_per_insert};
 
 #[derive(Insertable)]
 #[diesel(table_name = patient_refs)]
@@ -17,6 +17,19 @@ struct NewRow<'a> {
     patient_ref: &'a str,
     uuid: &'a [u8],
     created_at: i64,
+}
+
+impl<'a> Columns<'a> for NewRow<'a> {
+    const INTO: &'static str = "patient_refs (partner, patient_ref, uuid, created_at)";
+
+    fn columns(rows: &'a [Self]) -> Vec<Column<'a>> {
+        vec![
+            Column::Text(rows.iter().map(|r| r.partner).collect()),
+            Column::Text(rows.iter().map(|r| r.patient_ref).collect()),
+            Column::Binary(rows.iter().map(|r| r.uuid).collect()),
+            Column::BigInt(rows.iter().map(|r| r.created_at).collect()),
+        ]
+    }
 }
 
 /// The partner's UUID for each of `refs` that exists.
@@ -73,7 +86,7 @@ pub fn insert(
                 created_at: now,
             })
             .collect();
-        insert_rows::<_, NewRow<'_>>(conn, patient_refs::table, &rows)?;
+        insert_columns::<_, NewRow<'_>>(conn, patient_refs::table, &rows)?;
     }
     Ok(())
 }

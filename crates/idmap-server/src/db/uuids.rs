@@ -10,7 +10,7 @@ use idmap_storage::{DbConnection, StorageError};
 
 use super::bindings::corrupt;
 use super::schema::{merges, uuids};
-use super::{insert_rows, key_in, load_chunked, load_rows, rows_per_insert};
+use super::{Column, Columns, insert_columns, key_in, load_chunked, load_rows, rows_per_insert};
 
 /// Longest alias chain followed; merges always point at a survivor, so
 /// this only guards against a cycle written by hand.
@@ -22,6 +22,18 @@ struct NewRow<'a> {
     uuid: &'a [u8],
     created_at: i64,
     merged_into: Option<&'a [u8]>,
+}
+
+impl<'a> Columns<'a> for NewRow<'a> {
+    const INTO: &'static str = "uuids (uuid, created_at, merged_into)";
+
+    fn columns(rows: &'a [Self]) -> Vec<Column<'a>> {
+        vec![
+            Column::Binary(rows.iter().map(|r| r.uuid).collect()),
+            Column::BigInt(rows.iter().map(|r| r.created_at).collect()),
+            Column::NullableBinary(rows.iter().map(|r| r.merged_into).collect()),
+        ]
+    }
 }
 
 /// Which of `ids` are stored already.
@@ -51,7 +63,7 @@ pub fn insert(conn: &mut DbConnection, new: &[LinkUuid], now: i64) -> Result<(),
                 merged_into: None,
             })
             .collect();
-        insert_rows::<_, NewRow<'_>>(conn, uuids::table, &rows)?;
+        insert_columns::<_, NewRow<'_>>(conn, uuids::table, &rows)?;
     }
     Ok(())
 }

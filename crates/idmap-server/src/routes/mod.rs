@@ -56,7 +56,7 @@ pub(crate) async fn link_patients(
     action: &'static str,
     actor: Actor,
 ) -> Result<Vec<LinkUuid>, ApiError> {
-    let (uuids, counts) = crate::db::stored::link(
+    let (uuids, counts) = crate::db::link::link(
         &state.db,
         partner,
         patients,
