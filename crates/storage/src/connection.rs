@@ -1,9 +1,17 @@
 //! The connection type that spans the three backends, and the pool manager
-//! that opens the concrete connection for a URL and prepares it.
+//! that opens the concrete connection for a URL, prepares it, and decides
+//! at check-out whether it must prove alive first.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, R2D2Connection};
 use diesel::{Connection, MysqlConnection, PgConnection, SqliteConnection};
+
+use crate::StorageError;
 
 use crate::url::{Backend, DatabaseUrl};
 
@@ -64,25 +72,77 @@ const MYSQL_SETUP: &str = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DAT
 /// usable index are still scanned.
 const POSTGRES_SETUP: &str = "SET enable_seqscan = off;";
 
+/// A connection checked out again within this time of its previous
+/// check-out is handed out without a ping: under load that is every
+/// check-out, and a ping is a round trip per request. One idle longer,
+/// possibly through a server restart or an idle timeout, is pinged first.
+pub(crate) const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
+/// A pooled connection and what its check-out test needs.
+pub(crate) struct Pooled {
+    conn: DbConnection,
+    /// Its last check-out, or when it was opened.
+    last_used: Instant,
+    /// The pool's count of lost connections when it last proved alive.
+    losses_seen: u64,
+    /// It lost its server: the pool drops it instead of keeping it.
+    lost: bool,
+    losses: Arc<AtomicU64>,
+}
+
+impl Pooled {
+    /// Notes that `result` came from this connection: a connection that
+    /// lost its server is dropped, and every other connection of the pool
+    /// is pinged at its next check-out, since a server restart took them
+    /// all.
+    pub(crate) fn settle<T>(&mut self, result: &Result<T, StorageError>) {
+        if let Err(e) = result
+            && e.is_unavailable()
+        {
+            self.lost = true;
+            self.losses.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Deref for Pooled {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
 /// Opens connections with the concrete type chosen from the URL scheme, so a
 /// failed login reports the driver's real error.
 #[derive(Debug)]
 pub(crate) struct Manager {
     url: DatabaseUrl,
     role: Role,
+    /// Connections of this pool that lost their server so far.
+    losses: Arc<AtomicU64>,
 }
 
 impl Manager {
     pub(crate) fn new(url: DatabaseUrl, role: Role) -> Self {
-        Self { url, role }
+        Self {
+            url,
+            role,
+            losses: Arc::default(),
+        }
     }
 }
 
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+    fn connect(&self) -> Result<Pooled, r2d2::Error> {
         let raw = self.url.expose();
         let mut conn = match self.url.backend() {
             Backend::Sqlite => {
@@ -105,14 +165,96 @@ impl r2d2::ManageConnection for Manager {
             conn.batch_execute(&setup)
                 .map_err(r2d2::Error::QueryError)?;
         }
-        Ok(conn)
+        Ok(Pooled {
+            conn,
+            last_used: Instant::now(),
+            losses_seen: self.losses.load(Ordering::Relaxed),
+            lost: false,
+            losses: self.losses.clone(),
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
+    /// Called at every check-out (the pool tests server connections, not
+    /// SQLite's); pings only a connection that sat unused for longer than
+    /// [`TRUSTED_FOR`] or that may have lived through a lost server.
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), r2d2::Error> {
+        let losses = self.losses.load(Ordering::Relaxed);
+        let trusted = pooled.last_used.elapsed() < TRUSTED_FOR && pooled.losses_seen == losses;
+        if !trusted {
+            pooled.conn.ping().map_err(r2d2::Error::QueryError)?;
+            pooled.losses_seen = losses;
+        }
+        pooled.last_used = Instant::now();
+        Ok(())
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.lost || pooled.conn.is_broken()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use diesel::connection::{Instrumentation, InstrumentationEvent};
+    use diesel::r2d2::ManageConnection;
+
+    use super::*;
+
+    /// Counts the statements a connection runs.
+    #[derive(Clone, Default)]
+    struct Statements(Arc<Mutex<usize>>);
+
+    impl Instrumentation for Statements {
+        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+            if let InstrumentationEvent::StartQuery { .. } = event {
+                *self.0.lock().unwrap() += 1;
+            }
+        }
+    }
+
+    fn opened(manager: &Manager) -> (Pooled, Statements) {
+        let mut pooled = manager.connect().unwrap();
+        let statements = Statements::default();
+        pooled.set_instrumentation(statements.clone());
+        (pooled, statements)
+    }
+
+    fn pinged(manager: &Manager, pooled: &mut Pooled, statements: &Statements) -> bool {
+        let before = *statements.0.lock().unwrap();
+        manager.is_valid(pooled).unwrap();
+        *statements.0.lock().unwrap() > before
+    }
+
+    #[test]
+    fn only_idle_connections_and_survivors_of_a_loss_are_pinged() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("pool.db").display());
+        let manager = Manager::new(DatabaseUrl::parse(&url).unwrap(), Role::Any);
+        let (mut a, a_statements) = opened(&manager);
+        let (mut b, b_statements) = opened(&manager);
+
+        assert!(!pinged(&manager, &mut a, &a_statements), "just used");
+        a.last_used -= TRUSTED_FOR;
+        assert!(pinged(&manager, &mut a, &a_statements), "idle");
+        assert!(!pinged(&manager, &mut a, &a_statements), "just pinged");
+
+        let lost: Result<(), StorageError> = Err(StorageError::Query(
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                Box::new("server closed the connection unexpectedly".to_owned()),
+            ),
+        ));
+        a.settle(&lost);
+        assert!(manager.has_broken(&mut a), "a lost connection is dropped");
+        assert!(pinged(&manager, &mut b, &b_statements), "the others are tested");
+        assert!(!pinged(&manager, &mut b, &b_statements));
+
+        b.settle(&Ok(()));
+        let refused: Result<(), StorageError> =
+            Err(StorageError::Query(diesel::result::Error::NotFound));
+        b.settle(&refused);
+        assert!(!manager.has_broken(&mut b), "other errors keep the connection");
     }
 }

@@ -66,6 +66,8 @@ impl Database {
             .min_idle(Some(0))
             .connection_timeout(CHECKOUT_TIMEOUT)
             // A server connection can die while idle; an SQLite file cannot.
+            // The test pings only connections left unused for a while (see
+            // `connection::TRUSTED_FOR`).
             .test_on_check_out(url.backend() != Backend::Sqlite)
             .build_unchecked(Manager::new(url.clone(), Role::Any));
         let sqlite_writer = if url.backend() == Backend::Sqlite {
@@ -96,7 +98,7 @@ impl Database {
     /// command beside the server) take turns through a database-level lock.
     pub fn migrate(&self, migrations: Migrations) -> Result<Vec<String>> {
         let mut conn = checkout(&self.pool)?;
-        let applied = match &mut *conn {
+        let applied = match &mut **conn {
             DbConnection::Sqlite(c) => {
                 let _lock = SqliteMigrationLock::acquire(&self.url)?;
                 c.run_pending_migrations(migrations.sqlite).map(versions)
@@ -127,7 +129,10 @@ impl Database {
     {
         let pool = self.pool.clone();
         let result = join(tokio::task::spawn_blocking(move || {
-            f(&mut *checkout(&pool)?)
+            let mut conn = checkout(&pool)?;
+            let result = f(&mut conn);
+            conn.settle(&result);
+            result
         }))
         .await;
         if let Err(e) = &result {
@@ -152,7 +157,10 @@ impl Database {
         } else {
             let pool = self.pool.clone();
             join(tokio::task::spawn_blocking(move || {
-                group_commit::with_retries(&mut *checkout(&pool)?, &f)
+                let mut conn = checkout(&pool)?;
+                let result = group_commit::with_retries(&mut conn, &f);
+                conn.settle(&result);
+                result
             }))
             .await
         };
