@@ -77,9 +77,12 @@ where
     InsertStatement<T, <&'a [R] as Insertable<T>>::Values>:
         ExecuteDsl<PgConnection> + ExecuteDsl<MysqlConnection>,
 {
+    if rows.is_empty() {
+        return Ok(0);
+    }
     match conn {
-        DbConnection::Postgres(c) if !rows.is_empty() => Ok(unnest::insert(c, rows)?),
-        _ => insert_rows(conn, table, rows),
+        DbConnection::Postgres(c) => Ok(unnest::insert(c, rows)?),
+        other => insert_rows(other, table, rows),
     }
 }
 

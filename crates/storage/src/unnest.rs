@@ -55,6 +55,8 @@ impl QueryId for Insert<'_> {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
+impl<Conn> RunQueryDsl<Conn> for Insert<'_> {}
+
 impl QueryFragment<Pg> for Insert<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("INSERT INTO ");

@@ -21,7 +21,7 @@ pub fn held(
     if first_is_new(conn, patients)? {
         return Ok(None);
     }
-    conn.transaction(|c| {
+    conn.transaction::<_, StorageError, _>(|c| {
         let hashes = linkage::request_hashes(patients);
         let found = bindings::load(c, &hashes)?;
         if found.len() < hashes.len() {
