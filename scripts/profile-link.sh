@@ -117,7 +117,8 @@ pids+=("$idmap_pid")
 wait_http "$idmap_url/health/ready"
 case "$backend" in
     postgres) psql idmap -c "SELECT pg_stat_statements_reset()" >/dev/null ;;
-    mysql) mysql -e "TRUNCATE performance_schema.events_statements_summary_by_digest" ;;
+    mysql) mysql -e "TRUNCATE performance_schema.events_statements_summary_by_digest;
+        TRUNCATE performance_schema.events_statements_summary_global_by_event_name" ;;
     sqlite) ;;
 esac
 
@@ -146,9 +147,11 @@ case "$backend" in
             FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'idmap')
             ORDER BY total_exec_time + total_plan_time DESC LIMIT 15" ;;
     mysql)
-        echo "statements (performance_schema digests):"
-        mysql -N -e "SELECT COUNT_STAR, ROUND(SUM_TIMER_WAIT / 1e9) AS ms, LEFT(DIGEST_TEXT, 90)
-            FROM performance_schema.events_statements_summary_by_digest
-            WHERE SCHEMA_NAME = 'idmap' ORDER BY SUM_TIMER_WAIT DESC LIMIT 15" ;;
+        # Prepared statements (diesel's binary protocol) have no digest
+        # text; their kinds and counts are in the summary by event name.
+        echo "statements (performance_schema, count, ms, kind):"
+        mysql -N -e "SELECT COUNT_STAR, ROUND(SUM_TIMER_WAIT / 1e9), EVENT_NAME
+            FROM performance_schema.events_statements_summary_global_by_event_name
+            WHERE COUNT_STAR > 0 ORDER BY SUM_TIMER_WAIT DESC LIMIT 15" ;;
     sqlite) ;;
 esac

@@ -240,21 +240,26 @@ mod tests {
         assert!(pinged(&manager, &mut a, &a_statements), "idle");
         assert!(!pinged(&manager, &mut a, &a_statements), "just pinged");
 
-        let lost: Result<(), StorageError> = Err(StorageError::Query(
-            diesel::result::Error::DatabaseError(
+        let lost: Result<(), StorageError> =
+            Err(StorageError::Query(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::ClosedConnection,
                 Box::new("server closed the connection unexpectedly".to_owned()),
-            ),
-        ));
+            )));
         a.settle(&lost);
         assert!(manager.has_broken(&mut a), "a lost connection is dropped");
-        assert!(pinged(&manager, &mut b, &b_statements), "the others are tested");
+        assert!(
+            pinged(&manager, &mut b, &b_statements),
+            "the others are tested"
+        );
         assert!(!pinged(&manager, &mut b, &b_statements));
 
         b.settle(&Ok(()));
         let refused: Result<(), StorageError> =
             Err(StorageError::Query(diesel::result::Error::NotFound));
         b.settle(&refused);
-        assert!(!manager.has_broken(&mut b), "other errors keep the connection");
+        assert!(
+            !manager.has_broken(&mut b),
+            "other errors keep the connection"
+        );
     }
 }

@@ -82,7 +82,7 @@ where
     }
     match conn {
         DbConnection::Postgres(c) => Ok(unnest::insert(c, rows)?),
-        other => insert_rows(other, table, rows),
+        other => insert_rows::<T, R>(other, table, rows),
     }
 }
 

@@ -109,7 +109,10 @@ mod tests {
             columns: Row::columns(rows),
         };
         let sql = debug_query::<Pg, _>(&insert).to_string();
-        sql.split(" -- binds:").next().unwrap_or_default().to_owned()
+        sql.split(" -- binds:")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     #[test]
