@@ -4,6 +4,7 @@
 //! client must never see. [`query`] holds the helpers for statements that
 //! must stay within every backend's limits and cached.
 
+mod columns;
 mod connection;
 mod database;
 mod error;
@@ -12,7 +13,6 @@ mod key_in;
 pub mod query;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod unnest;
 mod url;
 mod wal;
 mod write_health;

@@ -9,9 +9,9 @@ use diesel::query_builder::InsertStatement;
 use diesel::query_dsl::methods::{ExecuteDsl, LoadQuery};
 use diesel::{MysqlConnection, PgConnection, SqliteConnection};
 
+pub use crate::columns::{Column, Columns};
 pub use crate::key_in::{CACHED_UP_TO, KeyIn, PaddedList, key_in};
-pub use crate::unnest::{Column, Columns};
-use crate::{DbConnection, StorageError, unnest};
+use crate::{DbConnection, StorageError, columns};
 
 /// Bind parameters per statement, below SQLite's 32766 and the 65535 of
 /// PostgreSQL and MySQL.
@@ -59,10 +59,11 @@ where
     Ok(count)
 }
 
-/// Inserts `rows` of a table that link requests fill by the hundred as
-/// [`insert_rows`] does, except on PostgreSQL: there one array per column
-/// (see [`Columns`]), a statement prepared once per connection instead of
-/// parsed and planned for every batch.
+/// Inserts `rows` of a table that link requests fill by the hundred in
+/// statements of a fixed shape (see [`Columns`]): one array per column on
+/// PostgreSQL, multi-row statements of 32 rows on SQLite. MySQL has no
+/// arrays and goes through [`insert_rows`]: preparing statements, its
+/// multi-row inserts among them, took under 2% of its statement time.
 pub fn insert_columns<'a, T, R>(
     conn: &mut DbConnection,
     table: T,
@@ -81,7 +82,8 @@ where
         return Ok(0);
     }
     match conn {
-        DbConnection::Postgres(c) => Ok(unnest::insert(c, rows)?),
+        DbConnection::Postgres(c) => Ok(columns::insert_unnest(c, rows)?),
+        DbConnection::Sqlite(c) => Ok(columns::insert_sqlite(c, rows)?),
         other => insert_rows::<T, R>(other, table, rows),
     }
 }
