@@ -1,6 +1,6 @@
 //! The linkage aggregate: loads everything one request touches with a few
 //! set-based queries, runs the pure rules over it, and applies the plan with
-//! batched inserts (`super::insert_rows`), all inside one transaction that
+//! batched inserts (`super::insert_columns`), all inside one transaction that
 //! the storage layer re-runs from scratch if it loses a race. Also the
 //! read-only lookup.
 
