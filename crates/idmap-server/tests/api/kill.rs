@@ -14,7 +14,7 @@ use idmap_storage::{Database, DatabaseUrl};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{Issuer, hash};
+use crate::helpers::{Issuer, hash, lookup_uuids};
 
 const CLIENTS: u32 = 4;
 const PATIENTS: u32 = 2_000;
@@ -112,13 +112,7 @@ async fn lookup(
         .send()
         .await
         .unwrap();
-    let v: Value = r.json().await.unwrap();
-    v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["uuid"].as_str().map(str::to_owned))
-        .collect()
+    lookup_uuids(&r.json().await.unwrap())
 }
 
 async fn a_killed_server_leaves_every_batch_whole_or_absent(db: TestDatabase) {

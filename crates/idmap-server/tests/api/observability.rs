@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use idmap_storage::testing::TestDatabase;
+use idmap_web::testing::request_finished_line;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::helpers::{Issuer, hash, link_body, sample, spawn_app};
@@ -106,7 +106,7 @@ async fn json_log_line_of_a_request_carries_its_request_id() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let stderr = child.stderr.take().unwrap();
     let url = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let id = "e2e-7f3a9c";
@@ -128,17 +128,7 @@ async fn json_log_line_of_a_request_carries_its_request_id() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert_eq!(answered.as_deref(), Some(id), "the link never succeeded");
-    let found = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-            if v["span"]["request_id"] == id && v["fields"]["message"] == "request finished" {
-                return v;
-            }
-        }
-        panic!("log ended without the request's line");
-    })
-    .await
-    .expect("no log line with the request id");
+    let found = request_finished_line(stderr, id).await;
     assert_eq!(found["fields"]["status"], 200, "{found}");
     assert_eq!(found["span"]["path"], "/api/v1/link", "{found}");
     child.kill().await.unwrap();

@@ -5,12 +5,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{PageQuery, PageResponse};
+use super::{AdminCall, PageQuery, PageResponse};
 use crate::auth::{self, Authorized};
 use crate::db::admin::{self, Resolve};
 use crate::error::ApiError;
-use crate::routes::body::read_json_or_default;
-use crate::routes::{actor, resource};
+use crate::routes::resource;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -54,13 +53,11 @@ pub async fn get_conflicts(
 
 pub async fn post_resolve(
     state: web::Data<AppState>,
-    caller: Authorized<auth::Admin>,
-    req: HttpRequest,
+    call: AdminCall,
     path: web::Path<String>,
-    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let id: i64 = path.parse().map_err(|_| ApiError::NotFound)?;
-    let request: ResolveRequest = read_json_or_default(&req, body).await?;
+    let request: ResolveRequest = call.body.json_or_default().await?;
     if request
         .note
         .as_ref()
@@ -70,7 +67,7 @@ pub async fn post_resolve(
             "note is longer than 512 characters".into(),
         ));
     }
-    match admin::resolve_conflict(&state.db, id, request.note, actor(&caller, &req)).await? {
+    match admin::resolve_conflict(&state.db, id, request.note, call.actor).await? {
         Resolve::Resolved(view) => Ok(HttpResponse::Ok().json(view)),
         Resolve::NotFound => Err(ApiError::NotFound),
         Resolve::AlreadyResolved(_) => Err(ApiError::Conflict(format!(

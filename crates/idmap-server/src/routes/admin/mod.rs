@@ -17,7 +17,9 @@ pub mod uuids;
 use actix_web::{HttpRequest, web};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{self, Authorized};
 use crate::error::ApiError;
+use crate::routes::call::Call;
 
 /// Registers every admin route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,6 +32,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     stats::configure(cfg);
     audit::configure(cfg);
 }
+
+/// A call of an administrator that takes a body.
+pub type AdminCall = Call<Authorized<auth::Admin>>;
 
 /// Default and largest page size.
 const DEFAULT_LIMIT: i64 = 100;
