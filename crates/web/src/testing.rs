@@ -13,6 +13,14 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 use crate::settings::Var;
 
+/// A loopback port free a moment ago, for a server process to listen on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
+}
+
 /// Runs the binary at `program` with `args` and `env` only: none of the
 /// service's `vars`, nor `RUST_BACKTRACE`, `NO_COLOR` or `RUST_LOG`, is
 /// inherited from the test's environment.

@@ -69,7 +69,12 @@ pub async fn post_distinct(
         ));
     }
     let pair = ref_pair(&a, &b);
-    same_partner::declare(&state.db, call.caller.code.as_str().to_owned(), pair.clone()).await?;
+    same_partner::declare(
+        &state.db,
+        call.caller.code.as_str().to_owned(),
+        pair.clone(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(DistinctRequest {
         refs: vec![pair.0.as_str().to_owned(), pair.1.as_str().to_owned()],
     }))

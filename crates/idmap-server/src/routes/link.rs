@@ -38,14 +38,7 @@ pub async fn post_link(
         .iter()
         .map(|p| p.patient_ref.as_ref().map(|r| r.as_str().to_owned()))
         .collect();
-    let uuids = link_patients(
-        &state,
-        call.caller.code,
-        valid.patients,
-        "link",
-        call.actor,
-    )
-    .await?;
+    let uuids = link_patients(&state, call.caller.code, valid.patients, "link", call.actor).await?;
     let results = refs
         .into_iter()
         .zip(uuids)

@@ -11,6 +11,7 @@ use std::time::Duration;
 use idmap_server::db::audit;
 use idmap_storage::testing::TestDatabase;
 use idmap_storage::{Database, DatabaseUrl};
+use idmap_web::testing::free_port;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
@@ -46,11 +47,7 @@ struct Server {
 }
 
 async fn start_server(db_url: &str, issuer: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_idmap-server"))
         .arg("serve")
         .env("IDMAP_LISTEN", format!("127.0.0.1:{port}"))

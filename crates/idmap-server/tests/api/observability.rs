@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use idmap_storage::testing::TestDatabase;
-use idmap_web::testing::request_finished_line;
+use idmap_web::testing::{free_port, request_finished_line};
 use serde_json::Value;
 use tokio::process::Command;
 
@@ -89,11 +89,7 @@ async fn json_log_line_of_a_request_carries_its_request_id() {
         return;
     };
     let issuer = Issuer::start().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_idmap-server"))
         .arg("serve")
         .env("IDMAP_LISTEN", format!("127.0.0.1:{port}"))

@@ -187,8 +187,7 @@ pub async fn post_estimate(
 ) -> Result<HttpResponse, ApiError> {
     let request: EstimateRequest = call.body.json().await?;
     let min = request.min_comparisons.unwrap_or(100);
-    let estimates =
-        admin::estimate_rules(&state.db, min, request.apply, call.actor).await?;
+    let estimates = admin::estimate_rules(&state.db, min, request.apply, call.actor).await?;
     if request.apply {
         state.rules.invalidate();
     }
