@@ -275,12 +275,7 @@ impl TestApp {
 
     /// The Prometheus text of `/metrics`.
     pub async fn metrics(&self) -> String {
-        let r = self
-            .http
-            .get(format!("{}/metrics", self.url))
-            .send()
-            .await
-            .unwrap();
+        let r = self.request(reqwest::Method::GET, "/metrics").await;
         assert_eq!(r.status(), 200);
         r.text().await.unwrap()
     }

@@ -65,12 +65,7 @@ async fn counters_move_after_a_link(db: TestDatabase) {
 async fn cached_keys_keep_it_ready_while_auth_server_is_down(db: TestDatabase) {
     let app = spawn_app(db).await;
     app.issuer.stop().await;
-    let ready = app
-        .http
-        .get(format!("{}/health/ready", app.url))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.request(reqwest::Method::GET, "/health/ready").await;
     assert_eq!(ready.status(), 200);
     let body = link_body(&[(None, &[("F_L_D_S", &hash(9))])]);
     app.link_ok("UFH", &body).await;

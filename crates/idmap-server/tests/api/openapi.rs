@@ -46,12 +46,7 @@ fn concrete(pattern: &str) -> String {
 
 async fn the_document_describes_every_route_and_the_contract(db: TestDatabase) {
     let app = spawn_app(db).await;
-    let r = app
-        .http
-        .get(format!("{}/openapi.json", app.url))
-        .send()
-        .await
-        .unwrap();
+    let r = app.request(reqwest::Method::GET, "/openapi.json").await;
     assert_eq!(r.status(), 200);
     let doc: Value = r.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
