@@ -10,7 +10,6 @@ use idmap_server::import::{self, Options};
 use idmap_storage::Backend;
 use idmap_storage::testing::TestDatabase;
 use idmap_web::testing::success_json;
-use serde_json::Value;
 
 use crate::helpers::{hash, link_body, spawn_app};
 

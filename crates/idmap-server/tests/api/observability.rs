@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use idmap_storage::testing::TestDatabase;
 use idmap_web::testing::{free_port, request_finished_line};
-use serde_json::Value;
 use tokio::process::Command;
 
 use crate::helpers::{Issuer, hash, link_body, sample, spawn_app};
