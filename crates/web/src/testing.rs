@@ -11,7 +11,7 @@ use idmap_storage::testing::RunBinary;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
-use crate::settings::Var;
+use crate::settings::{Var, assert_help_lists};
 
 /// A loopback port free a moment ago, for a server process to listen on.
 pub fn free_port() -> u16 {
@@ -63,16 +63,7 @@ pub fn assert_help_lists_every_variable(run: RunBinary<'_>, commands: &[&[&str]]
         let out = run(args, &[]);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         let help = String::from_utf8_lossy(&out.stdout);
-        for var in vars {
-            let line = help
-                .lines()
-                .find(|l| l.trim_start().starts_with(var.name))
-                .unwrap_or_else(|| panic!("{args:?}: {} missing from\n{help}", var.name));
-            assert!(line.contains(var.meaning), "{line}");
-            if let Some(default) = var.default {
-                assert!(line.contains(&format!("[default: {default}]")), "{line}");
-            }
-        }
+        assert_help_lists(&help, vars);
         assert!(
             help.contains("RUST_LOG") && help.contains("NO_COLOR"),
             "{help}"
