@@ -7,11 +7,11 @@
 //! the hashes they share stop linking them (rule 5). Refs need not exist
 //! yet: declaring before sending is allowed, and repeating is harmless.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use idmap_common::ids::PatientRef;
 use serde::{Deserialize, Serialize};
 
-use super::admin::{PageQuery, PageResponse};
+use super::admin::{Listing, PageResponse};
 use super::call::Call;
 use super::resource;
 use crate::auth::Partner;
@@ -34,14 +34,12 @@ pub struct DistinctRequest {
 
 pub async fn get_duplicates(
     state: web::Data<AppState>,
-    partner: Partner,
-    req: HttpRequest,
+    Listing { caller, page }: Listing<Partner>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageQuery::parse(&req)?;
     page.only_paging()?;
     let items = same_partner::duplicates_for(
         &state.db,
-        partner.code.as_str().to_owned(),
+        caller.code.as_str().to_owned(),
         page.after(),
         page.limit(),
     )

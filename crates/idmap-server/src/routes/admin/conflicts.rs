@@ -2,10 +2,10 @@
 //! `POST /api/v1/admin/conflicts/{id}/resolve` (body optional:
 //! `{"note": "..."}`; 409 when it was resolved before).
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::{AdminCall, PageQuery, PageResponse};
+use super::{AdminCall, Listing, PageResponse};
 use crate::auth::{self, Authorized};
 use crate::db::admin::{self, Resolve};
 use crate::error::ApiError;
@@ -29,10 +29,8 @@ pub struct ResolveRequest {
 
 pub async fn get_conflicts(
     state: web::Data<AppState>,
-    _caller: Authorized<auth::Admin>,
-    req: HttpRequest,
+    Listing { page, .. }: Listing<Authorized<auth::Admin>>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageQuery::parse(&req)?;
     if page.partner.is_some() {
         return Err(ApiError::BadRequest(
             "unknown query parameter partner".into(),
