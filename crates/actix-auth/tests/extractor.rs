@@ -76,11 +76,7 @@ async fn token(auth: &Auth, scope: &str) -> String {
         auth_server::services::clients::NewClient {
             partner: None,
             scope: scope.into(),
-            name: None,
-            public: false,
-            redirect_uris: vec![],
-            owner: None,
-            homepage: None,
+            ..auth_server::services::clients::NewClient::default()
         },
     )
     .await

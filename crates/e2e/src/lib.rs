@@ -198,11 +198,7 @@ impl System {
             NewClient {
                 partner: partner.map(str::to_owned),
                 scope: scope.to_owned(),
-                name: None,
-                public: false,
-                redirect_uris: vec![],
-                owner: None,
-                homepage: None,
+                ..NewClient::default()
             },
         )
         .await?;

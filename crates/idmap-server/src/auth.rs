@@ -4,8 +4,14 @@
 //!
 //! The edge only looks at headers, never at the body, so the check order of
 //! the design (token 401, scope 403, partner 403, then the body) holds:
-//! handlers take the body as a raw stream and read it after this passed.
+//! handlers take the body unread (`routes::call::Call`) and read it after
+//! this passed.
 
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev};
 use idmap_actix_auth::{RequireScope, ScopeName};
 use idmap_common::AccessClaims;
 use idmap_common::ids::{PartnerCode, SCOPE_IDMAP_ADMIN, SCOPE_LINK, SCOPE_READ};
@@ -33,11 +39,35 @@ impl ScopeName for Admin {
     const SCOPE: &'static str = SCOPE_IDMAP_ADMIN;
 }
 
-/// The partner the token was issued to; link endpoints need one.
-pub fn partner(claims: &AccessClaims) -> Result<PartnerCode, ApiError> {
-    claims
-        .partner
-        .as_deref()
-        .and_then(|p| PartnerCode::parse(p).ok())
-        .ok_or(ApiError::PartnerRequired)
+/// A caller with scope `idmap:link` whose token was issued to a partner,
+/// as every partner route requires: without one, 403 `partner_required`
+/// after the token and scope checks.
+pub struct Partner {
+    claims: AccessClaims,
+    pub code: PartnerCode,
+}
+
+impl Deref for Partner {
+    type Target = AccessClaims;
+    fn deref(&self) -> &AccessClaims {
+        &self.claims
+    }
+}
+
+impl FromRequest for Partner {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
+        let caller = Authorized::<Link>::from_request(req, payload);
+        Box::pin(async move {
+            let claims = caller.await?.into_inner();
+            let code = claims
+                .partner
+                .as_deref()
+                .and_then(|p| PartnerCode::parse(p).ok())
+                .ok_or(ApiError::PartnerRequired)?;
+            Ok(Self { claims, code })
+        })
+    }
 }

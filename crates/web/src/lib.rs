@@ -23,7 +23,9 @@
 //! - [`db_metrics`]: database pool gauges and failures answered to
 //!   clients, the same metrics under each service's prefix;
 //! - [`timeouts`]: limits on the request head, the body and idle
-//!   connections, so a stalled client cannot hold a connection.
+//!   connections, so a stalled client cannot hold a connection;
+//! - `testing` (feature `testing`): what both services' integration tests
+//!   check the same way, from the binary's `--help` to the OpenAPI routes.
 //!
 //! Metrics use the `prometheus` crate (tikv, maintained, used by TiKV and
 //! many actix services) without its protobuf feature: it renders the classic
@@ -44,6 +46,8 @@ pub mod report;
 pub mod request_id;
 pub mod serve;
 pub mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod timeouts;
 
 pub use db_metrics::DbMetrics;

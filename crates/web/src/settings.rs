@@ -234,6 +234,22 @@ pub fn with_help(cmd: clap::Command, vars: &[Var], skip: &[&str]) -> clap::Comma
     apply(cmd, &help(vars), skip)
 }
 
+/// Asserts that `help` lists every variable of `vars` on a line of its own
+/// with its meaning and default.
+#[cfg(any(test, feature = "testing"))]
+pub fn assert_help_lists(help: &str, vars: &[Var]) {
+    for var in vars {
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(var.name))
+            .unwrap_or_else(|| panic!("{} missing from\n{help}", var.name));
+        assert!(line.contains(var.meaning), "{line}");
+        if let Some(default) = var.default {
+            assert!(line.contains(&format!("[default: {default}]")), "{line}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,17 +384,7 @@ mod tests {
 
     #[test]
     fn help_lists_every_variable_with_its_default() {
-        let text = help(VARS);
-        for v in VARS {
-            let line = text
-                .lines()
-                .find(|l| l.trim_start().starts_with(v.name))
-                .unwrap_or_else(|| panic!("{} missing", v.name));
-            assert!(line.contains(v.meaning), "{line}");
-            if let Some(d) = v.default {
-                assert!(line.contains(&format!("[default: {d}]")), "{line}");
-            }
-        }
+        assert_help_lists(&help(VARS), VARS);
         assert_eq!(VARS[1].key(), "ttl");
     }
 }

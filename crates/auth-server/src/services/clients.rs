@@ -80,8 +80,9 @@ fn hex_string(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// What the operator asked for when adding a client.
-#[derive(Debug, Clone)]
+/// What the operator asked for when adding a client; the default is a
+/// confidential client of no partner, without name or redirect URIs.
+#[derive(Debug, Clone, Default)]
 pub struct NewClient {
     pub partner: Option<String>,
     pub scope: String,

@@ -217,11 +217,7 @@ async fn register_and_issue_on_every_backend() {
             clients::NewClient {
                 partner: Some("NOPE".into()),
                 scope: "idmap:link".into(),
-                name: None,
-                public: false,
-                redirect_uris: vec![],
-                owner: None,
-                homepage: None,
+                ..clients::NewClient::default()
             },
         )
         .await;

@@ -10,8 +10,8 @@ use std::time::Duration;
 use crate::support::process::{first_answer, serve, serve_env};
 use crate::support::{TestApp, sample, spawn_app};
 use idmap_storage::testing::Tmpfs;
+use idmap_web::testing::request_finished_line;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const CB: &str = "https://app.example/cb";
 
@@ -112,7 +112,7 @@ async fn json_log_line_of_a_request_carries_its_request_id() {
     let dir = tempfile::tempdir().unwrap();
     let (base, env) = serve_env(dir.path(), &[("AUTH_LOG_FORMAT", "json")]);
     let mut child = serve(&env);
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let stderr = child.stderr.take().unwrap();
     let http = reqwest::Client::new();
     let id = "e2e-4b1d7e";
     let r = first_answer(|| {
@@ -123,17 +123,7 @@ async fn json_log_line_of_a_request_carries_its_request_id() {
     .await;
     let status = r.status().as_u16();
     assert_eq!(r.headers()["x-request-id"], id);
-    let found = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-            if v["span"]["request_id"] == id && v["fields"]["message"] == "request finished" {
-                return v;
-            }
-        }
-        panic!("log ended without the request's line");
-    })
-    .await
-    .expect("no log line with the request id");
+    let found = request_finished_line(stderr, id).await;
     assert_eq!(found["fields"]["status"], status, "{found}");
     assert_eq!(found["span"]["path"], "/oauth/token", "{found}");
     child.kill().await.unwrap();

@@ -4,9 +4,8 @@
 //! form bodies as form-urlencoded, names both security schemes, and equals
 //! what `auth-server openapi` prints without settings or a database.
 
-use std::collections::BTreeSet;
-
 use crate::support::spawn_app;
+use idmap_web::testing::{assert_describes_exactly, assert_routes_registered, success_json};
 use serde_json::{Value, json};
 
 /// Every documented route: (method, documented path, registered pattern,
@@ -234,22 +233,7 @@ async fn the_document_describes_every_api_route_and_the_forms() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert!(doc["paths"]["/oauth/token"]["post"].is_object());
 
-    let described: BTreeSet<(String, String)> = doc["paths"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .unwrap()
-                .keys()
-                .map(move |m| (m.clone(), path.clone()))
-        })
-        .collect();
-    let listed: BTreeSet<(String, String)> = ROUTES
-        .iter()
-        .map(|(m, p, _, _)| ((*m).to_owned(), (*p).to_owned()))
-        .collect();
-    assert_eq!(described, listed);
+    assert_describes_exactly(&doc, ROUTES.iter().map(|(m, p, _, _)| (*m, *p)));
 
     // Each listed pattern is registered: a request to it is labelled with it.
     for (method, _, _, path) in ROUTES {
@@ -260,17 +244,10 @@ async fn the_document_describes_every_api_route_and_the_forms() {
             .await
             .unwrap();
     }
-    let metrics = app.metrics().await;
-    for (method, _, pattern, _) in ROUTES {
-        let label = format!(
-            r#"method="{}",route="{pattern}""#,
-            method.to_ascii_uppercase()
-        );
-        assert!(
-            metrics.contains(&label),
-            "{pattern} is not a registered route"
-        );
-    }
+    assert_routes_registered(
+        &app.metrics().await,
+        ROUTES.iter().map(|(m, _, pattern, _)| (*m, *pattern)),
+    );
 
     // The OAuth endpoints read forms, and say so.
     for (method, path) in [
@@ -334,12 +311,7 @@ async fn the_openapi_subcommand_prints_the_served_document() {
         .env("AUTH_ISSUER", "not a url")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let printed = success_json(&out);
     let app = spawn_app().await;
     let served = app.get_json("/openapi.json").await;
     assert_eq!(printed, served);

@@ -3,59 +3,32 @@
 //! setting or a mistyped SQLite path reported on one line naming it, and
 //! log lines without colour codes when stderr is not a terminal.
 
-use std::collections::HashMap;
 use std::process::Output;
 
 use auth_server::config::ENV_VARS;
 use idmap_storage::testing::{
     assert_logs_name_the_database_file, assert_mistyped_sqlite_directory_refused,
 };
-
-use crate::support::process::auth_server_command;
+use idmap_web::testing::{assert_help_lists_every_variable, assert_one_line_error, run_bare};
 
 /// The binary with none of the operator's variables inherited.
 fn auth_server(args: &[&str], env: &[(&str, &str)]) -> Output {
-    auth_server_command(&HashMap::new())
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("NO_COLOR")
-        .env_remove("RUST_LOG")
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    run_bare(env!("CARGO_BIN_EXE_auth-server"), ENV_VARS, args, env)
 }
 
 #[test]
 fn help_of_every_command_lists_every_variable() {
-    for args in [
-        &["--help"][..],
-        &["serve", "--help"],
-        &["migrate", "--help"],
-        &["admin", "--help"],
-        &["admin", "user", "add", "--help"],
-    ] {
-        let out = auth_server(args, &[]);
-        assert!(out.status.success());
-        let help = String::from_utf8(out.stdout).unwrap();
-        for var in ENV_VARS {
-            let line = help
-                .lines()
-                .find(|l| l.trim_start().starts_with(var.name))
-                .unwrap_or_else(|| panic!("{args:?}: {} missing from\n{help}", var.name));
-            assert!(line.contains(var.meaning), "{line}");
-            if let Some(default) = var.default {
-                assert!(line.contains(&format!("[default: {default}]")), "{line}");
-            }
-        }
-        assert!(
-            help.contains("RUST_LOG") && help.contains("NO_COLOR"),
-            "{help}"
-        );
-    }
+    assert_help_lists_every_variable(
+        &auth_server,
+        &[
+            &["--help"],
+            &["serve", "--help"],
+            &["migrate", "--help"],
+            &["admin", "--help"],
+            &["admin", "user", "add", "--help"],
+        ],
+        ENV_VARS,
+    );
 }
 
 #[test]
@@ -97,9 +70,7 @@ fn a_bad_setting_is_one_line_naming_the_variable() {
             "error: AUTH_ACCESS_TOKEN_TTL must be 1 to 86400 seconds",
         ),
     ] {
-        let out = auth_server(&["migrate"], &[(var, value)]);
-        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-        assert_eq!(stderr(&out), format!("{expected}\n"));
+        assert_one_line_error(&auth_server(&["migrate"], &[(var, value)]), expected);
     }
 }
 

@@ -177,11 +177,9 @@ async fn public_clients_cannot_use_client_credentials() {
         auth_server::services::clients::NewClient {
             partner: None,
             scope: "profile".into(),
-            name: None,
             public: true,
             redirect_uris: vec!["https://app.example/cb".into()],
-            owner: None,
-            homepage: None,
+            ..auth_server::services::clients::NewClient::default()
         },
     )
     .await

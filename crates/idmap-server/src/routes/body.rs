@@ -2,7 +2,7 @@
 //! that body errors never pre-empt authentication errors: size (413), then
 //! content type (415), then parsing (400).
 
-use actix_web::{HttpMessage, HttpRequest, mime, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev, mime, web};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -29,57 +29,72 @@ impl From<BodyError> for ApiError {
     }
 }
 
-/// Reads and parses the body as `T`.
-///
-/// A request without `Content-Type` is read as JSON: some HTTP libraries send
-/// a raw body without one, and the body still has to parse as JSON, so
-/// nothing is lost; any other type than `application/json` (parameters such
-/// as `charset` allowed) or `application/*+json` is a 415.
-pub async fn read_json<T: DeserializeOwned>(
-    req: &HttpRequest,
+/// A request's body, taken from the request but unread until the handler
+/// asks, so that whatever the handler checks first answers first.
+pub struct Body {
+    req: HttpRequest,
     payload: web::Payload,
-) -> Result<T, BodyError> {
-    let bytes = read_bytes(req, payload).await?;
-    serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))
 }
 
-/// Like [`read_json`], but an empty body stands for `T::default()`, for
-/// admin actions whose body is optional.
-pub async fn read_json_or_default<T: DeserializeOwned + Default>(
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<T, BodyError> {
-    let bytes = read_bytes(req, payload).await?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
+impl Body {
+    /// Takes the body of `req` out of `payload`.
+    pub fn take(req: &HttpRequest, payload: &mut dev::Payload) -> Result<Self, BodyError> {
+        let payload = web::Payload::from_request(req, payload)
+            .into_inner()
+            .map_err(|e| BodyError::Malformed(format!("cannot read the body: {e}")))?;
+        Ok(Self {
+            req: req.clone(),
+            payload,
+        })
     }
-    serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))
+
+    /// Reads and parses the body as `T`.
+    ///
+    /// A request without `Content-Type` is read as JSON: some HTTP libraries
+    /// send a raw body without one, and the body still has to parse as
+    /// JSON, so nothing is lost; any other type than `application/json`
+    /// (parameters such as `charset` allowed) or `application/*+json` is a
+    /// 415.
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T, BodyError> {
+        parse(&self.bytes().await?)
+    }
+
+    /// Like [`Body::json`], but an empty body stands for `T::default()`,
+    /// for admin actions whose body is optional.
+    pub async fn json_or_default<T: DeserializeOwned + Default>(self) -> Result<T, BodyError> {
+        let bytes = self.bytes().await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        parse(&bytes)
+    }
+
+    async fn bytes(self) -> Result<web::Bytes, BodyError> {
+        let req = &self.req;
+        if req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+        {
+            return Err(BodyError::TooLarge);
+        }
+        match req.mime_type() {
+            Ok(None) => {}
+            Ok(Some(mime)) if is_json(&mime) => {}
+            Ok(Some(_)) | Err(_) => return Err(BodyError::UnsupportedMediaType),
+        }
+        match self.payload.to_bytes_limited(MAX_BODY_BYTES).await {
+            Ok(Ok(bytes)) => Ok(bytes),
+            Ok(Err(e)) => Err(BodyError::Malformed(format!("cannot read the body: {e}"))),
+            Err(_) => Err(BodyError::TooLarge),
+        }
+    }
 }
 
-async fn read_bytes(
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<actix_web::web::Bytes, BodyError> {
-    if req
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|len| len > MAX_BODY_BYTES as u64)
-    {
-        return Err(BodyError::TooLarge);
-    }
-    match req.mime_type() {
-        Ok(None) => {}
-        Ok(Some(mime)) if is_json(&mime) => {}
-        Ok(Some(_)) | Err(_) => return Err(BodyError::UnsupportedMediaType),
-    }
-    let bytes = match payload.to_bytes_limited(MAX_BODY_BYTES).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(e)) => return Err(BodyError::Malformed(format!("cannot read the body: {e}"))),
-        Err(_) => return Err(BodyError::TooLarge),
-    };
-    Ok(bytes)
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    serde_json::from_slice(bytes).map_err(|e| BodyError::Malformed(e.to_string()))
 }
 
 fn is_json(mime: &mime::Mime) -> bool {

@@ -7,14 +7,14 @@
 //! the hashes they share stop linking them (rule 5). Refs need not exist
 //! yet: declaring before sending is allowed, and repeating is harmless.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use idmap_common::ids::PatientRef;
 use serde::{Deserialize, Serialize};
 
-use super::admin::{PageQuery, PageResponse};
-use super::body::read_json;
+use super::admin::{Listing, PageResponse};
+use super::call::Call;
 use super::resource;
-use crate::auth::{self, Authorized};
+use crate::auth::Partner;
 use crate::db::same_partner;
 use crate::domain::linkage::ref_pair;
 use crate::error::ApiError;
@@ -34,15 +34,12 @@ pub struct DistinctRequest {
 
 pub async fn get_duplicates(
     state: web::Data<AppState>,
-    caller: Authorized<auth::Link>,
-    req: HttpRequest,
+    Listing { caller, page }: Listing<Partner>,
 ) -> Result<HttpResponse, ApiError> {
-    let partner = auth::partner(&caller)?;
-    let page = PageQuery::parse(&req)?;
     page.only_paging()?;
     let items = same_partner::duplicates_for(
         &state.db,
-        partner.as_str().to_owned(),
+        caller.code.as_str().to_owned(),
         page.after(),
         page.limit(),
     )
@@ -52,12 +49,9 @@ pub async fn get_duplicates(
 
 pub async fn post_distinct(
     state: web::Data<AppState>,
-    caller: Authorized<auth::Link>,
-    req: HttpRequest,
-    body: web::Payload,
+    call: Call<Partner>,
 ) -> Result<HttpResponse, ApiError> {
-    let partner = auth::partner(&caller)?;
-    let request: DistinctRequest = read_json(&req, body).await?;
+    let request: DistinctRequest = call.body.json().await?;
     let [a, b] = request.refs.as_slice() else {
         return Err(ApiError::BadRequest(
             "refs must hold exactly two refs".into(),
@@ -73,7 +67,12 @@ pub async fn post_distinct(
         ));
     }
     let pair = ref_pair(&a, &b);
-    same_partner::declare(&state.db, partner.as_str().to_owned(), pair.clone()).await?;
+    same_partner::declare(
+        &state.db,
+        call.caller.code.as_str().to_owned(),
+        pair.clone(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(DistinctRequest {
         refs: vec![pair.0.as_str().to_owned(), pair.1.as_str().to_owned()],
     }))

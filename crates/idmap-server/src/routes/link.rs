@@ -1,14 +1,13 @@
 //! `POST /api/v1/link` (scope `idmap:link`): hashes in, one UUID per patient out.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use idmap_common::wire::{LinkRequest, LinkResponse, LinkResult};
 
-use super::body::read_json;
-use super::{invalid, resource};
-use crate::auth::{self, Authorized};
+use super::call::Call;
+use super::{invalid, link_patients, resource};
+use crate::auth::Partner;
 use crate::domain::validate;
 use crate::error::ApiError;
-use crate::routes::{actor, link_patients};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -18,12 +17,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Validates the whole batch, checks the salt fingerprint, links atomically.
 pub async fn post_link(
     state: web::Data<AppState>,
-    caller: Authorized<auth::Link>,
-    req: HttpRequest,
-    body: web::Payload,
+    call: Call<Partner>,
 ) -> Result<HttpResponse, ApiError> {
-    let partner = auth::partner(&caller)?;
-    let request: LinkRequest = read_json(&req, body).await?;
+    let request: LinkRequest = call.body.json().await?;
     let rules = state
         .rules
         .codes(
@@ -42,14 +38,7 @@ pub async fn post_link(
         .iter()
         .map(|p| p.patient_ref.as_ref().map(|r| r.as_str().to_owned()))
         .collect();
-    let uuids = link_patients(
-        &state,
-        partner,
-        valid.patients,
-        "link",
-        actor(&caller, &req),
-    )
-    .await?;
+    let uuids = link_patients(&state, call.caller.code, valid.patients, "link", call.actor).await?;
     let results = refs
         .into_iter()
         .zip(uuids)

@@ -1,10 +1,10 @@
 //! `POST /api/v1/lookup` (scope `idmap:read`): the UUID bound to each hash,
 //! or `null`; never creates anything.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use idmap_common::wire::{LookupRequest, LookupResponse, LookupResult};
 
-use super::body::read_json;
+use super::call::Call;
 use super::{invalid, resource};
 use crate::auth::{self, Authorized};
 use crate::db;
@@ -19,11 +19,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Answers in request order; ambiguous hashes still answer their UUID.
 pub async fn post_lookup(
     state: web::Data<AppState>,
-    _caller: Authorized<auth::Read>,
-    req: HttpRequest,
-    body: web::Payload,
+    call: Call<Authorized<auth::Read>>,
 ) -> Result<HttpResponse, ApiError> {
-    let request: LookupRequest = read_json(&req, body).await?;
+    let request: LookupRequest = call.body.json().await?;
     let hashes = validate::lookup_request(&request).map_err(invalid)?;
     let found = db::link::lookup(&state.db, hashes).await?;
     let results = found

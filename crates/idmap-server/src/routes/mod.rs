@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod body;
+pub mod call;
 pub mod duplicates;
 pub mod health;
 pub mod link;
@@ -10,7 +11,6 @@ pub mod lookup;
 pub mod save;
 
 use actix_web::{HttpResponse, web};
-use idmap_common::AccessClaims;
 use idmap_common::LinkUuid;
 use idmap_common::ids::PartnerCode;
 
@@ -19,7 +19,6 @@ use crate::domain::linkage::Patient;
 use crate::domain::validate::Invalid;
 use crate::error::ApiError;
 use crate::startup::AppState;
-use crate::telemetry::RequestId;
 
 /// Registers every route of the service.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -67,14 +66,6 @@ pub(crate) async fn link_patients(
     .await?;
     state.metrics.record_link(action, &counts);
     Ok(uuids)
-}
-
-/// The audit identity of a request: its client and request id.
-pub(crate) fn actor(caller: &AccessClaims, req: &actix_web::HttpRequest) -> Actor {
-    Actor {
-        client_id: caller.client_id.clone(),
-        request_id: RequestId::of(req).0,
-    }
 }
 
 /// Maps a validation failure to its 400 answer.

@@ -5,15 +5,15 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use idmap_common::wire::{SaveRequest, SaveResponse, SaveResult};
 
-use super::body::{BodyError, read_json};
-use super::resource;
-use crate::auth::{self, Authorized};
+use super::body::BodyError;
+use super::call::Call;
+use super::{link_patients, resource};
+use crate::auth::Partner;
 use crate::domain::save;
 use crate::error::ApiError;
-use crate::routes::{actor, link_patients};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -23,18 +23,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Links the entries in numeric label order; answers 32-hex UUIDs by label.
 pub async fn post_save(
     state: web::Data<AppState>,
-    caller: Authorized<auth::Link>,
-    req: HttpRequest,
-    body: web::Payload,
+    call: Call<Partner>,
 ) -> Result<HttpResponse, ApiError> {
-    let partner = auth::partner(&caller)?;
-    let request: SaveRequest = read_json(&req, body).await.map_err(|e| match e {
+    let request: SaveRequest = call.body.json().await.map_err(|e| match e {
         BodyError::Malformed(m) => ApiError::Legacy(format!("invalid JSON body: {m}")),
         other => other.into(),
     })?;
     let entries = save::save_request(request, state.max_patients).map_err(ApiError::Legacy)?;
     let (labels, patients): (Vec<String>, Vec<_>) = entries.into_iter().unzip();
-    let uuids = link_patients(&state, partner, patients, "save", actor(&caller, &req)).await?;
+    let uuids = link_patients(&state, call.caller.code, patients, "save", call.actor).await?;
     let data: BTreeMap<String, SaveResult> = labels
         .into_iter()
         .zip(uuids)

@@ -121,11 +121,7 @@ async fn missing_scope_is_403_insufficient_scope(db: TestDatabase) {
         .await;
     expect(r, 403, "insufficient_scope").await;
     let r = app
-        .post(
-            "/api/v1/lookup",
-            Some(&app.issuer.link_token("UFH")),
-            &json!({"hashes": []}),
-        )
+        .lookup_as(&app.issuer.link_token("UFH"), &json!([]))
         .await;
     let (www, _) = expect(r, 403, "insufficient_scope").await;
     assert!(www.unwrap().ends_with("scope=\"idmap:read\""));

@@ -275,12 +275,7 @@ impl TestApp {
 
     /// The Prometheus text of `/metrics`.
     pub async fn metrics(&self) -> String {
-        let r = self
-            .http
-            .get(format!("{}/metrics", self.url))
-            .send()
-            .await
-            .unwrap();
+        let r = self.request(reqwest::Method::GET, "/metrics").await;
         assert_eq!(r.status(), 200);
         r.text().await.unwrap()
     }
@@ -326,19 +321,15 @@ impl TestApp {
     /// The UUID each hash answers through `/api/v1/lookup`.
     pub async fn lookup(&self, hashes: &[&str]) -> Vec<Option<String>> {
         let r = self
-            .post(
-                "/api/v1/lookup",
-                Some(&self.issuer.read_token()),
-                &json!({ "hashes": hashes }),
-            )
+            .lookup_as(&self.issuer.read_token(), &json!(hashes))
             .await;
-        let v: Value = r.json().await.unwrap();
-        v["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["uuid"].as_str().map(str::to_owned))
-            .collect()
+        lookup_uuids(&r.json().await.unwrap())
+    }
+
+    /// `/api/v1/lookup` of `hashes` (a JSON array) with `token`.
+    pub async fn lookup_as(&self, token: &str, hashes: &Value) -> reqwest::Response {
+        self.post("/api/v1/lookup", Some(token), &json!({ "hashes": hashes }))
+            .await
     }
 
     /// POSTs to `/api/v1/link` as `partner`; asserts 200 and returns the UUIDs.
@@ -380,6 +371,16 @@ pub fn sample(text: &str, series: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
         .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+/// The UUID of each result of a `/api/v1/lookup` answer.
+pub fn lookup_uuids(answer: &Value) -> Vec<Option<String>> {
+    answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["uuid"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// One test patient: optional ref and `(rule, hash)` pairs.

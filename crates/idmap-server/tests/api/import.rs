@@ -9,7 +9,7 @@ use idmap_server::db::audit::Actor;
 use idmap_server::import::{self, Options};
 use idmap_storage::Backend;
 use idmap_storage::testing::TestDatabase;
-use serde_json::Value;
+use idmap_web::testing::success_json;
 
 use crate::helpers::{hash, link_body, spawn_app};
 
@@ -122,12 +122,7 @@ async fn legacy_linkage_imports_with_the_same_uuids_once(db: TestDatabase) {
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let again: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let again = success_json(&out);
     assert_eq!(again["bindings_imported"], 0);
     assert_eq!(again["uuids_imported"], 0);
     assert_eq!(again["already_present"], ROWS - 1);

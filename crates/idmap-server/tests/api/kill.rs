@@ -11,10 +11,11 @@ use std::time::Duration;
 use idmap_server::db::audit;
 use idmap_storage::testing::TestDatabase;
 use idmap_storage::{Database, DatabaseUrl};
+use idmap_web::testing::free_port;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{Issuer, hash};
+use crate::helpers::{Issuer, hash, lookup_uuids};
 
 const CLIENTS: u32 = 4;
 const PATIENTS: u32 = 2_000;
@@ -46,11 +47,7 @@ struct Server {
 }
 
 async fn start_server(db_url: &str, issuer: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_idmap-server"))
         .arg("serve")
         .env("IDMAP_LISTEN", format!("127.0.0.1:{port}"))
@@ -112,13 +109,7 @@ async fn lookup(
         .send()
         .await
         .unwrap();
-    let v: Value = r.json().await.unwrap();
-    v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["uuid"].as_str().map(str::to_owned))
-        .collect()
+    lookup_uuids(&r.json().await.unwrap())
 }
 
 async fn a_killed_server_leaves_every_batch_whole_or_absent(db: TestDatabase) {

@@ -44,19 +44,11 @@ async fn lookup_answers_bound_unknown_and_ambiguous_hashes_and_writes_nothing(db
 async fn lookup_needs_the_read_scope_and_validates_hashes(db: TestDatabase) {
     let app = spawn_app(db).await;
     let r = app
-        .post(
-            "/api/v1/lookup",
-            Some(&app.issuer.link_token("UFH")),
-            &json!({"hashes": []}),
-        )
+        .lookup_as(&app.issuer.link_token("UFH"), &json!([]))
         .await;
     assert_eq!(r.status(), 403);
     let r = app
-        .post(
-            "/api/v1/lookup",
-            Some(&app.issuer.read_token()),
-            &json!({"hashes": [hash(1), "xyz"]}),
-        )
+        .lookup_as(&app.issuer.read_token(), &json!([hash(1), "xyz"]))
         .await;
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();

@@ -7,8 +7,7 @@
 use std::time::Duration;
 
 use idmap_storage::testing::TestDatabase;
-use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use idmap_web::testing::{free_port, request_finished_line};
 use tokio::process::Command;
 
 use crate::helpers::{Issuer, hash, link_body, sample, spawn_app};
@@ -65,12 +64,7 @@ async fn counters_move_after_a_link(db: TestDatabase) {
 async fn cached_keys_keep_it_ready_while_auth_server_is_down(db: TestDatabase) {
     let app = spawn_app(db).await;
     app.issuer.stop().await;
-    let ready = app
-        .http
-        .get(format!("{}/health/ready", app.url))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.request(reqwest::Method::GET, "/health/ready").await;
     assert_eq!(ready.status(), 200);
     let body = link_body(&[(None, &[("F_L_D_S", &hash(9))])]);
     app.link_ok("UFH", &body).await;
@@ -89,11 +83,7 @@ async fn json_log_line_of_a_request_carries_its_request_id() {
         return;
     };
     let issuer = Issuer::start().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_idmap-server"))
         .arg("serve")
         .env("IDMAP_LISTEN", format!("127.0.0.1:{port}"))
@@ -106,7 +96,7 @@ async fn json_log_line_of_a_request_carries_its_request_id() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let stderr = child.stderr.take().unwrap();
     let url = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let id = "e2e-7f3a9c";
@@ -128,17 +118,7 @@ async fn json_log_line_of_a_request_carries_its_request_id() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert_eq!(answered.as_deref(), Some(id), "the link never succeeded");
-    let found = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-            if v["span"]["request_id"] == id && v["fields"]["message"] == "request finished" {
-                return v;
-            }
-        }
-        panic!("log ended without the request's line");
-    })
-    .await
-    .expect("no log line with the request id");
+    let found = request_finished_line(stderr, id).await;
     assert_eq!(found["fields"]["status"], 200, "{found}");
     assert_eq!(found["span"]["path"], "/api/v1/link", "{found}");
     child.kill().await.unwrap();

@@ -43,12 +43,7 @@ async fn audit_rows(app: &TestApp) -> i64 {
 }
 
 async fn ready_status(app: &TestApp) -> u16 {
-    let r = app
-        .http
-        .get(format!("{}/health/ready", app.url))
-        .send()
-        .await
-        .unwrap();
+    let r = app.request(reqwest::Method::GET, "/health/ready").await;
     r.status().as_u16()
 }
 

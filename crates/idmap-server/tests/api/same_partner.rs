@@ -233,11 +233,8 @@ async fn link_lists_possible_duplicates_paged_and_only_to_their_partner(db: Test
         );
     }
     let r = app
-        .http
-        .get(format!("{}/api/v1/duplicates", app.url))
-        .send()
-        .await
-        .unwrap();
+        .request(reqwest::Method::GET, "/api/v1/duplicates")
+        .await;
     assert_eq!(r.status(), 401);
     let (status, v) = app
         .get_json("/api/v1/duplicates", &app.issuer.read_token())

@@ -15,6 +15,7 @@ use std::time::Duration;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use idmap_storage::testing::in_ci;
+use idmap_web::testing::free_port;
 
 fn skip(what: &str) -> Option<std::convert::Infallible> {
     if in_ci() {
@@ -55,14 +56,6 @@ fn private_dir() -> tempfile::TempDir {
         assert!(ok, "cannot hand the data directory to nobody");
     }
     dir
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn run(cmd: &mut Command, what: &str) {

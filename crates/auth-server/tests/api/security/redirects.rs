@@ -21,7 +21,7 @@ async fn user_app(app: &TestApp, owner: &str, redirect: &str) -> String {
             public: true,
             redirect_uris: vec![redirect.into()],
             owner: Some(owner.to_owned()),
-            homepage: None,
+            ..auth_server::services::clients::NewClient::default()
         },
     )
     .await

@@ -158,8 +158,7 @@ impl TestApp {
                 name: Some("Test App".into()),
                 public,
                 redirect_uris: vec![redirect.to_owned()],
-                owner: None,
-                homepage: None,
+                ..auth_server::services::clients::NewClient::default()
             },
         )
         .await

@@ -125,11 +125,7 @@ impl TestApp {
             NewClient {
                 partner: partner.map(str::to_owned),
                 scope: scope.to_owned(),
-                name: None,
-                public: false,
-                redirect_uris: vec![],
-                owner: None,
-                homepage: None,
+                ..NewClient::default()
             },
         )
         .await

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use idmap_web::testing::free_port;
 use serde_json::Value;
 
 use super::test_env;
@@ -36,11 +37,7 @@ pub fn stdout_json(out: &std::process::Output) -> Value {
 /// The environment of a server process on a free loopback port, with the
 /// test defaults for `dir` and `extra` over them; returns its base URL too.
 pub fn serve_env(dir: &Path, extra: &[(&str, &str)]) -> (String, HashMap<String, String>) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let mut env = test_env(dir, extra);
     env.insert("AUTH_LISTEN".into(), listen.clone());

@@ -4,10 +4,10 @@
 //! `too_many_refs`), how many of that partner's refs were involved, when,
 //! and the UUID it stays bound to.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use idmap_common::ids::PartnerCode;
 
-use super::{PageQuery, PageResponse};
+use super::{Listing, PageResponse};
 use crate::auth::{self, Authorized};
 use crate::db::admin;
 use crate::error::ApiError;
@@ -20,10 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 pub async fn get_ambiguous(
     state: web::Data<AppState>,
-    _caller: Authorized<auth::Admin>,
-    req: HttpRequest,
+    Listing { page, .. }: Listing<Authorized<auth::Admin>>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageQuery::parse(&req)?;
     if page.status.is_some() {
         return Err(ApiError::BadRequest(
             "unknown query parameter status".into(),

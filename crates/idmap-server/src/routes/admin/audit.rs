@@ -1,9 +1,9 @@
 //! `GET /api/v1/admin/audit`: the append-only audit log, oldest first,
 //! paginated by id. Link entries carry counts only, never hashes or refs.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::{PageQuery, PageResponse};
+use super::{Listing, PageResponse};
 use crate::auth::{self, Authorized};
 use crate::db::admin;
 use crate::error::ApiError;
@@ -16,10 +16,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 pub async fn get_audit(
     state: web::Data<AppState>,
-    _caller: Authorized<auth::Admin>,
-    req: HttpRequest,
+    Listing { page, .. }: Listing<Authorized<auth::Admin>>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageQuery::parse(&req)?;
     page.only_paging()?;
     let items = admin::audit_page(&state.db, page.after(), page.limit()).await?;
     Ok(HttpResponse::Ok().json(PageResponse::new(items, page.limit(), |e| e.id)))

@@ -2,15 +2,14 @@
 //! `POST /api/v1/admin/conflicts/{id}/resolve` (body optional:
 //! `{"note": "..."}`; 409 when it was resolved before).
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::{PageQuery, PageResponse};
+use super::{AdminCall, Listing, PageResponse};
 use crate::auth::{self, Authorized};
 use crate::db::admin::{self, Resolve};
 use crate::error::ApiError;
-use crate::routes::body::read_json_or_default;
-use crate::routes::{actor, resource};
+use crate::routes::resource;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,10 +29,8 @@ pub struct ResolveRequest {
 
 pub async fn get_conflicts(
     state: web::Data<AppState>,
-    _caller: Authorized<auth::Admin>,
-    req: HttpRequest,
+    Listing { page, .. }: Listing<Authorized<auth::Admin>>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageQuery::parse(&req)?;
     if page.partner.is_some() {
         return Err(ApiError::BadRequest(
             "unknown query parameter partner".into(),
@@ -54,13 +51,11 @@ pub async fn get_conflicts(
 
 pub async fn post_resolve(
     state: web::Data<AppState>,
-    caller: Authorized<auth::Admin>,
-    req: HttpRequest,
+    call: AdminCall,
     path: web::Path<String>,
-    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let id: i64 = path.parse().map_err(|_| ApiError::NotFound)?;
-    let request: ResolveRequest = read_json_or_default(&req, body).await?;
+    let request: ResolveRequest = call.body.json_or_default().await?;
     if request
         .note
         .as_ref()
@@ -70,7 +65,7 @@ pub async fn post_resolve(
             "note is longer than 512 characters".into(),
         ));
     }
-    match admin::resolve_conflict(&state.db, id, request.note, actor(&caller, &req)).await? {
+    match admin::resolve_conflict(&state.db, id, request.note, call.actor).await? {
         Resolve::Resolved(view) => Ok(HttpResponse::Ok().json(view)),
         Resolve::NotFound => Err(ApiError::NotFound),
         Resolve::AlreadyResolved(_) => Err(ApiError::Conflict(format!(

@@ -2,16 +2,15 @@
 //! hash and ref of A answers B (or B's survivor when B was merged itself).
 //! Merging A twice, or closing a cycle, is a 409; unknown UUIDs are a 404.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use idmap_common::LinkUuid;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{self, Authorized};
+use super::AdminCall;
 use crate::db::merges;
 use crate::domain::merge::MergeRefusal;
 use crate::error::ApiError;
-use crate::routes::body::read_json;
-use crate::routes::{actor, resource};
+use crate::routes::resource;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -36,17 +35,15 @@ pub struct MergeResponse {
 
 pub async fn post_merge(
     state: web::Data<AppState>,
-    caller: Authorized<auth::Admin>,
-    req: HttpRequest,
-    body: web::Payload,
+    call: AdminCall,
 ) -> Result<HttpResponse, ApiError> {
-    let request: MergeRequest = read_json(&req, body).await?;
+    let request: MergeRequest = call.body.json().await?;
     let parse = |field: &str, v: &str| {
         LinkUuid::parse(v).ok_or_else(|| ApiError::BadRequest(format!("{field} is not a UUID")))
     };
     let from = parse("from", &request.from)?;
     let into = parse("into", &request.into)?;
-    match merges::merge(&state.db, from, into, actor(&caller, &req)).await? {
+    match merges::merge(&state.db, from, into, call.actor).await? {
         Ok(m) => Ok(HttpResponse::Ok().json(MergeResponse {
             from: m.from.hyphenated(),
             into: m.into.hyphenated(),

@@ -14,10 +14,15 @@ pub mod rules;
 pub mod stats;
 pub mod uuids;
 
-use actix_web::{HttpRequest, web};
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev, web};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{self, Authorized};
 use crate::error::ApiError;
+use crate::routes::call::Call;
 
 /// Registers every admin route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,6 +35,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     stats::configure(cfg);
     audit::configure(cfg);
 }
+
+/// A call of an administrator that takes a body.
+pub type AdminCall = Call<Authorized<auth::Admin>>;
 
 /// Default and largest page size.
 const DEFAULT_LIMIT: i64 = 100;
@@ -52,8 +60,8 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    /// Parsed here rather than by an extractor, so that a bad query string
-    /// answers the JSON envelope after the token was checked.
+    /// Parsed by [`Listing`] rather than by `web::Query`, so that a bad
+    /// query string answers the JSON envelope after the token was checked.
     pub fn parse(req: &HttpRequest) -> Result<Self, ApiError> {
         let q = web::Query::<Self>::from_query(req.query_string())
             .map_err(|e| ApiError::BadRequest(format!("invalid query string: {e}")))?
@@ -82,6 +90,33 @@ impl PageQuery {
 
     pub fn limit(&self) -> i64 {
         self.limit.unwrap_or(DEFAULT_LIMIT)
+    }
+}
+
+/// A request for a page of a list by a `W` (`Authorized<S>` or
+/// `Partner`): the query is parsed once the caller passed, so that a bad
+/// query string answers after the token was checked.
+pub struct Listing<W> {
+    pub caller: W,
+    pub page: PageQuery,
+}
+
+impl<W> FromRequest for Listing<W>
+where
+    W: FromRequest<Error = ApiError> + 'static,
+    W::Future: 'static,
+{
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
+        let caller = W::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let caller = caller.await?;
+            let page = PageQuery::parse(&req)?;
+            Ok(Self { caller, page })
+        })
     }
 }
 

@@ -10,17 +10,17 @@
 //! request naming an unknown code (their cache reloads at most every 2 s
 //! then) and at the latest after 30 s.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use idmap_common::ids::RuleCode;
 use serde::{Deserialize, Serialize};
 
+use super::AdminCall;
 use crate::auth::{self, Authorized};
 use crate::db::admin;
 use crate::db::rules::{DEFAULT_PRIORITY, Rule};
 use crate::domain::evidence::is_probability;
 use crate::error::ApiError;
-use crate::routes::body::read_json;
-use crate::routes::{actor, resource};
+use crate::routes::resource;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -124,11 +124,9 @@ pub async fn get_rules(
 
 pub async fn post_rule(
     state: web::Data<AppState>,
-    caller: Authorized<auth::Admin>,
-    req: HttpRequest,
-    body: web::Payload,
+    call: AdminCall,
 ) -> Result<HttpResponse, ApiError> {
-    let request: RuleRequest = read_json(&req, body).await?;
+    let request: RuleRequest = call.body.json().await?;
     let code =
         RuleCode::parse(&request.code).map_err(|e| ApiError::BadRequest(format!("code {e}")))?;
     if request.description.chars().count() > 255 {
@@ -145,7 +143,7 @@ pub async fn post_rule(
         m: weights.map(|w| w.0),
         u: weights.map(|w| w.1),
     };
-    let created = admin::register_rule(&state.db, rule.clone(), actor(&caller, &req)).await?;
+    let created = admin::register_rule(&state.db, rule.clone(), call.actor).await?;
     if !created {
         return Err(ApiError::Conflict(format!(
             "rule {} is registered already",
@@ -158,13 +156,11 @@ pub async fn post_rule(
 
 pub async fn patch_rule(
     state: web::Data<AppState>,
-    caller: Authorized<auth::Admin>,
-    req: HttpRequest,
+    call: AdminCall,
     path: web::Path<String>,
-    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let code = RuleCode::parse(&path).map_err(|_| ApiError::NotFound)?;
-    let request: RuleUpdate = read_json(&req, body).await?;
+    let request: RuleUpdate = call.body.json().await?;
     check_priority(request.priority)?;
     let weights = check_weights(request.m, request.u)?;
     if request.priority.is_none() && weights.is_none() {
@@ -177,7 +173,7 @@ pub async fn patch_rule(
         code.as_str().to_owned(),
         request.priority,
         weights,
-        actor(&caller, &req),
+        call.actor,
     )
     .await?
     .ok_or(ApiError::NotFound)?;
@@ -187,14 +183,11 @@ pub async fn patch_rule(
 
 pub async fn post_estimate(
     state: web::Data<AppState>,
-    caller: Authorized<auth::Admin>,
-    req: HttpRequest,
-    body: web::Payload,
+    call: AdminCall,
 ) -> Result<HttpResponse, ApiError> {
-    let request: EstimateRequest = read_json(&req, body).await?;
+    let request: EstimateRequest = call.body.json().await?;
     let min = request.min_comparisons.unwrap_or(100);
-    let estimates =
-        admin::estimate_rules(&state.db, min, request.apply, actor(&caller, &req)).await?;
+    let estimates = admin::estimate_rules(&state.db, min, request.apply, call.actor).await?;
     if request.apply {
         state.rules.invalidate();
     }
