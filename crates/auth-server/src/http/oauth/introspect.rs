@@ -9,26 +9,18 @@ use super::no_store_json;
 use super::throttle::guarded;
 use crate::domain::client::ClientKind;
 use crate::domain::oauth_error::OAuthError;
-use crate::error::{form_config, method_not_allowed, no_store};
+use crate::error::no_store;
 use crate::http::extract::ClientForm;
 use crate::http::state::OAuthState;
 use crate::metrics::AuthMetrics;
+use crate::routes::action;
 use crate::services::introspect;
 use crate::services::token::TokenError;
 
 /// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    for (path, handler) in [
-        ("/oauth/introspect", web::post().to(post_introspect)),
-        ("/oauth/revoke", web::post().to(post_revoke)),
-    ] {
-        cfg.service(
-            web::resource(path)
-                .app_data(form_config())
-                .route(handler)
-                .default_service(method_not_allowed("POST")),
-        );
-    }
+    cfg.service(action("/oauth/introspect", post_introspect))
+        .service(action("/oauth/revoke", post_revoke));
 }
 
 async fn post_introspect(

@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 
 use super::no_store_json;
 use super::throttle::guarded;
-use crate::error::{form_config, method_not_allowed};
 use crate::http::extract::ClientForm;
 use crate::http::state::OAuthState;
 use crate::metrics::{self, AuthMetrics};
+use crate::routes::action;
 use crate::services::token::TokenError;
 
 /// RFC 6749 5.1 success body; no refresh token for client credentials.
@@ -27,13 +27,7 @@ pub struct TokenResponse {
 
 /// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/oauth/token")
-            .app_data(form_config())
-            .wrap(from_fn(metrics::count_token_errors))
-            .route(web::post().to(post_token))
-            .default_service(method_not_allowed("POST")),
-    );
+    cfg.service(action("/oauth/token", post_token).wrap(from_fn(metrics::count_token_errors)));
 }
 
 async fn post_token(

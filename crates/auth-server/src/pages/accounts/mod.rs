@@ -11,7 +11,7 @@ use actix_web::web;
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::pages::{action, form, view};
+use crate::routes::{action, form, view};
 use crate::services::accounts::AccountError;
 
 /// The `?token=` of a mailed link.

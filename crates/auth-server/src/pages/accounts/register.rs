@@ -10,8 +10,9 @@ use serde::Deserialize;
 use super::{TokenQuery, account_error};
 use crate::domain::password_policy::MIN_PASSWORD_LEN;
 use crate::error::ApiError;
-use crate::pages::extract::SignedIn;
-use crate::pages::page::{self, CsrfForm};
+use crate::pages::extract::AnySession;
+use crate::pages::page;
+use crate::pages::posted::CsrfChecked;
 use crate::pages::state::PagesState;
 use crate::services::accounts::{self, AccountError};
 
@@ -19,7 +20,6 @@ use crate::services::accounts::{self, AccountError};
 pub struct RegisterForm {
     email: Option<String>,
     password: Option<String>,
-    csrf_token: Option<String>,
 }
 
 const ACCOUNT: (&str, &str) = ("/accounts/", "Your account");
@@ -50,16 +50,12 @@ pub async fn get_register(
 
 pub async fn post_register(
     req: HttpRequest,
-    form: web::Form<RegisterForm>,
+    CsrfChecked { form, .. }: CsrfChecked<RegisterForm, AnySession>,
     pages: web::Data<PagesState>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = page::session(&pages, &req);
-    if !page::csrf_ok(&pages, &session, form.csrf_token.as_deref()) {
-        return page::csrf_refused(&pages);
-    }
-    let email = form.email.clone().unwrap_or_default();
-    let password = form.password.clone().unwrap_or_default();
+    let email = form.email.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
     if let Some(resp) = page::mail_throttled(&pages, &req, &email).await? {
         return Ok(resp);
     }
@@ -119,14 +115,10 @@ pub async fn get_verify(
 
 pub async fn post_resend(
     req: HttpRequest,
-    form: web::Form<CsrfForm>,
-    signed: SignedIn,
+    CsrfChecked { by: signed, .. }: CsrfChecked<()>,
     pages: web::Data<PagesState>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    if !page::csrf_ok(&pages, &signed.session, form.csrf_token.as_deref()) {
-        return page::csrf_refused(&pages);
-    }
     let user = &signed.user;
     if let Some(resp) = page::mail_throttled(&pages, &req, &user.email).await? {
         return Ok(resp);

@@ -11,21 +11,21 @@ use serde::Deserialize;
 use super::{TokenQuery, account_error};
 use crate::domain::password_policy::MIN_PASSWORD_LEN;
 use crate::error::ApiError;
+use crate::pages::extract::AnySession;
 use crate::pages::page;
+use crate::pages::posted::CsrfChecked;
 use crate::pages::state::PagesState;
 use crate::services::accounts::{self, AccountError, LinkPurpose};
 
 #[derive(Deserialize)]
 pub struct RequestForm {
     email: Option<String>,
-    csrf_token: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct ConfirmForm {
     token: Option<String>,
     password: Option<String>,
-    csrf_token: Option<String>,
 }
 
 const SIGN_IN: &str = "/accounts/login/";
@@ -85,18 +85,11 @@ pub async fn get_request(
 
 pub async fn post_request(
     req: HttpRequest,
-    form: web::Form<RequestForm>,
+    CsrfChecked { form, .. }: CsrfChecked<RequestForm, AnySession>,
     pages: web::Data<PagesState>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    if !page::csrf_ok(
-        &pages,
-        &page::session(&pages, &req),
-        form.csrf_token.as_deref(),
-    ) {
-        return page::csrf_refused(&pages);
-    }
-    let email = form.email.clone().unwrap_or_default();
+    let email = form.email.unwrap_or_default();
     if let Some(resp) = page::mail_throttled(&pages, &req, &email).await? {
         return Ok(resp);
     }
@@ -130,19 +123,12 @@ pub async fn get_confirm(
 
 pub async fn post_confirm(
     req: HttpRequest,
-    form: web::Form<ConfirmForm>,
+    CsrfChecked { form, .. }: CsrfChecked<ConfirmForm, AnySession>,
     pages: web::Data<PagesState>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    if !page::csrf_ok(
-        &pages,
-        &page::session(&pages, &req),
-        form.csrf_token.as_deref(),
-    ) {
-        return page::csrf_refused(&pages);
-    }
-    let token = form.token.clone().unwrap_or_default();
-    let password = form.password.clone().unwrap_or_default();
+    let token = form.token.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
     match accounts::reset_password(&db, &token, &password).await {
         Ok(true) => page::message(
             &pages,
