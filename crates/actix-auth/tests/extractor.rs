@@ -58,15 +58,7 @@ async fn token(auth: &Auth, scope: &str) -> String {
     let c = auth_server::services::clients::add_client(
         &auth.server.db,
         &auth.server.hasher,
-        auth_server::services::clients::NewClient {
-            partner: None,
-            scope: scope.into(),
-            name: None,
-            public: false,
-            redirect_uris: vec![],
-            owner: None,
-            homepage: None,
-        },
+        auth_server::services::clients::NewClient::confidential(None, scope),
     )
     .await
     .unwrap();

@@ -112,7 +112,7 @@ impl FromRequest for Owned {
         let db = app_data::<Database>(req);
         Box::pin(async move {
             let signed = signed.await?;
-            let app = owned(&db?, &signed.user, &id.await?).await?;
+            let app = owned(&*db?, &signed.user, &id.await?).await?;
             Ok(Self { signed, app })
         })
     }

@@ -78,7 +78,7 @@ impl<F: DeserializeOwned + 'static, P: Poster> FromRequest for CsrfChecked<F, P>
         Box::pin(async move {
             // A body the form cannot take is answered before who sent it.
             let WithToken { csrf_token, fields } = form.await?.into_inner();
-            let by = by.await.map_err(Into::into)?;
+            let by = by.await.map_err(Into::<actix_web::Error>::into)?;
             if let Some(session) = by.session() {
                 let pages = pages?;
                 if !csrf::verify(&pages.sessions, session, csrf_token.as_deref()) {

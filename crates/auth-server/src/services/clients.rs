@@ -94,6 +94,22 @@ pub struct NewClient {
     pub homepage: Option<String>,
 }
 
+impl NewClient {
+    /// A confidential client of `partner` for machine calls (client
+    /// credentials): no name, no redirect URIs, no owner.
+    pub fn confidential(partner: Option<&str>, scope: &str) -> Self {
+        Self {
+            partner: partner.map(str::to_owned),
+            scope: scope.to_owned(),
+            name: None,
+            public: false,
+            redirect_uris: vec![],
+            owner: None,
+            homepage: None,
+        }
+    }
+}
+
 /// The one-time answer to adding a client: `client_secret` is null for public clients.
 #[derive(Serialize, ToSchema)]
 pub struct CreatedClient {

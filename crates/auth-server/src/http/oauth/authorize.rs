@@ -20,6 +20,7 @@ use crate::domain::authorize::{self, AuthorizeError, AuthorizeRequest, ResponseT
 use crate::domain::client::{Client, ClientId};
 use crate::domain::oauth_error::OAuthError;
 use crate::domain::params::Params;
+use crate::domain::scopes::ScopeSet;
 use crate::error::ApiError;
 use crate::http::state::OAuthState;
 use crate::metrics::AuthMetrics;
@@ -159,14 +160,10 @@ where
 }
 
 async fn get_authorize(a: Approval<web::Query<Pairs>>) -> Result<HttpResponse, actix_web::Error> {
-    let remembered = consents::is_remembered(
-        &a.db,
-        &a.signed.user.id,
-        a.client.id.as_str(),
-        &a.request.scopes,
-    )
-    .await
-    .map_err(ApiError::from)?;
+    let (uid, client_id, scopes) = a.consent();
+    let remembered = consents::is_remembered(&a.db, uid, client_id, scopes)
+        .await
+        .map_err(ApiError::from)?;
     if remembered {
         return Ok(a.grant().await?);
     }
@@ -198,18 +195,23 @@ async fn post_authorize(a: Approval<web::Form<Pairs>>) -> Result<HttpResponse, a
             fragment,
         )));
     }
-    consents::remember(
-        &a.db,
-        &a.signed.user.id,
-        a.client.id.as_str(),
-        &a.request.scopes,
-    )
-    .await
-    .map_err(ApiError::from)?;
+    let (uid, client_id, scopes) = a.consent();
+    consents::remember(&a.db, uid, client_id, scopes)
+        .await
+        .map_err(ApiError::from)?;
     Ok(a.grant().await?)
 }
 
 impl<R> Approval<R> {
+    /// The approval as consents are kept: user, client, scopes.
+    fn consent(&self) -> (&str, &str, &ScopeSet) {
+        (
+            &self.signed.user.id,
+            self.client.id.as_str(),
+            &self.request.scopes,
+        )
+    }
+
     /// Issues what the request asked for and redirects back to the client.
     async fn grant(&self) -> Result<HttpResponse, ApiError> {
         let (client, uid, request) = (&self.client, &self.signed.user.id, &self.request);

@@ -2,16 +2,14 @@
 //! 7009). Both require client authentication (401 when it fails) and are
 //! rate-limited like the token endpoint.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use idmap_storage::Database;
 
 use super::no_store_json;
-use super::throttle::guarded;
+use super::throttle::ClientCall;
 use crate::domain::client::ClientKind;
 use crate::domain::oauth_error::OAuthError;
 use crate::error::no_store;
-use crate::http::extract::ClientForm;
-use crate::http::state::OAuthState;
 use crate::metrics::AuthMetrics;
 use crate::routes::action;
 use crate::services::introspect;
@@ -24,23 +22,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn post_introspect(
-    req: HttpRequest,
-    form: ClientForm,
-    oauth: web::Data<OAuthState>,
+    call: ClientCall,
     db: web::Data<Database>,
     metrics: web::Data<AuthMetrics>,
 ) -> Result<HttpResponse, TokenError> {
+    let oauth = &call.oauth;
     // Introspection is for confidential callers (metadata says so): a
     // public client's bare client_id is no authentication here.
-    let caller = guarded(&oauth, &req, &form, async |presented| {
-        let c = oauth.tokens.authenticate(presented).await?;
-        match c.kind {
-            ClientKind::Confidential => Ok(c),
-            ClientKind::Public => Err(OAuthError::invalid_client().into()),
-        }
-    })
-    .await?;
-    let token = form.params.required("token")?;
+    let caller = call
+        .guarded(async |presented| {
+            let c = oauth.tokens.authenticate(presented).await?;
+            match c.kind {
+                ClientKind::Confidential => Ok(c),
+                ClientKind::Public => Err(OAuthError::invalid_client().into()),
+            }
+        })
+        .await?;
+    let token = call.form.params.required("token")?;
     let found = introspect::prepare(&oauth.verifier, Some(token))
         .read(&db, oauth.tokens.credentials())
         .await?;
@@ -50,16 +48,14 @@ async fn post_introspect(
 }
 
 async fn post_revoke(
-    req: HttpRequest,
-    form: ClientForm,
-    oauth: web::Data<OAuthState>,
+    call: ClientCall,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, TokenError> {
-    let caller = guarded(&oauth, &req, &form, async |presented| {
-        oauth.tokens.authenticate(presented).await
-    })
-    .await?;
-    let token = form.params.required("token")?;
+    let oauth = &call.oauth;
+    let caller = call
+        .guarded(async |presented| oauth.tokens.authenticate(presented).await)
+        .await?;
+    let token = call.form.params.required("token")?;
     introspect::revoke(&db, &oauth.verifier, &caller, token).await?;
     let mut builder = HttpResponse::Ok();
     no_store(&mut builder);

@@ -146,21 +146,10 @@ impl TestApp {
 
     /// Registers a confidential client; returns (client_id, client_secret).
     pub async fn add_client(&self, partner: Option<&str>, scope: &str) -> (String, String) {
-        let created = clients::add_client(
-            &self.db,
-            &self.hasher,
-            NewClient {
-                partner: partner.map(str::to_owned),
-                scope: scope.to_owned(),
-                name: None,
-                public: false,
-                redirect_uris: vec![],
-                owner: None,
-                homepage: None,
-            },
-        )
-        .await
-        .unwrap();
+        let new = NewClient::confidential(partner, scope);
+        let created = clients::add_client(&self.db, &self.hasher, new)
+            .await
+            .unwrap();
         (created.client_id, created.client_secret.unwrap())
     }
 
