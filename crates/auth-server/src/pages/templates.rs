@@ -13,11 +13,12 @@ use serde::Serialize;
 use crate::error::ApiError;
 
 /// Every page, by name.
-const PAGES: [(&str, &str); 18] = [
+const PAGES: [(&str, &str); 19] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("consent.html", include_str!("../../templates/consent.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("confirm.html", include_str!("../../templates/confirm.html")),
     ("message.html", include_str!("../../templates/message.html")),
     (
         "register.html",

@@ -80,8 +80,9 @@ fn hex_string(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// What the operator asked for when adding a client.
-#[derive(Debug, Clone)]
+/// What the operator asked for when adding a client; the default is
+/// confidential, unnamed, without redirect URIs or owner.
+#[derive(Debug, Clone, Default)]
 pub struct NewClient {
     pub partner: Option<String>,
     pub scope: String,
@@ -96,16 +97,12 @@ pub struct NewClient {
 
 impl NewClient {
     /// A confidential client of `partner` for machine calls (client
-    /// credentials): no name, no redirect URIs, no owner.
+    /// credentials).
     pub fn confidential(partner: Option<&str>, scope: &str) -> Self {
         Self {
             partner: partner.map(str::to_owned),
             scope: scope.to_owned(),
-            name: None,
-            public: false,
-            redirect_uris: vec![],
-            owner: None,
-            homepage: None,
+            ..Self::default()
         }
     }
 }
