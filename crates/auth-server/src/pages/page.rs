@@ -44,6 +44,17 @@ pub fn render(
     Ok(resp)
 }
 
+/// Renders `name` for a visitor, in the request's session.
+pub fn visitor_page(
+    pages: &PagesState,
+    req: &HttpRequest,
+    status: StatusCode,
+    name: &str,
+    ctx: Value,
+) -> Result<HttpResponse, ApiError> {
+    render(pages, &session(pages, req), None, status, name, ctx)
+}
+
 /// A message page (title, text, a link onward) in the request's session.
 pub fn message(
     pages: &PagesState,
@@ -52,14 +63,8 @@ pub fn message(
     (title, message): (&str, &str),
     (link, link_text): (&str, &str),
 ) -> Result<HttpResponse, ApiError> {
-    render(
-        pages,
-        &session(pages, req),
-        None,
-        status,
-        "message.html",
-        minijinja::context! { title, message, link, link_text },
-    )
+    let ctx = minijinja::context! { title, message, link, link_text };
+    visitor_page(pages, req, status, "message.html", ctx)
 }
 
 /// A 303 to `location`.

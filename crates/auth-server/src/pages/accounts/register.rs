@@ -7,8 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use idmap_storage::Database;
 use serde::Deserialize;
 
-use super::{TokenQuery, account_error};
-use crate::domain::password_policy::MIN_PASSWORD_LEN;
+use super::{TokenQuery, account_error, password_form};
 use crate::error::ApiError;
 use crate::pages::extract::AnySession;
 use crate::pages::page;
@@ -24,28 +23,14 @@ pub struct RegisterForm {
 
 const ACCOUNT: (&str, &str) = ("/accounts/", "Your account");
 
-fn form_page(
-    pages: &PagesState,
-    req: &HttpRequest,
-    status: StatusCode,
-    email: &str,
-    error: &str,
-) -> Result<HttpResponse, ApiError> {
-    page::render(
-        pages,
-        &page::session(pages, req),
-        None,
-        status,
-        "register.html",
-        minijinja::context! { email, error, min_len => MIN_PASSWORD_LEN },
-    )
-}
+const FORM: &str = "register.html";
 
 pub async fn get_register(
     req: HttpRequest,
     pages: web::Data<PagesState>,
 ) -> Result<HttpResponse, ApiError> {
-    form_page(&pages, &req, StatusCode::OK, "", "")
+    let ctx = minijinja::context! { email => "", error => "" };
+    password_form(&pages, &req, (StatusCode::OK, FORM), ctx)
 }
 
 pub async fn post_register(
@@ -71,13 +56,10 @@ pub async fn post_register(
             ),
             ("/accounts/login/", "Go to sign-in"),
         ),
-        Err(AccountError::Invalid(error)) => form_page(
-            &pages,
-            &req,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &email,
-            &error,
-        ),
+        Err(AccountError::Invalid(error)) => {
+            let ctx = minijinja::context! { email, error };
+            password_form(&pages, &req, (StatusCode::UNPROCESSABLE_ENTITY, FORM), ctx)
+        }
         Err(e) => Err(account_error(e)),
     }
 }

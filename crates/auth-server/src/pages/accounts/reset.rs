@@ -8,8 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use idmap_storage::Database;
 use serde::Deserialize;
 
-use super::{TokenQuery, account_error};
-use crate::domain::password_policy::MIN_PASSWORD_LEN;
+use super::{TokenQuery, account_error, password_form};
 use crate::error::ApiError;
 use crate::pages::extract::AnySession;
 use crate::pages::page;
@@ -43,44 +42,14 @@ fn invalid_link(pages: &PagesState, req: &HttpRequest) -> Result<HttpResponse, A
     )
 }
 
-/// `name` in the request's session, without a signed-in user.
-fn form_page(
-    pages: &PagesState,
-    req: &HttpRequest,
-    status: StatusCode,
-    name: &str,
-    ctx: minijinja::Value,
-) -> Result<HttpResponse, ApiError> {
-    page::render(pages, &page::session(pages, req), None, status, name, ctx)
-}
-
-fn confirm_page(
-    pages: &PagesState,
-    req: &HttpRequest,
-    status: StatusCode,
-    token: &str,
-    error: &str,
-) -> Result<HttpResponse, ApiError> {
-    form_page(
-        pages,
-        req,
-        status,
-        "reset_confirm.html",
-        minijinja::context! { token, error, min_len => MIN_PASSWORD_LEN },
-    )
-}
+const CONFIRM: &str = "reset_confirm.html";
 
 pub async fn get_request(
     req: HttpRequest,
     pages: web::Data<PagesState>,
 ) -> Result<HttpResponse, ApiError> {
-    form_page(
-        &pages,
-        &req,
-        StatusCode::OK,
-        "reset_request.html",
-        minijinja::context! {},
-    )
+    let ctx = minijinja::context! {};
+    page::visitor_page(&pages, &req, StatusCode::OK, "reset_request.html", ctx)
 }
 
 pub async fn post_request(
@@ -118,7 +87,8 @@ pub async fn get_confirm(
     if live.is_none() {
         return invalid_link(&pages, &req);
     }
-    confirm_page(&pages, &req, StatusCode::OK, &token, "")
+    let ctx = minijinja::context! { token, error => "" };
+    password_form(&pages, &req, (StatusCode::OK, CONFIRM), ctx)
 }
 
 pub async fn post_confirm(
@@ -142,13 +112,15 @@ pub async fn post_confirm(
             (SIGN_IN, "Sign in"),
         ),
         Ok(false) => invalid_link(&pages, &req),
-        Err(AccountError::Invalid(error)) => confirm_page(
-            &pages,
-            &req,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &token,
-            &error,
-        ),
+        Err(AccountError::Invalid(error)) => {
+            let ctx = minijinja::context! { token, error };
+            password_form(
+                &pages,
+                &req,
+                (StatusCode::UNPROCESSABLE_ENTITY, CONFIRM),
+                ctx,
+            )
+        }
         Err(e) => Err(account_error(e)),
     }
 }
