@@ -26,9 +26,7 @@ async fn read(c: RequireScope<ReadScope>) -> HttpResponse {
 }
 
 struct Auth {
-    base: String,
-    db: idmap_storage::Database,
-    hasher: std::sync::Arc<auth_server::domain::client_secret::SecretHasher>,
+    server: auth_server::startup::Embedded,
     _dir: tempfile::TempDir,
 }
 
@@ -50,39 +48,22 @@ async fn start_auth() -> Auth {
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     let settings = auth_server::config::Settings::load(None, &env).unwrap();
-    let app = auth_server::startup::Application::build(&settings)
-        .await
-        .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_without_signal_handlers());
-    let db = auth_server::startup::open_database(&settings)
-        .await
-        .unwrap();
-    let hasher = auth_server::startup::load_secret_hasher(&settings)
-        .await
-        .unwrap();
     Auth {
-        base,
-        db,
-        hasher,
+        server: auth_server::startup::embed(&settings).await.unwrap(),
         _dir: dir,
     }
 }
 
 async fn token(auth: &Auth, scope: &str) -> String {
     let c = auth_server::services::clients::add_client(
-        &auth.db,
-        &auth.hasher,
-        auth_server::services::clients::NewClient {
-            partner: None,
-            scope: scope.into(),
-            ..auth_server::services::clients::NewClient::default()
-        },
+        &auth.server.db,
+        &auth.server.hasher,
+        auth_server::services::clients::NewClient::confidential(None, scope),
     )
     .await
     .unwrap();
     let body: Value = reqwest::Client::new()
-        .post(format!("{}/oauth/token", auth.base))
+        .post(format!("{}/oauth/token", auth.server.url))
         .basic_auth(&c.client_id, c.client_secret.as_deref())
         .form(&[("grant_type", "client_credentials")])
         .send()
@@ -98,7 +79,7 @@ async fn token(auth: &Auth, scope: &str) -> String {
 async fn scopes_are_enforced_and_errors_follow_rfc_6750() {
     let auth = start_auth().await;
     let mut config = VerifierConfig::new(ISSUER, "idmap");
-    config.jwks_url = Some(format!("{}/oauth/jwks.json", auth.base));
+    config.jwks_url = Some(format!("{}/oauth/jwks.json", auth.server.url));
     config.http_timeout = Duration::from_secs(2);
     let verifier = Verifier::new(config).unwrap();
 

@@ -15,5 +15,6 @@ pub mod keys;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod routes;
 pub mod services;
 pub mod startup;

@@ -272,6 +272,28 @@ impl Application {
     }
 }
 
+/// A server running on a task of this runtime, and what its embedder
+/// uses beside HTTP.
+pub struct Embedded {
+    /// `http://127.0.0.1:{port}`.
+    pub url: String,
+    pub db: Database,
+    pub hasher: Arc<SecretHasher>,
+}
+
+/// Builds the server for `settings` and runs it in-process, without
+/// signal handlers (see [`Application::run_without_signal_handlers`]).
+pub async fn embed(settings: &Settings) -> anyhow::Result<Embedded> {
+    let app = Application::build(settings).await?;
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_without_signal_handlers());
+    Ok(Embedded {
+        url,
+        db: open_database(settings).await?,
+        hasher: load_secret_hasher(settings).await?,
+    })
+}
+
 /// Watches the key directory so rotations by the CLI or another replica
 /// apply without a restart; a cheap listing, a reload only on change.
 fn spawn_key_poller(keys: Arc<KeyStore>, interval: u64) -> tokio::task::JoinHandle<()> {

@@ -4,9 +4,6 @@
 //! `client_secret` in the body, never both), parsed once for every step
 //! that needs it: the rate-limit gate and the service.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -14,9 +11,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use crate::domain::client_auth::{self, PresentedCredentials};
 use crate::domain::oauth_error::OAuthError;
 use crate::domain::params::Params;
+use crate::pages::extract::LocalBoxFuture;
 use crate::services::token::TokenError;
-
-type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
 /// A client's form post.
 pub struct ClientForm {

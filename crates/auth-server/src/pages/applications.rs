@@ -4,18 +4,20 @@
 //! A confidential application's secret is on the page that answers the
 //! registration, and nowhere else. Another user's application answers 404.
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use idmap_storage::Database;
 use serde::Deserialize;
 
-use super::extract::SignedIn;
-use super::page::{self, CsrfForm};
+use super::extract::{LocalBoxFuture, SignedIn};
+use super::page;
+use super::posted::CsrfChecked;
 use super::state::PagesState;
 use crate::db::users::UserRow;
 use crate::domain::client_secret::SecretHasher;
-use crate::error::ApiError;
-use crate::pages::{form, view};
+use crate::error::{ApiError, app_data};
+use crate::routes::{form, view};
 use crate::services::applications::{self, ApplicationInput, ApplicationView};
 use crate::services::clients::AdminError;
 
@@ -46,7 +48,6 @@ pub struct ApplicationForm {
     redirect_uris: Option<String>,
     homepage: Option<String>,
     client_type: Option<String>,
-    csrf_token: Option<String>,
 }
 
 impl ApplicationForm {
@@ -95,16 +96,35 @@ fn refused_form(
     signed.page(pages, status, "application_form.html", ctx)
 }
 
-/// One of the user's applications on the page `name`.
-async fn app_page(
-    signed: &SignedIn,
-    pages: &PagesState,
-    db: &Database,
-    id: &str,
-    name: &str,
-) -> Result<HttpResponse, ApiError> {
-    let app = owned(db, &signed.user, id).await?;
-    signed.page(pages, StatusCode::OK, name, minijinja::context! { app })
+/// The signed-in user's application named by the path (`{id}`).
+pub struct Owned {
+    signed: SignedIn,
+    app: ApplicationView,
+}
+
+impl FromRequest for Owned {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed = SignedIn::from_request(req, payload);
+        let id = web::Path::<String>::from_request(req, payload);
+        let db = app_data::<Database>(req);
+        Box::pin(async move {
+            let signed = signed.await?;
+            let app = owned(&*db?, &signed.user, &id.await?).await?;
+            Ok(Self { signed, app })
+        })
+    }
+}
+
+impl Owned {
+    /// The application on the page `name`.
+    fn page(self, pages: &PagesState, name: &str) -> Result<HttpResponse, ApiError> {
+        let app = self.app;
+        self.signed
+            .page(pages, StatusCode::OK, name, minijinja::context! { app })
+    }
 }
 
 /// Shown instead of the form to a user whose address is not verified.
@@ -146,15 +166,11 @@ pub async fn get_register(
 }
 
 pub async fn post_register(
-    form: web::Form<ApplicationForm>,
-    signed: SignedIn,
+    CsrfChecked { form, by: signed }: CsrfChecked<ApplicationForm>,
     pages: web::Data<PagesState>,
     db: web::Data<Database>,
     hasher: web::Data<SecretHasher>,
 ) -> Result<HttpResponse, ApiError> {
-    if !page::csrf_ok(&pages, &signed.session, form.csrf_token.as_deref()) {
-        return page::csrf_refused(&pages);
-    }
     let public = form.client_type.as_deref() == Some("public");
     let created = match form.input() {
         Ok(input) => applications::register(&db, &hasher, &signed.user, input, public).await,
@@ -184,21 +200,16 @@ pub async fn post_register(
 }
 
 pub async fn get_application(
-    signed: SignedIn,
-    path: web::Path<String>,
+    owned: Owned,
     pages: web::Data<PagesState>,
-    db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    app_page(&signed, &pages, &db, &path, "application.html").await
+    owned.page(&pages, "application.html")
 }
 
 pub async fn get_update(
-    signed: SignedIn,
-    path: web::Path<String>,
+    Owned { signed, app }: Owned,
     pages: web::Data<PagesState>,
-    db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = owned(&db, &signed.user, &path).await?;
     signed.page(
         &pages,
         StatusCode::OK,
@@ -213,14 +224,10 @@ pub async fn get_update(
 
 pub async fn post_update(
     path: web::Path<String>,
-    form: web::Form<ApplicationForm>,
-    signed: SignedIn,
+    CsrfChecked { form, by: signed }: CsrfChecked<ApplicationForm>,
     pages: web::Data<PagesState>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    if !page::csrf_ok(&pages, &signed.session, form.csrf_token.as_deref()) {
-        return page::csrf_refused(&pages);
-    }
     let app = owned(&db, &signed.user, &path).await?;
     let result = match form.input() {
         Ok(input) => applications::update(&db, &signed.user, &app.client_id, input).await,
@@ -242,24 +249,17 @@ pub async fn post_update(
 }
 
 pub async fn get_delete(
-    signed: SignedIn,
-    path: web::Path<String>,
+    owned: Owned,
     pages: web::Data<PagesState>,
-    db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    app_page(&signed, &pages, &db, &path, "application_delete.html").await
+    owned.page(&pages, "application_delete.html")
 }
 
 pub async fn post_delete(
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
-    signed: SignedIn,
-    pages: web::Data<PagesState>,
+    CsrfChecked { by: signed, .. }: CsrfChecked<()>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    if !page::csrf_ok(&pages, &signed.session, form.csrf_token.as_deref()) {
-        return page::csrf_refused(&pages);
-    }
     if !applications::delete(&db, &signed.user.id, &path).await? {
         return Err(ApiError::NotFound);
     }

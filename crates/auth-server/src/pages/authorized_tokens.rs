@@ -10,10 +10,11 @@ use idmap_storage::Database;
 use serde::Serialize;
 
 use super::extract::SignedIn;
-use super::page::{self, CsrfForm};
+use super::page;
+use super::posted::CsrfChecked;
 use super::state::PagesState;
 use crate::error::ApiError;
-use crate::pages::{form, view};
+use crate::routes::{form, view};
 use crate::services::consents;
 
 /// Registers this area's routes.
@@ -118,14 +119,9 @@ pub async fn confirm_revoke(
 
 pub async fn revoke_authorized(
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
-    signed: SignedIn,
-    pages: web::Data<PagesState>,
+    CsrfChecked { by: signed, .. }: CsrfChecked<()>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    if !page::csrf_ok(&pages, &signed.session, form.csrf_token.as_deref()) {
-        return page::csrf_refused(&pages);
-    }
     if !consents::revoke(&db, &signed.user.id, &path).await? {
         return Err(ApiError::NotFound);
     }

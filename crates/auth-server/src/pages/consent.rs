@@ -41,11 +41,6 @@ pub fn field(pairs: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-/// Whether the consent form's CSRF token belongs to the user's session.
-pub fn csrf_ok(pages: &PagesState, signed: &SignedIn, presented: Option<&str>) -> bool {
-    csrf::verify(&pages.sessions, &signed.session, presented)
-}
-
 /// The page asking `signed` to approve `request` of `client`.
 pub fn page(
     pages: &PagesState,

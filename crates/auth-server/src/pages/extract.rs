@@ -1,10 +1,11 @@
-//! The signed-in user of a request, as handler arguments: a session cookie
-//! that is intact and unexpired, whose user still exists, is not disabled,
-//! and whose session generation is current (logout and password reset bump
-//! the generation, so a copied cookie dies with them). A page that needs a
-//! user answers anyone else with the login page, coming back afterwards.
+//! Who is behind a request, as handler arguments. The signed-in user: a
+//! session cookie that is intact and unexpired, whose user still exists, is
+//! not disabled, and whose session generation is current (logout and
+//! password reset bump the generation, so a copied cookie dies with them).
+//! A page that needs a user answers anyone else with the login page, coming
+//! back afterwards. A visitor: the session of the cookie, or a new one.
 
-use std::future::Future;
+use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -15,13 +16,13 @@ use idmap_storage::Database;
 use super::page::{self, see_other};
 use super::session::Session;
 use super::state::PagesState;
-use super::templates::Templates;
 use crate::db::users::UserRow;
 use crate::error::{ApiError, app_data};
 use crate::services::users;
 use idmap_common::clock::now_unix;
 
-type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+/// The future of an extractor that awaits something (a body, the database).
+pub type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
 /// A signed-in user and their session.
 pub struct SignedIn {
@@ -89,23 +90,6 @@ impl ResponseError for ToLogin {
     }
 }
 
-/// The answer to a signed-in user whose address is not verified yet.
-#[derive(Debug, thiserror::Error)]
-#[error("the address is not verified")]
-pub struct Unverified {
-    page: String,
-}
-
-impl ResponseError for Unverified {
-    fn status_code(&self) -> StatusCode {
-        StatusCode::FORBIDDEN
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        Templates::respond(self.status_code(), self.page.clone(), None)
-    }
-}
-
 const VERIFY_FIRST: &str = "Confirm your e-mail address before approving applications: open the \
      link we mailed you (your account page at /accounts/ can send it again).";
 
@@ -159,8 +143,53 @@ impl FromRequest for VerifiedUser {
             if signed.user.email_verified {
                 return Ok(Self(signed));
             }
-            let page = pages?.templates.error_html(VERIFY_FIRST)?;
-            Err(Unverified { page }.into())
+            let page = pages?
+                .templates
+                .error(StatusCode::FORBIDDEN, VERIFY_FIRST)?;
+            Err(page.into())
         })
+    }
+}
+
+/// The request's session, or a new anonymous one: a visitor's (its cookie
+/// is set when a page is rendered in it).
+pub struct AnySession(pub Session);
+
+impl FromRequest for AnySession {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(app_data::<PagesState>(req).map(|pages| Self(page::session(&pages, req))))
+    }
+}
+
+/// The session of the request's cookie, which a form posted without one
+/// (expired, or cookies disabled) cannot be checked against: refused with
+/// a page saying so.
+pub struct ExistingSession(pub Session);
+
+const NO_SESSION: &str =
+    "Your session expired or cookies are disabled. Open the sign-in page again.";
+
+impl FromRequest for ExistingSession {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::read(req))
+    }
+}
+
+impl ExistingSession {
+    fn read(req: &HttpRequest) -> Result<Self, actix_web::Error> {
+        let pages = app_data::<PagesState>(req)?;
+        match pages.sessions.read(req, now_unix()) {
+            Some(session) => Ok(Self(session)),
+            None => Err(pages
+                .templates
+                .error(StatusCode::FORBIDDEN, NO_SESSION)?
+                .into()),
+        }
     }
 }

@@ -16,57 +16,13 @@ pub mod csrf;
 pub mod extract;
 pub mod not_found;
 pub mod page;
+pub mod posted;
 pub mod session;
 pub mod state;
 pub mod static_files;
 pub mod templates;
 
-use actix_web::{FromRequest, Handler, Resource, Responder, web};
-
-use crate::error::{form_config, method_not_allowed};
-
-/// A page that only shows something: GET, and 405 for other methods.
-pub fn view<F, A>(path: &str, get: F) -> Resource
-where
-    F: Handler<A>,
-    A: FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    web::resource(path)
-        .route(web::get().to(get))
-        .default_service(method_not_allowed("GET"))
-}
-
-/// A page with a form: GET shows it, POST takes it (size-limited, with
-/// form errors answered as pages).
-pub fn form<G, GA, P, PA>(path: &str, get: G, post: P) -> Resource
-where
-    G: Handler<GA>,
-    GA: FromRequest + 'static,
-    G::Output: Responder + 'static,
-    P: Handler<PA>,
-    PA: FromRequest + 'static,
-    P::Output: Responder + 'static,
-{
-    web::resource(path)
-        .app_data(form_config())
-        .route(web::get().to(get))
-        .route(web::post().to(post))
-        .default_service(method_not_allowed("GET, POST"))
-}
-
-/// A form posted from another page: POST only.
-pub fn action<P, PA>(path: &str, post: P) -> Resource
-where
-    P: Handler<PA>,
-    PA: FromRequest + 'static,
-    P::Output: Responder + 'static,
-{
-    web::resource(path)
-        .app_data(form_config())
-        .route(web::post().to(post))
-        .default_service(method_not_allowed("POST"))
-}
+use actix_web::web;
 
 /// Registers the pages' routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,12 +1,11 @@
 //! What every user-center page handler needs: the request's session (or a
 //! new anonymous one), rendering a template with the CSRF token and the
-//! signed-in user's address, setting the session cookie, checking a form's
-//! CSRF token, message pages, and redirects.
+//! signed-in user's address, setting the session cookie, message pages,
+//! and redirects.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use minijinja::Value;
-use serde::Deserialize;
 
 use super::client_ip::client_ip;
 use super::csrf;
@@ -14,12 +13,6 @@ use super::session::Session;
 use super::state::PagesState;
 use crate::error::ApiError;
 use idmap_common::clock::now_unix;
-
-/// A form that carries nothing but its CSRF token.
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    pub csrf_token: Option<String>,
-}
 
 /// The request's session, or a new anonymous one (its cookie is set by [`render`]).
 pub fn session(pages: &PagesState, req: &HttpRequest) -> Session {
@@ -51,6 +44,17 @@ pub fn render(
     Ok(resp)
 }
 
+/// Renders `name` for a visitor, in the request's session.
+pub fn visitor_page(
+    pages: &PagesState,
+    req: &HttpRequest,
+    status: StatusCode,
+    name: &str,
+    ctx: Value,
+) -> Result<HttpResponse, ApiError> {
+    render(pages, &session(pages, req), None, status, name, ctx)
+}
+
 /// A message page (title, text, a link onward) in the request's session.
 pub fn message(
     pages: &PagesState,
@@ -59,27 +63,8 @@ pub fn message(
     (title, message): (&str, &str),
     (link, link_text): (&str, &str),
 ) -> Result<HttpResponse, ApiError> {
-    render(
-        pages,
-        &session(pages, req),
-        None,
-        status,
-        "message.html",
-        minijinja::context! { title, message, link, link_text },
-    )
-}
-
-/// Whether the form's token belongs to this session.
-pub fn csrf_ok(pages: &PagesState, session: &Session, presented: Option<&str>) -> bool {
-    csrf::verify(&pages.sessions, session, presented)
-}
-
-/// The page for a form whose CSRF token is missing or wrong.
-pub fn csrf_refused(pages: &PagesState) -> Result<HttpResponse, ApiError> {
-    pages.templates.error_page(
-        StatusCode::FORBIDDEN,
-        "The form expired or was not sent from this site. Open the page again and retry.",
-    )
+    let ctx = minijinja::context! { title, message, link, link_text };
+    visitor_page(pages, req, status, "message.html", ctx)
 }
 
 /// A 303 to `location`.

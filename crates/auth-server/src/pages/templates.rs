@@ -4,20 +4,21 @@
 //! without inline scripts or styles (the stylesheet is served by this
 //! server), `X-Frame-Options: DENY`, `nosniff` and `no-referrer`.
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError};
 use minijinja::Environment;
 use serde::Serialize;
 
 use crate::error::ApiError;
 
 /// Every page, by name.
-const PAGES: [(&str, &str); 18] = [
+const PAGES: [(&str, &str); 19] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("consent.html", include_str!("../../templates/consent.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("confirm.html", include_str!("../../templates/confirm.html")),
     ("message.html", include_str!("../../templates/message.html")),
     (
         "register.html",
@@ -109,14 +110,16 @@ impl Templates {
         Ok(Self::respond(status, self.render(name, ctx)?, origin))
     }
 
-    /// The error page of the authorization endpoint.
+    /// The error page saying `message`, as an answer.
     pub fn error_page(&self, status: StatusCode, message: &str) -> Result<HttpResponse, ApiError> {
-        Ok(Self::respond(status, self.error_html(message)?, None))
+        Ok(self.error(status, message)?.error_response())
     }
 
-    /// The body of [`Self::error_page`], for an error type that answers it.
-    pub fn error_html(&self, message: &str) -> Result<String, ApiError> {
-        self.render("error.html", minijinja::context! { message => message })
+    /// The error page saying `message`, as an error: for a refusal made
+    /// before a handler runs (an extractor's) or deep inside one.
+    pub fn error(&self, status: StatusCode, message: &str) -> Result<ErrorPage, ApiError> {
+        let html = self.render("error.html", minijinja::context! { message => message })?;
+        Ok(ErrorPage { status, html })
     }
 
     fn render<S: Serialize>(&self, name: &str, ctx: S) -> Result<String, ApiError> {
@@ -141,6 +144,24 @@ impl Templates {
             .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             .insert_header((header::REFERRER_POLICY, "no-referrer"))
             .body(html)
+    }
+}
+
+/// A rendered error page and its status (see [`Templates::error`]).
+#[derive(Debug, thiserror::Error)]
+#[error("refused with an error page ({status})")]
+pub struct ErrorPage {
+    status: StatusCode,
+    html: String,
+}
+
+impl ResponseError for ErrorPage {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        Templates::respond(self.status, self.html.clone(), None)
     }
 }
 

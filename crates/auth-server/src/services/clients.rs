@@ -80,8 +80,8 @@ fn hex_string(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// What the operator asked for when adding a client; the default is a
-/// confidential client of no partner, without name or redirect URIs.
+/// What the operator asked for when adding a client; the default is
+/// confidential, unnamed, without redirect URIs or owner.
 #[derive(Debug, Clone, Default)]
 pub struct NewClient {
     pub partner: Option<String>,
@@ -93,6 +93,18 @@ pub struct NewClient {
     pub owner: Option<String>,
     /// Checked by `domain::homepage` before it gets here.
     pub homepage: Option<String>,
+}
+
+impl NewClient {
+    /// A confidential client of `partner` for machine calls (client
+    /// credentials).
+    pub fn confidential(partner: Option<&str>, scope: &str) -> Self {
+        Self {
+            partner: partner.map(str::to_owned),
+            scope: scope.to_owned(),
+            ..Self::default()
+        }
+    }
 }
 
 /// The one-time answer to adding a client: `client_secret` is null for public clients.

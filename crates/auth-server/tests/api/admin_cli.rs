@@ -120,17 +120,12 @@ fn entitlements_are_granted_listed_and_withdrawn() {
         &["admin", "partner", "add", "UFH", "--name", "UF Health"],
     ));
 
+    let grant = |args: &[&'static str]| -> Vec<&'static str> {
+        [&["admin", "entitlement", "grant"][..], args].concat()
+    };
     let by_user = stdout_json(&admin(
         &env,
-        &[
-            "admin",
-            "entitlement",
-            "grant",
-            "--user",
-            "ann@example.org",
-            "--scope",
-            "idmap:read",
-        ],
+        &grant(&["--user", "ann@example.org", "--scope", "idmap:read"]),
     ));
     assert_eq!(
         (by_user["scope"].as_str(), by_user["user_email"].as_str()),
@@ -138,15 +133,7 @@ fn entitlements_are_granted_listed_and_withdrawn() {
     );
     let by_group = stdout_json(&admin(
         &env,
-        &[
-            "admin",
-            "entitlement",
-            "grant",
-            "--partner",
-            "UFH",
-            "--scope",
-            "idmap:admin",
-        ],
+        &grant(&["--partner", "UFH", "--scope", "idmap:admin"]),
     ));
     assert_eq!(by_group["partner"], "UFH");
     let list = stdout_json(&admin(&env, &["admin", "entitlement", "list"]));
@@ -157,30 +144,19 @@ fn entitlements_are_granted_listed_and_withdrawn() {
     assert_eq!(list.as_array().unwrap().len(), 1);
 
     for args in [
-        &["admin", "entitlement", "grant", "--scope", "idmap:read"][..],
-        &[
-            "admin",
-            "entitlement",
-            "grant",
+        grant(&["--scope", "idmap:read"]),
+        grant(&[
             "--user",
             "ann@example.org",
             "--partner",
             "UFH",
             "--scope",
             "idmap:read",
-        ],
-        &[
-            "admin",
-            "entitlement",
-            "grant",
-            "--user",
-            "ann@example.org",
-            "--scope",
-            "admin",
-        ],
-        &["admin", "entitlement", "revoke", id],
+        ]),
+        grant(&["--user", "ann@example.org", "--scope", "admin"]),
+        vec!["admin", "entitlement", "revoke", id],
     ] {
-        let out = admin(&env, args);
+        let out = admin(&env, &args);
         assert!(!out.status.success(), "{args:?}");
         assert!(!out.stderr.is_empty(), "{args:?}");
     }

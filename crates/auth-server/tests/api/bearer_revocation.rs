@@ -5,26 +5,17 @@
 //! `STALE_AFTER` after the commit, even one that was accepted, and so
 //! remembered as verified, just before. On every backend.
 
-use std::time::{Duration, Instant};
-
-use auth_server::services::credentials::STALE_AFTER;
-use diesel::connection::SimpleConnection;
-use idmap_common::clock::now_unix;
-use idmap_storage::StorageError;
-use idmap_storage::testing::{TestDatabase, all_backends};
+use idmap_storage::Backend;
 use reqwest::Method;
 
-use crate::support::spawn_replicas;
+use crate::support::{TestApp, on_replicas_of_every_backend, revoke_sql};
 
 #[tokio::test]
 async fn a_token_revoked_elsewhere_is_refused_by_every_replica_within_the_bound() {
-    futures_util::future::join_all(all_backends().map(on_backend)).await;
+    on_replicas_of_every_backend(on_backend).await;
 }
 
-async fn on_backend(test_db: TestDatabase) {
-    let backend = test_db.backend();
-    let (a, b) = spawn_replicas(&test_db).await;
-
+async fn on_backend(backend: Backend, a: TestApp, b: TestApp) {
     let token = a.admin_token().await;
     for app in [&a, &b] {
         let (status, _) = app
@@ -34,16 +25,7 @@ async fn on_backend(test_db: TestDatabase) {
     }
 
     let jti = a.verify(&token).await.1["jti"].as_str().unwrap().to_owned();
-    let sql = format!(
-        "INSERT INTO revoked_tokens (jti, expires_at) VALUES ('{jti}', {});",
-        now_unix() + 3_600
-    );
-    a.db.run(move |c| c.batch_execute(&sql).map_err(StorageError::from))
-        .await
-        .unwrap();
-    let committed = Instant::now();
-
-    tokio::time::sleep_until((committed + STALE_AFTER + Duration::from_millis(10)).into()).await;
+    a.commit_elsewhere(revoke_sql(&jti)).await;
     for app in [&a, &b] {
         let (status, _) = app
             .admin_call(Some(&token), Method::GET, "/clients", None)

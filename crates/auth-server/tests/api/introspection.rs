@@ -2,18 +2,15 @@
 //! token, revoked access tokens reported inactive, refresh tokens looked
 //! up, unknown tokens answered 200, client authentication enforced.
 
-use crate::support::{TestApp, spawn_app};
+use crate::support::{TestApp, spawn_app, status_of};
 
 async fn revoke(app: &TestApp, who: (&str, &str), token: &str) -> u16 {
-    app.client
-        .post(app.url("/oauth/revoke"))
-        .basic_auth(who.0, Some(who.1))
-        .form(&[("token", token), ("token_type_hint", "access_token")])
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    status_of(app.client_post(
+        "/oauth/revoke",
+        who,
+        &[("token", token), ("token_type_hint", "access_token")],
+    ))
+    .await
 }
 
 #[tokio::test]

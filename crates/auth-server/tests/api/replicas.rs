@@ -5,15 +5,10 @@
 //! `STALE_AFTER` after the commit: a disabled client, a retired secret and
 //! a revoked token. On every backend.
 
-use std::time::{Duration, Instant};
-
-use auth_server::services::credentials::STALE_AFTER;
-use diesel::connection::SimpleConnection;
 use idmap_common::clock::now_unix;
-use idmap_storage::StorageError;
-use idmap_storage::testing::{TestDatabase, all_backends};
+use idmap_storage::Backend;
 
-use crate::support::{TestApp, spawn_replicas};
+use crate::support::{TestApp, on_replicas_of_every_backend, revoke_sql};
 
 async fn token_status(app: &TestApp, (id, secret): &(String, String)) -> u16 {
     app.client_grant(id, secret).await.status().as_u16()
@@ -23,16 +18,12 @@ async fn active(app: &TestApp, (id, secret): &(String, String), token: &str) -> 
     app.introspect_active((id, secret), token).await
 }
 
-/// The backends run side by side: each waits out the bound once.
 #[tokio::test]
 async fn changes_made_elsewhere_reach_every_replica_within_the_bound() {
-    futures_util::future::join_all(all_backends().map(on_backend)).await;
+    on_replicas_of_every_backend(on_backend).await;
 }
 
-async fn on_backend(test_db: TestDatabase) {
-    let backend = test_db.backend();
-    let (a, b) = spawn_replicas(&test_db).await;
-
+async fn on_backend(backend: Backend, a: TestApp, b: TestApp) {
     let disabled = a.add_client(None, "idmap:read").await;
     let retired = a.add_client(None, "idmap:read").await;
     let holder = a.add_client(None, "idmap:read").await;
@@ -47,19 +38,13 @@ async fn on_backend(test_db: TestDatabase) {
     let jti = a.verify(&token).await.1["jti"].as_str().unwrap().to_owned();
     let sql = format!(
         "UPDATE clients SET disabled = TRUE WHERE client_id = '{}'; \
-             UPDATE client_secrets SET expires_at = {now} WHERE client_id = '{}'; \
-             INSERT INTO revoked_tokens (jti, expires_at) VALUES ('{jti}', {});",
+             UPDATE client_secrets SET expires_at = {now} WHERE client_id = '{}'; {}",
         disabled.0,
         retired.0,
-        now_unix() + 3_600,
+        revoke_sql(&jti),
         now = now_unix(),
     );
-    a.db.run(move |c| c.batch_execute(&sql).map_err(StorageError::from))
-        .await
-        .unwrap();
-    let committed = Instant::now();
-
-    tokio::time::sleep_until((committed + STALE_AFTER + Duration::from_millis(10)).into()).await;
+    a.commit_elsewhere(sql).await;
     for app in [&a, &b] {
         assert_eq!(token_status(app, &disabled).await, 401, "{backend:?}");
         assert_eq!(token_status(app, &retired).await, 401, "{backend:?}");

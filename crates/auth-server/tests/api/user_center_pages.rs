@@ -1,8 +1,9 @@
 //! What the user-center pages show and ask over plain HTTP (the browser
 //! suite in `tests/browser/` clicks through the same pages): who stands
 //! behind an application on the consent page, when an approval was last
-//! used, revoking only after confirmation, an HTML 404 inside the page
-//! areas, and redirect URIs one per line with errors in words.
+//! used, revoking only after confirmation, one refusal for every forged
+//! form, an HTML 404 inside the page areas, and redirect URIs one per line
+//! with errors in words.
 
 use crate::support::flow::{browser, code_request, input_value};
 use crate::support::{PASSWORD, TestApp, spawn_app};
@@ -72,6 +73,34 @@ async fn ann_registers(app: &TestApp) -> String {
     html[start..start + html[start..].find('<').unwrap()].to_owned()
 }
 
+/// Ann, signed in, after registering "Ward Viewer" and approving it.
+struct Approved {
+    ann: String,
+    client_id: String,
+    uid: String,
+    consent_id: String,
+}
+
+async fn ann_approves(app: &TestApp) -> Approved {
+    let client_id = ann_registers(app).await;
+    let ann = app.login("ann@example.org", PASSWORD).await;
+    app.code(&ann, &client_id, CB, None).await;
+    let uid = auth_server::services::users::list(&app.db).await.unwrap()[0]
+        .id
+        .clone();
+    let consent_id = auth_server::services::consents::list(&app.db, &uid)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    Approved {
+        ann,
+        client_id,
+        uid,
+        consent_id,
+    }
+}
+
 #[tokio::test]
 async fn consent_shows_the_owner_and_homepage_and_approvals_their_last_use() {
     let app = spawn_app().await;
@@ -109,17 +138,12 @@ async fn consent_shows_the_owner_and_homepage_and_approvals_their_last_use() {
 #[tokio::test]
 async fn revoke_asks_for_confirmation_first() {
     let app = spawn_app().await;
-    let client_id = ann_registers(&app).await;
-    let ann = app.login("ann@example.org", PASSWORD).await;
-    app.code(&ann, &client_id, CB, None).await;
-    let uid = auth_server::services::users::list(&app.db).await.unwrap()[0]
-        .id
-        .clone();
-    let consent_id = auth_server::services::consents::list(&app.db, &uid)
-        .await
-        .unwrap()[0]
-        .id
-        .clone();
+    let Approved {
+        ann,
+        uid,
+        consent_id,
+        ..
+    } = ann_approves(&app).await;
     let confirm = format!("/oauth/authorized_tokens/{consent_id}/revoke/");
 
     let (_, _, list) = get(&app, "/oauth/authorized_tokens/", &ann).await;
@@ -151,6 +175,48 @@ async fn revoke_asks_for_confirmation_first() {
             .unwrap()
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn every_posted_page_refuses_a_forged_form_with_one_page_and_does_nothing() {
+    let app = spawn_app().await;
+    let Approved {
+        ann,
+        client_id,
+        uid,
+        consent_id,
+    } = ann_approves(&app).await;
+    let (visitor, _) = app.page_form("/accounts/login/").await;
+    let signed_in = [
+        "/accounts/logout/".to_owned(),
+        "/accounts/verify/resend/".to_owned(),
+        "/oauth/applications/register/".to_owned(),
+        format!("/oauth/applications/{client_id}/update/"),
+        format!("/oauth/applications/{client_id}/delete/"),
+        format!("/oauth/authorized_tokens/{consent_id}/revoke/"),
+    ];
+    let visitors = [
+        "/accounts/login/",
+        "/accounts/register/",
+        "/accounts/password_reset/",
+        "/accounts/password_reset/confirm/",
+    ]
+    .map(|path| (path.to_owned(), &visitor));
+    for (path, cookie) in signed_in.into_iter().map(|p| (p, &ann)).chain(visitors) {
+        let res = app
+            .post_form(&path, cookie, &[("csrf_token", "forged")])
+            .await;
+        assert_eq!(res.status(), 403, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("The form expired or was not sent from this site."),
+            "{path}: {html}"
+        );
+    }
+    let (status, _, _) = get(&app, &format!("/oauth/applications/{client_id}/"), &ann).await;
+    assert_eq!(status, 200, "still signed in, the application still there");
+    let approvals = auth_server::services::consents::list(&app.db, &uid).await;
+    assert_eq!(approvals.unwrap().len(), 1);
 }
 
 #[tokio::test]

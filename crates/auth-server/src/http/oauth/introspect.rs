@@ -2,53 +2,43 @@
 //! 7009). Both require client authentication (401 when it fails) and are
 //! rate-limited like the token endpoint.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use idmap_storage::Database;
 
 use super::no_store_json;
-use super::throttle::guarded;
+use super::throttle::ClientCall;
 use crate::domain::client::ClientKind;
 use crate::domain::oauth_error::OAuthError;
-use crate::error::{form_config, method_not_allowed, no_store};
-use crate::http::extract::ClientForm;
-use crate::http::state::OAuthState;
+use crate::error::no_store;
 use crate::metrics::AuthMetrics;
+use crate::routes::action;
 use crate::services::introspect;
 use crate::services::token::TokenError;
 
 /// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    for (path, handler) in [
-        ("/oauth/introspect", web::post().to(post_introspect)),
-        ("/oauth/revoke", web::post().to(post_revoke)),
-    ] {
-        cfg.service(
-            web::resource(path)
-                .app_data(form_config())
-                .route(handler)
-                .default_service(method_not_allowed("POST")),
-        );
-    }
+    cfg.service(action("/oauth/introspect", post_introspect))
+        .service(action("/oauth/revoke", post_revoke));
 }
 
 async fn post_introspect(
-    req: HttpRequest,
-    form: ClientForm,
-    oauth: web::Data<OAuthState>,
+    call: ClientCall,
     db: web::Data<Database>,
     metrics: web::Data<AuthMetrics>,
 ) -> Result<HttpResponse, TokenError> {
+    let oauth = &call.oauth;
     // Introspection is for confidential callers (metadata says so): a
     // public client's bare client_id is no authentication here.
-    let caller = guarded(&oauth, &req, &form, async |presented| {
-        let c = oauth.tokens.authenticate(presented).await?;
-        match c.kind {
-            ClientKind::Confidential => Ok(c),
-            ClientKind::Public => Err(OAuthError::invalid_client().into()),
-        }
-    })
-    .await?;
-    let token = form.params.required("token")?;
+    let caller = call
+        .guarded(async |presented| {
+            let c = oauth.tokens.authenticate(presented).await?;
+            match c.kind {
+                ClientKind::Confidential => Ok(c),
+                ClientKind::Public => Err(OAuthError::invalid_client().into()),
+            }
+        })
+        .await?;
+    let token = call.form.params.required("token")?;
     let found = introspect::prepare(&oauth.verifier, Some(token))
         .read(&db, oauth.tokens.credentials())
         .await?;
@@ -58,16 +48,14 @@ async fn post_introspect(
 }
 
 async fn post_revoke(
-    req: HttpRequest,
-    form: ClientForm,
-    oauth: web::Data<OAuthState>,
+    call: ClientCall,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, TokenError> {
-    let caller = guarded(&oauth, &req, &form, async |presented| {
-        oauth.tokens.authenticate(presented).await
-    })
-    .await?;
-    let token = form.params.required("token")?;
+    let oauth = &call.oauth;
+    let caller = call
+        .guarded(async |presented| oauth.tokens.authenticate(presented).await)
+        .await?;
+    let token = call.form.params.required("token")?;
     introspect::revoke(&db, &oauth.verifier, &caller, token).await?;
     let mut builder = HttpResponse::Ok();
     no_store(&mut builder);

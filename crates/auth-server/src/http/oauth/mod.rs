@@ -1,5 +1,5 @@
 //! The OAuth endpoints: token, introspection and revocation (client
-//! forms, `http::extract::ClientForm`, behind the `throttle` gate), the
+//! forms, `throttle::ClientCall`, behind the `throttle` gate), the
 //! authorization endpoint, the JWK Set, the metadata document and userinfo.
 
 pub mod authorize;

@@ -6,7 +6,8 @@
 
 use std::net::IpAddr;
 
-use actix_web::HttpRequest;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
 use idmap_common::error::ErrorCode;
 
 use crate::domain::client_auth::PresentedCredentials;
@@ -15,24 +16,49 @@ use crate::domain::user::Email;
 use crate::http::extract::ClientForm;
 use crate::http::state::OAuthState;
 use crate::pages::client_ip::client_ip;
+use crate::pages::extract::LocalBoxFuture;
 use crate::services::token::TokenError;
 
-/// Runs `work` with the client's credentials behind the gate: refused at
-/// once (429) when blocked, and its outcome counted. Credentials that do
-/// not parse fail here, after the gate, like a failed authentication.
-pub async fn guarded<T>(
-    oauth: &OAuthState,
-    req: &HttpRequest,
-    form: &ClientForm,
-    work: impl AsyncFnOnce(&PresentedCredentials) -> Result<T, TokenError>,
-) -> Result<T, TokenError> {
-    let gate = Gate::enter(oauth, req, form)?;
-    let result = match &form.credentials {
-        Ok(presented) => work(presented).await,
-        Err(e) => Err(e.clone().into()),
-    };
-    gate.leave(oauth, &result).await;
-    result
+/// A client's form post at the gate, as a handler argument: the form, the
+/// OAuth state, and the address the limiters count.
+pub struct ClientCall {
+    pub form: ClientForm,
+    pub oauth: web::Data<OAuthState>,
+    ip: Option<IpAddr>,
+}
+
+impl FromRequest for ClientCall {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parts = <(ClientForm, web::Data<OAuthState>)>::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let (form, oauth) = parts.await?;
+            let ip = client_ip(&req, &oauth.trusted_proxies);
+            Ok(Self { form, oauth, ip })
+        })
+    }
+}
+
+impl ClientCall {
+    /// Runs `work` with the client's credentials behind the gate: refused
+    /// at once (429) when blocked, and its outcome counted. Credentials
+    /// that do not parse fail here, after the gate, like a failed
+    /// authentication.
+    pub async fn guarded<T>(
+        &self,
+        work: impl AsyncFnOnce(&PresentedCredentials) -> Result<T, TokenError>,
+    ) -> Result<T, TokenError> {
+        let gate = Gate::enter(&self.oauth, self.ip, &self.form)?;
+        let result = match &self.form.credentials {
+            Ok(presented) => work(presented).await,
+            Err(e) => Err(e.clone().into()),
+        };
+        gate.leave(&self.oauth, &result).await;
+        result
+    }
 }
 
 /// Who is asking, as far as the limiters are concerned.
@@ -46,8 +72,11 @@ struct Gate {
 impl Gate {
     /// Refuses at once (429) if the client id from this address, the
     /// address, or (password grant) the account is blocked.
-    fn enter(oauth: &OAuthState, req: &HttpRequest, form: &ClientForm) -> Result<Self, TokenError> {
-        let ip = client_ip(req, &oauth.trusted_proxies);
+    fn enter(
+        oauth: &OAuthState,
+        ip: Option<IpAddr>,
+        form: &ClientForm,
+    ) -> Result<Self, TokenError> {
         let client_id = form
             .credentials
             .as_ref()

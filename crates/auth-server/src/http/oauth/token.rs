@@ -2,16 +2,14 @@
 //! request in, JSON token or RFC 6749 error out, never cached.
 
 use actix_web::middleware::from_fn;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::no_store_json;
-use super::throttle::guarded;
-use crate::error::{form_config, method_not_allowed};
-use crate::http::extract::ClientForm;
-use crate::http::state::OAuthState;
+use super::throttle::ClientCall;
 use crate::metrics::{self, AuthMetrics};
+use crate::routes::action;
 use crate::services::token::TokenError;
 
 /// RFC 6749 5.1 success body; no refresh token for client credentials.
@@ -27,25 +25,17 @@ pub struct TokenResponse {
 
 /// Registers this area's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/oauth/token")
-            .app_data(form_config())
-            .wrap(from_fn(metrics::count_token_errors))
-            .route(web::post().to(post_token))
-            .default_service(method_not_allowed("POST")),
-    );
+    cfg.service(action("/oauth/token", post_token).wrap(from_fn(metrics::count_token_errors)));
 }
 
 async fn post_token(
-    req: HttpRequest,
-    form: ClientForm,
-    oauth: web::Data<OAuthState>,
+    call: ClientCall,
     metrics: web::Data<AuthMetrics>,
 ) -> Result<HttpResponse, TokenError> {
-    let tokens = guarded(&oauth, &req, &form, async |presented| {
-        oauth.tokens.token(presented, &form.params).await
-    })
-    .await?;
+    let (service, params) = (&call.oauth.tokens, &call.form.params);
+    let tokens = call
+        .guarded(async |presented| service.token(presented, params).await)
+        .await?;
     metrics.token_issued(tokens.grant_type.as_str());
     Ok(no_store_json(&TokenResponse {
         access_token: tokens.access.access_token,

@@ -16,8 +16,9 @@ use crate::domain::local_path::is_local_path;
 use crate::domain::user::Email;
 use crate::error::ApiError;
 use crate::pages::client_ip::client_ip;
-use crate::pages::extract::CurrentUser;
-use crate::pages::page::{self, CsrfForm};
+use crate::pages::extract::{CurrentUser, ExistingSession};
+use crate::pages::page;
+use crate::pages::posted::CsrfChecked;
 use crate::pages::session::Session;
 use crate::pages::state::PagesState;
 use crate::services::{accounts, users};
@@ -35,7 +36,6 @@ pub struct NextQuery {
 pub struct LoginForm {
     email: Option<String>,
     password: Option<String>,
-    csrf_token: Option<String>,
     next: Option<String>,
 }
 
@@ -75,21 +75,14 @@ pub async fn get_login(
 
 pub async fn post_login(
     req: HttpRequest,
-    form: web::Form<LoginForm>,
+    CsrfChecked {
+        form,
+        by: ExistingSession(session),
+    }: CsrfChecked<LoginForm, ExistingSession>,
     pages: web::Data<PagesState>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    let form = form.into_inner();
     let next = safe_next(form.next.as_deref());
-    let Some(session) = pages.sessions.read(&req, now_unix()) else {
-        return pages.templates.error_page(
-            StatusCode::FORBIDDEN,
-            "Your session expired or cookies are disabled. Open the sign-in page again.",
-        );
-    };
-    if !page::csrf_ok(&pages, &session, form.csrf_token.as_deref()) {
-        return page::csrf_refused(&pages);
-    }
     let email = form.email.unwrap_or_default();
     let password = form.password.unwrap_or_default();
     let account = Email::parse(&email).map(|e| e.as_str().to_owned());
@@ -138,15 +131,14 @@ pub async fn post_login(
 }
 
 pub async fn post_logout(
-    form: web::Form<CsrfForm>,
-    CurrentUser(current): CurrentUser,
+    CsrfChecked {
+        by: CurrentUser(current),
+        ..
+    }: CsrfChecked<(), CurrentUser>,
     pages: web::Data<PagesState>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(signed) = current {
-        if !page::csrf_ok(&pages, &signed.session, form.csrf_token.as_deref()) {
-            return page::csrf_refused(&pages);
-        }
         accounts::end_sessions(&db, &signed.user.id).await?;
         tracing::info!(user_id = %signed.user.id, "user logged out");
     }

@@ -7,17 +7,34 @@ pub mod login;
 pub mod register;
 pub mod reset;
 
-use actix_web::web;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use crate::domain::password_policy::MIN_PASSWORD_LEN;
 use crate::error::ApiError;
-use crate::pages::{action, form, view};
+use crate::pages::page;
+use crate::pages::state::PagesState;
+use crate::routes::{action, form, view};
 use crate::services::accounts::AccountError;
 
 /// The `?token=` of a mailed link.
 #[derive(Deserialize)]
 pub struct TokenQuery {
     token: Option<String>,
+}
+
+/// A page whose form sets a password (`register.html`,
+/// `reset_confirm.html`): `ctx` (with the form's `error`) and the policy's
+/// minimum length.
+fn password_form(
+    pages: &PagesState,
+    req: &HttpRequest,
+    (status, name): (StatusCode, &str),
+    ctx: minijinja::Value,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = minijinja::context! { min_len => MIN_PASSWORD_LEN, ..ctx };
+    page::visitor_page(pages, req, status, name, ctx)
 }
 
 /// A failure of the accounts service that is not the form's fault.

@@ -7,11 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use idmap_storage::Database;
 use serde::Deserialize;
 
-use super::{TokenQuery, account_error};
-use crate::domain::password_policy::MIN_PASSWORD_LEN;
+use super::{TokenQuery, account_error, password_form};
 use crate::error::ApiError;
-use crate::pages::extract::SignedIn;
-use crate::pages::page::{self, CsrfForm};
+use crate::pages::extract::AnySession;
+use crate::pages::page;
+use crate::pages::posted::CsrfChecked;
 use crate::pages::state::PagesState;
 use crate::services::accounts::{self, AccountError};
 
@@ -19,47 +19,28 @@ use crate::services::accounts::{self, AccountError};
 pub struct RegisterForm {
     email: Option<String>,
     password: Option<String>,
-    csrf_token: Option<String>,
 }
 
 const ACCOUNT: (&str, &str) = ("/accounts/", "Your account");
 
-fn form_page(
-    pages: &PagesState,
-    req: &HttpRequest,
-    status: StatusCode,
-    email: &str,
-    error: &str,
-) -> Result<HttpResponse, ApiError> {
-    page::render(
-        pages,
-        &page::session(pages, req),
-        None,
-        status,
-        "register.html",
-        minijinja::context! { email, error, min_len => MIN_PASSWORD_LEN },
-    )
-}
+const FORM: &str = "register.html";
 
 pub async fn get_register(
     req: HttpRequest,
     pages: web::Data<PagesState>,
 ) -> Result<HttpResponse, ApiError> {
-    form_page(&pages, &req, StatusCode::OK, "", "")
+    let ctx = minijinja::context! { email => "", error => "" };
+    password_form(&pages, &req, (StatusCode::OK, FORM), ctx)
 }
 
 pub async fn post_register(
     req: HttpRequest,
-    form: web::Form<RegisterForm>,
+    CsrfChecked { form, .. }: CsrfChecked<RegisterForm, AnySession>,
     pages: web::Data<PagesState>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = page::session(&pages, &req);
-    if !page::csrf_ok(&pages, &session, form.csrf_token.as_deref()) {
-        return page::csrf_refused(&pages);
-    }
-    let email = form.email.clone().unwrap_or_default();
-    let password = form.password.clone().unwrap_or_default();
+    let email = form.email.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
     if let Some(resp) = page::mail_throttled(&pages, &req, &email).await? {
         return Ok(resp);
     }
@@ -75,13 +56,10 @@ pub async fn post_register(
             ),
             ("/accounts/login/", "Go to sign-in"),
         ),
-        Err(AccountError::Invalid(error)) => form_page(
-            &pages,
-            &req,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &email,
-            &error,
-        ),
+        Err(AccountError::Invalid(error)) => {
+            let ctx = minijinja::context! { email, error };
+            password_form(&pages, &req, (StatusCode::UNPROCESSABLE_ENTITY, FORM), ctx)
+        }
         Err(e) => Err(account_error(e)),
     }
 }
@@ -119,14 +97,10 @@ pub async fn get_verify(
 
 pub async fn post_resend(
     req: HttpRequest,
-    form: web::Form<CsrfForm>,
-    signed: SignedIn,
+    CsrfChecked { by: signed, .. }: CsrfChecked<()>,
     pages: web::Data<PagesState>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    if !page::csrf_ok(&pages, &signed.session, form.csrf_token.as_deref()) {
-        return page::csrf_refused(&pages);
-    }
     let user = &signed.user;
     if let Some(resp) = page::mail_throttled(&pages, &req, &user.email).await? {
         return Ok(resp);

@@ -8,24 +8,23 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use idmap_storage::Database;
 use serde::Deserialize;
 
-use super::{TokenQuery, account_error};
-use crate::domain::password_policy::MIN_PASSWORD_LEN;
+use super::{TokenQuery, account_error, password_form};
 use crate::error::ApiError;
+use crate::pages::extract::AnySession;
 use crate::pages::page;
+use crate::pages::posted::CsrfChecked;
 use crate::pages::state::PagesState;
 use crate::services::accounts::{self, AccountError, LinkPurpose};
 
 #[derive(Deserialize)]
 pub struct RequestForm {
     email: Option<String>,
-    csrf_token: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct ConfirmForm {
     token: Option<String>,
     password: Option<String>,
-    csrf_token: Option<String>,
 }
 
 const SIGN_IN: &str = "/accounts/login/";
@@ -43,60 +42,23 @@ fn invalid_link(pages: &PagesState, req: &HttpRequest) -> Result<HttpResponse, A
     )
 }
 
-/// `name` in the request's session, without a signed-in user.
-fn form_page(
-    pages: &PagesState,
-    req: &HttpRequest,
-    status: StatusCode,
-    name: &str,
-    ctx: minijinja::Value,
-) -> Result<HttpResponse, ApiError> {
-    page::render(pages, &page::session(pages, req), None, status, name, ctx)
-}
-
-fn confirm_page(
-    pages: &PagesState,
-    req: &HttpRequest,
-    status: StatusCode,
-    token: &str,
-    error: &str,
-) -> Result<HttpResponse, ApiError> {
-    form_page(
-        pages,
-        req,
-        status,
-        "reset_confirm.html",
-        minijinja::context! { token, error, min_len => MIN_PASSWORD_LEN },
-    )
-}
+const CONFIRM: &str = "reset_confirm.html";
 
 pub async fn get_request(
     req: HttpRequest,
     pages: web::Data<PagesState>,
 ) -> Result<HttpResponse, ApiError> {
-    form_page(
-        &pages,
-        &req,
-        StatusCode::OK,
-        "reset_request.html",
-        minijinja::context! {},
-    )
+    let ctx = minijinja::context! {};
+    page::visitor_page(&pages, &req, StatusCode::OK, "reset_request.html", ctx)
 }
 
 pub async fn post_request(
     req: HttpRequest,
-    form: web::Form<RequestForm>,
+    CsrfChecked { form, .. }: CsrfChecked<RequestForm, AnySession>,
     pages: web::Data<PagesState>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    if !page::csrf_ok(
-        &pages,
-        &page::session(&pages, &req),
-        form.csrf_token.as_deref(),
-    ) {
-        return page::csrf_refused(&pages);
-    }
-    let email = form.email.clone().unwrap_or_default();
+    let email = form.email.unwrap_or_default();
     if let Some(resp) = page::mail_throttled(&pages, &req, &email).await? {
         return Ok(resp);
     }
@@ -125,24 +87,18 @@ pub async fn get_confirm(
     if live.is_none() {
         return invalid_link(&pages, &req);
     }
-    confirm_page(&pages, &req, StatusCode::OK, &token, "")
+    let ctx = minijinja::context! { token, error => "" };
+    password_form(&pages, &req, (StatusCode::OK, CONFIRM), ctx)
 }
 
 pub async fn post_confirm(
     req: HttpRequest,
-    form: web::Form<ConfirmForm>,
+    CsrfChecked { form, .. }: CsrfChecked<ConfirmForm, AnySession>,
     pages: web::Data<PagesState>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    if !page::csrf_ok(
-        &pages,
-        &page::session(&pages, &req),
-        form.csrf_token.as_deref(),
-    ) {
-        return page::csrf_refused(&pages);
-    }
-    let token = form.token.clone().unwrap_or_default();
-    let password = form.password.clone().unwrap_or_default();
+    let token = form.token.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
     match accounts::reset_password(&db, &token, &password).await {
         Ok(true) => page::message(
             &pages,
@@ -156,13 +112,15 @@ pub async fn post_confirm(
             (SIGN_IN, "Sign in"),
         ),
         Ok(false) => invalid_link(&pages, &req),
-        Err(AccountError::Invalid(error)) => confirm_page(
-            &pages,
-            &req,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &token,
-            &error,
-        ),
+        Err(AccountError::Invalid(error)) => {
+            let ctx = minijinja::context! { token, error };
+            password_form(
+                &pages,
+                &req,
+                (StatusCode::UNPROCESSABLE_ENTITY, CONFIRM),
+                ctx,
+            )
+        }
         Err(e) => Err(account_error(e)),
     }
 }

@@ -8,21 +8,17 @@ use std::sync::Arc;
 use idmap_storage::testing::all_backends;
 use serde_json::Value;
 
-use crate::support::{PASSWORD, TestApp, spawn_app_on, spawn_app_with};
+use crate::support::{PASSWORD, TestApp, spawn_app_on, spawn_app_with, status_of};
 
 /// A client-credentials request from `address` (believed from the trusted
 /// loopback proxy); the status.
 async fn attempt(app: &TestApp, id: &str, secret: &str, address: &str) -> u16 {
-    app.client
-        .post(app.url("/oauth/token"))
-        .basic_auth(id, Some(secret))
-        .header("x-forwarded-for", address)
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    let post = app.client_post(
+        "/oauth/token",
+        (id, secret),
+        &[("grant_type", "client_credentials")],
+    );
+    status_of(post.header("x-forwarded-for", address)).await
 }
 
 #[tokio::test]

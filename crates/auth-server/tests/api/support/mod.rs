@@ -9,13 +9,18 @@ pub mod process;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use auth_server::config::Settings;
 use auth_server::domain::client_secret::SecretHasher;
 use auth_server::services::clients::{self, NewClient};
-use auth_server::startup::{Application, load_secret_hasher, open_database};
+use auth_server::services::credentials::STALE_AFTER;
+use auth_server::startup::{Embedded, embed};
+use diesel::connection::SimpleConnection;
+use idmap_common::clock::now_unix;
 use idmap_storage::Database;
-use idmap_storage::testing::TestDatabase;
+use idmap_storage::testing::{TestDatabase, all_backends};
+use idmap_storage::{Backend, StorageError};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
@@ -85,21 +90,43 @@ pub async fn spawn_app_on(
 
 /// Two replicas on one database and one key directory, so that both sign
 /// with the same keys and only the database ties them together.
-pub async fn spawn_replicas(db: &TestDatabase) -> (TestApp, TestApp) {
+async fn spawn_replicas(db: &TestDatabase) -> (TestApp, TestApp) {
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let a = spawn_app_on(db, dir.clone(), &[]).await;
     let b = spawn_app_on(db, dir, &[]).await;
     (a, b)
 }
 
+/// Runs `check` against two replicas on one database, on every backend
+/// side by side (so each waits out the staleness bound only once).
+pub async fn on_replicas_of_every_backend<F>(check: impl Fn(Backend, TestApp, TestApp) -> F)
+where
+    F: Future<Output = ()>,
+{
+    let check = &check;
+    futures_util::future::join_all(all_backends().map(|db| async move {
+        let (a, b) = spawn_replicas(&db).await;
+        check(db.backend(), a, b).await;
+    }))
+    .await;
+}
+
+/// The SQL that revokes the token `jti` for an hour.
+pub fn revoke_sql(jti: &str) -> String {
+    format!(
+        "INSERT INTO revoked_tokens (jti, expires_at) VALUES ('{jti}', {});",
+        now_unix() + 3_600
+    )
+}
+
 /// Starts a server on an existing directory (to test restarts).
 pub async fn spawn_app_in(dir: Arc<tempfile::TempDir>, extra: &[(&str, &str)]) -> TestApp {
     let settings = Settings::load(None, &test_env(dir.path(), extra)).unwrap();
-    let app = Application::build(&settings).await.unwrap();
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_without_signal_handlers());
-    let db = open_database(&settings).await.unwrap();
-    let hasher = load_secret_hasher(&settings).await.unwrap();
+    let Embedded {
+        url: address,
+        db,
+        hasher,
+    } = embed(&settings).await.unwrap();
     TestApp {
         address,
         settings,
@@ -119,17 +146,10 @@ impl TestApp {
 
     /// Registers a confidential client; returns (client_id, client_secret).
     pub async fn add_client(&self, partner: Option<&str>, scope: &str) -> (String, String) {
-        let created = clients::add_client(
-            &self.db,
-            &self.hasher,
-            NewClient {
-                partner: partner.map(str::to_owned),
-                scope: scope.to_owned(),
-                ..NewClient::default()
-            },
-        )
-        .await
-        .unwrap();
+        let new = NewClient::confidential(partner, scope);
+        let created = clients::add_client(&self.db, &self.hasher, new)
+            .await
+            .unwrap();
         (created.client_id, created.client_secret.unwrap())
     }
 
@@ -137,14 +157,37 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// A form POST to `path` as the client `(id, secret)` (HTTP Basic).
+    pub fn client_post(
+        &self,
+        path: &str,
+        (id, secret): (&str, &str),
+        form: &[(&str, &str)],
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.url(path))
+            .basic_auth(id, Some(secret))
+            .form(form)
+    }
+
+    /// Runs `sql` on the database itself, as another replica or the CLI
+    /// writes, and waits until every replica must see it (`STALE_AFTER`
+    /// after the commit).
+    pub async fn commit_elsewhere(&self, sql: String) {
+        self.db
+            .run(move |c| c.batch_execute(&sql).map_err(StorageError::from))
+            .await
+            .unwrap();
+        let committed = Instant::now();
+        tokio::time::sleep_until((committed + STALE_AFTER + Duration::from_millis(10)).into())
+            .await;
+    }
+
     /// Introspection of `token` asked by the client `(id, secret)`; the
     /// status and the body (`null` if none).
     pub async fn introspect(&self, (id, secret): (&str, &str), token: &str) -> (u16, Value) {
         let res = self
-            .client
-            .post(self.url("/oauth/introspect"))
-            .basic_auth(id, Some(secret))
-            .form(&[("token", token)])
+            .client_post("/oauth/introspect", (id, secret), &[("token", token)])
             .send()
             .await
             .unwrap();
@@ -326,6 +369,11 @@ impl TestApp {
 }
 
 /// The status of a one-hash `/api/v1/lookup` at idmap-server `idmap`.
+/// Sends `req`; the status.
+pub async fn status_of(req: reqwest::RequestBuilder) -> u16 {
+    req.send().await.unwrap().status().as_u16()
+}
+
 pub async fn lookup(client: &reqwest::Client, idmap: &str, token: &str) -> u16 {
     client
         .post(format!("{idmap}/api/v1/lookup"))
