@@ -8,6 +8,7 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, test, web};
 use idmap_actix_auth::{BearerAuth, BearerClaims, RequireScope, ScopeName};
 use idmap_common::verifier::{Verifier, VerifierConfig};
+use idmap_e2e::{AuthServer, access_token};
 use serde_json::Value;
 
 const ISSUER: &str = "http://auth.test";
@@ -27,75 +28,27 @@ async fn read(c: RequireScope<ReadScope>) -> HttpResponse {
 
 struct Auth {
     base: String,
-    db: idmap_storage::Database,
-    hasher: std::sync::Arc<auth_server::domain::client_secret::SecretHasher>,
+    server: AuthServer,
     _dir: tempfile::TempDir,
 }
 
 async fn start_auth() -> Auth {
     let dir = tempfile::tempdir().unwrap();
-    let env: std::collections::HashMap<String, String> = [
-        ("AUTH_LISTEN", "127.0.0.1:0".to_owned()),
-        ("AUTH_ISSUER", ISSUER.to_owned()),
-        (
-            "AUTH_DATABASE_URL",
-            format!("sqlite://{}/a.db", dir.path().display()),
-        ),
-        (
-            "AUTH_SIGNING_KEY_DIR",
-            dir.path().join("keys").display().to_string(),
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let settings = auth_server::config::Settings::load(None, &env).unwrap();
-    let app = auth_server::startup::Application::build(&settings)
-        .await
-        .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_without_signal_handlers());
-    let db = auth_server::startup::open_database(&settings)
-        .await
-        .unwrap();
-    let hasher = auth_server::startup::load_secret_hasher(&settings)
+    let server = AuthServer::start(dir.path(), "127.0.0.1:0", ISSUER, vec![])
         .await
         .unwrap();
     Auth {
-        base,
-        db,
-        hasher,
+        base: format!("http://127.0.0.1:{}", server.port),
+        server,
         _dir: dir,
     }
 }
 
 async fn token(auth: &Auth, scope: &str) -> String {
-    let c = auth_server::services::clients::add_client(
-        &auth.db,
-        &auth.hasher,
-        auth_server::services::clients::NewClient {
-            partner: None,
-            scope: scope.into(),
-            name: None,
-            public: false,
-            redirect_uris: vec![],
-            owner: None,
-            homepage: None,
-        },
-    )
-    .await
-    .unwrap();
-    let body: Value = reqwest::Client::new()
-        .post(format!("{}/oauth/token", auth.base))
-        .basic_auth(&c.client_id, c.client_secret.as_deref())
-        .form(&[("grant_type", "client_credentials")])
-        .send()
+    let (id, secret) = auth.server.add_client(None, scope).await.unwrap();
+    access_token(&reqwest::Client::new(), &auth.base, &id, &secret)
         .await
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
 }
 
 #[actix_web::test]

@@ -8,12 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
 use idmap_common::LinkUuid;
 
 use super::{Check, Workload};
 use crate::data::{self, Rng};
-use crate::http::{Request, Target, header};
+use crate::http::{Request, Target, json_with_bearer};
 
 /// Which patients exist and where new ones start.
 #[derive(Debug, Clone)]
@@ -79,10 +78,7 @@ impl LinkWorkload {
             registry,
             per_request,
             shape,
-            headers: vec![
-                header(AUTHORIZATION, &format!("Bearer {token}"))?,
-                header(CONTENT_TYPE, "application/json")?,
-            ],
+            headers: json_with_bearer(token)?,
         })
     }
 

@@ -3,12 +3,12 @@
 use std::fmt::Write as _;
 
 use bytes::Bytes;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use hyper::header::{HeaderName, HeaderValue};
 
 use super::link::Registry;
 use super::{Check, Workload};
 use crate::data::{self, Rng};
-use crate::http::{Request, Target, header};
+use crate::http::{Request, Target, json_with_bearer};
 
 /// k hashes per request; even positions are preloaded hashes.
 pub struct LookupWorkload {
@@ -29,10 +29,7 @@ impl LookupWorkload {
             target,
             registry,
             per_request,
-            headers: vec![
-                header(AUTHORIZATION, &format!("Bearer {token}"))?,
-                header(CONTENT_TYPE, "application/json")?,
-            ],
+            headers: json_with_bearer(token)?,
         })
     }
 }
