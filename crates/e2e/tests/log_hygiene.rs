@@ -7,12 +7,12 @@
 //! tokens and their payload and signature parts, refresh tokens, submitted
 //! hashes, refs and the salt.
 //!
-//! The binaries are built (or found up to date) with `cargo build` before
-//! the flow, next to this test executable in the target directory.
+//! The binaries are built (or found up to date) with `scripts/build.sh`
+//! before the flow, next to this test executable in the target directory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use idmap_e2e::{access_token, free_port, output_with_stdin, request_token};
@@ -25,16 +25,15 @@ fn bin_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().to_owned()
 }
 
-/// Builds both service binaries (a no-op when they are up to date), so the
+/// Builds the service binaries (a no-op when they are up to date), so the
 /// test never runs stale ones; falls back to whatever exists without cargo.
+/// The script builds with the test suite's feature set: any other would
+/// recompile dozens of crates within this test's time limit.
 fn binaries() -> (PathBuf, PathBuf) {
     let dir = bin_dir();
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .current_dir(&workspace)
-        .args(["build", "--bin", "auth-server", "--bin", "idmap-server"]);
+    let mut build = Command::new(workspace.join("scripts/build.sh"));
+    build.stdout(Stdio::null());
     if dir.file_name().is_some_and(|n| n == "release") {
         build.arg("--release");
     }
@@ -46,7 +45,7 @@ fn binaries() -> (PathBuf, PathBuf) {
     let idmap = dir.join("idmap-server");
     assert!(
         auth.exists() && idmap.exists(),
-        "service binaries missing in {} (cargo build: {built:?}); run `cargo build --bin auth-server --bin idmap-server`",
+        "service binaries missing in {} (build: {built:?}); run `scripts/build.sh`",
         dir.display()
     );
     (auth, idmap)
