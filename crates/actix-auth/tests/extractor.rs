@@ -8,6 +8,7 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, test, web};
 use idmap_actix_auth::{BearerAuth, BearerClaims, RequireScope, ScopeName};
 use idmap_common::verifier::{Verifier, VerifierConfig};
+use idmap_e2e::{AuthServer, access_token};
 use serde_json::Value;
 
 const ISSUER: &str = "http://auth.test";
@@ -26,60 +27,35 @@ async fn read(c: RequireScope<ReadScope>) -> HttpResponse {
 }
 
 struct Auth {
-    server: auth_server::startup::Embedded,
+    base: String,
+    server: AuthServer,
     _dir: tempfile::TempDir,
 }
 
 async fn start_auth() -> Auth {
     let dir = tempfile::tempdir().unwrap();
-    let env: std::collections::HashMap<String, String> = [
-        ("AUTH_LISTEN", "127.0.0.1:0".to_owned()),
-        ("AUTH_ISSUER", ISSUER.to_owned()),
-        (
-            "AUTH_DATABASE_URL",
-            format!("sqlite://{}/a.db", dir.path().display()),
-        ),
-        (
-            "AUTH_SIGNING_KEY_DIR",
-            dir.path().join("keys").display().to_string(),
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let settings = auth_server::config::Settings::load(None, &env).unwrap();
+    let server = AuthServer::start(dir.path(), "127.0.0.1:0", ISSUER, vec![])
+        .await
+        .unwrap();
     Auth {
-        server: auth_server::startup::embed(&settings).await.unwrap(),
+        base: format!("http://127.0.0.1:{}", server.port),
+        server,
         _dir: dir,
     }
 }
 
 async fn token(auth: &Auth, scope: &str) -> String {
-    let c = auth_server::services::clients::add_client(
-        &auth.server.db,
-        &auth.server.hasher,
-        auth_server::services::clients::NewClient::confidential(None, scope),
-    )
-    .await
-    .unwrap();
-    let body: Value = reqwest::Client::new()
-        .post(format!("{}/oauth/token", auth.server.url))
-        .basic_auth(&c.client_id, c.client_secret.as_deref())
-        .form(&[("grant_type", "client_credentials")])
-        .send()
+    let (id, secret) = auth.server.add_client(None, scope).await.unwrap();
+    access_token(&reqwest::Client::new(), &auth.base, &id, &secret)
         .await
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
 }
 
 #[actix_web::test]
 async fn scopes_are_enforced_and_errors_follow_rfc_6750() {
     let auth = start_auth().await;
     let mut config = VerifierConfig::new(ISSUER, "idmap");
-    config.jwks_url = Some(format!("{}/oauth/jwks.json", auth.server.url));
+    config.jwks_url = Some(format!("{}/oauth/jwks.json", auth.base));
     config.http_timeout = Duration::from_secs(2);
     let verifier = Verifier::new(config).unwrap();
 

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 use hyper_util::rt::TokioIo;
 
 /// Which client library sends the requests.
@@ -149,4 +149,12 @@ pub fn reqwest_client(concurrency: usize) -> anyhow::Result<reqwest::Client> {
 /// A header pair from static names and owned values.
 pub fn header(name: HeaderName, value: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
     Ok((name, HeaderValue::from_str(value)?))
+}
+
+/// The headers of a JSON request to idmap-server with `token`.
+pub fn json_with_bearer(token: &str) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
+    Ok(vec![
+        header(AUTHORIZATION, &format!("Bearer {token}"))?,
+        header(CONTENT_TYPE, "application/json")?,
+    ])
 }

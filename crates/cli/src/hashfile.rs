@@ -7,7 +7,7 @@
 //! row number and column, never by value), so one damaged line does not stop
 //! a night's run. Row numbers match those of `hash`: row N is line N + 1.
 
-use crate::input::detect_delimiter;
+use crate::input::{detect_delimiter, read_non_blank};
 use crate::source::{LinkItem, RowSource, SourceRow};
 use anyhow::{Context, bail};
 use idmap_common::Sha256Hash;
@@ -134,21 +134,10 @@ impl<R: BufRead> HashFileReader<R> {
 
 impl<R: BufRead> RowSource for HashFileReader<R> {
     fn next_row(&mut self) -> anyhow::Result<Option<SourceRow>> {
-        loop {
-            let more = self
-                .csv
-                .read_byte_record(&mut self.record)
-                .map_err(|e| anyhow::anyhow!("cannot read the input: {e}"))?;
-            if !more {
-                return Ok(None);
-            }
-            let blank = self
-                .record
-                .iter()
-                .all(|cell| cell.iter().all(u8::is_ascii_whitespace));
-            if !blank {
-                break;
-            }
+        let more = read_non_blank(&mut self.csv, &mut self.record)
+            .map_err(|e| anyhow::anyhow!("cannot read the input: {e}"))?;
+        if !more {
+            return Ok(None);
         }
         self.row += 1;
         Ok(Some(self.parse_record()))

@@ -185,6 +185,24 @@ fn find_column(headers: &[&str], names: &ColumnNames, column: Column) -> Result<
     })
 }
 
+/// Reads the next record holding more than white space into `record`;
+/// `false` at the end of the input. Both the input and hash-file readers
+/// skip blank lines this way, so their row numbers agree.
+pub fn read_non_blank<R: Read>(
+    csv: &mut csv::Reader<R>,
+    record: &mut csv::ByteRecord,
+) -> csv::Result<bool> {
+    while csv.read_byte_record(record)? {
+        if !record
+            .iter()
+            .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Streams rows from a CSV/TSV source.
 pub struct RowReader<R: BufRead> {
     csv: csv::Reader<Chain<Cursor<Vec<u8>>, R>>,
@@ -306,17 +324,8 @@ impl<R: BufRead> RowReader<R> {
 
     /// The next non-blank row, or `None` at the end of the input.
     pub fn next_row<'a>(&'a mut self, map: &'a ColumnMap) -> Result<Option<Row<'a>>, InputError> {
-        loop {
-            if !self.csv.read_byte_record(&mut self.record)? {
-                return Ok(None);
-            }
-            let blank = self
-                .record
-                .iter()
-                .all(|cell| cell.iter().all(u8::is_ascii_whitespace));
-            if !blank {
-                break;
-            }
+        if !read_non_blank(&mut self.csv, &mut self.record)? {
+            return Ok(None);
         }
         Ok(Some(Row {
             record: &self.record,

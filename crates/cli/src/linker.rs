@@ -13,7 +13,7 @@
 use crate::client::api::LinkApi;
 use crate::exit::{Outcome, ResumeRefused};
 use crate::progress::{Counts, Progress};
-use crate::resume::{Journal, Resumed, RowDigest};
+use crate::resume::{Checkpoint, Journal, Resumed, RowDigest};
 use crate::source::{LinkItem, RowSource, SourceRow};
 use anyhow::Context;
 use idmap_common::ids::PatientRef;
@@ -49,15 +49,9 @@ pub enum Sink {
 }
 
 impl Sink {
-    fn commit(
-        &mut self,
-        bytes: &[u8],
-        rows_done: u64,
-        digest: &RowDigest,
-        counts: &Counts,
-    ) -> anyhow::Result<()> {
+    fn commit(&mut self, bytes: &[u8], at: &Checkpoint) -> anyhow::Result<()> {
         match self {
-            Sink::Journal(journal) => journal.commit(bytes, rows_done, digest, counts),
+            Sink::Journal(journal) => journal.commit(bytes, at),
             Sink::Stream(out) => out
                 .write_all(bytes)
                 .and_then(|()| out.flush())
@@ -225,7 +219,12 @@ pub async fn link_rows(
         counts.linked += linked_in_batch;
         counts.skipped += skipped_in_batch;
         batches += 1;
-        sink.commit(&out, rows_done, &digest, counts)?;
+        let at = Checkpoint {
+            rows_done,
+            digest: &digest,
+            counts,
+        };
+        sink.commit(&out, &at)?;
         progress.update(counts, source.position());
         if at_end {
             break;

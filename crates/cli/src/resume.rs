@@ -61,6 +61,17 @@ pub struct State {
     pub counts: Counts,
 }
 
+/// How far a run has got, as each commit records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Checkpoint<'a> {
+    /// Input rows done, linked or not.
+    pub rows_done: u64,
+    /// Their digest.
+    pub digest: &'a RowDigest,
+    /// Counts so far.
+    pub counts: &'a Counts,
+}
+
 /// A digest chained over the rows done; identifies the input prefix
 /// without storing any of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -262,20 +273,14 @@ impl Journal {
     }
 
     /// Appends a batch's output rows and records the rows done, durably.
-    pub fn commit(
-        &mut self,
-        bytes: &[u8],
-        rows_done: u64,
-        digest: &RowDigest,
-        counts: &Counts,
-    ) -> anyhow::Result<()> {
+    pub fn commit(&mut self, bytes: &[u8], at: &Checkpoint) -> anyhow::Result<()> {
         let what = || format!("cannot write the output {}", self.output_path.display());
         self.output.write_all(bytes).with_context(what)?;
         self.output.sync_data().with_context(what)?;
-        self.state.rows_done = rows_done;
-        self.state.digest = digest.hex();
+        self.state.rows_done = at.rows_done;
+        self.state.digest = at.digest.hex();
         self.state.output_bytes += bytes.len() as u64;
-        self.state.counts = *counts;
+        self.state.counts = *at.counts;
         self.save_state()
     }
 
@@ -400,7 +405,12 @@ mod tests {
             linked: 1,
             ..Counts::default()
         };
-        j.commit(b"a,u1\n", 1, &d, &counts).unwrap();
+        let at = Checkpoint {
+            rows_done: 1,
+            digest: &d,
+            counts: &counts,
+        };
+        j.commit(b"a,u1\n", &at).unwrap();
         drop(j);
         // A batch written but never confirmed by the state file.
         std::fs::OpenOptions::new()
@@ -442,7 +452,12 @@ mod tests {
             skipped: 1,
             ..Counts::default()
         };
-        j.commit(b"", 1, &d, &skipped_only).unwrap();
+        let at = Checkpoint {
+            rows_done: 1,
+            digest: &d,
+            counts: &skipped_only,
+        };
+        j.commit(b"", &at).unwrap();
         drop(j); // killed
 
         let (j, resumed) = Journal::open(&out, "right salt", false).unwrap();

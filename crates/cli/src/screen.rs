@@ -58,24 +58,14 @@ impl Screened {
     }
 }
 
-/// Default placeholder first names (a trailing `*` matches a prefix).
-pub const DEFAULT_FIRST: &[&str] = &[
+/// Default placeholders of either name, first or last (a trailing `*`
+/// matches a prefix).
+pub const DEFAULT_EITHER_NAME: &[&str] = &[
     "unknown",
     "unk",
     "unkn",
     "unknwn",
-    "baby*",
-    "boy",
-    "girl",
-    "infant",
-    "newborn",
-    "nb",
-    "bb",
-    "bg",
     "noname",
-    "nofirstname",
-    "nfn",
-    "fnu",
     "none",
     "null",
     "na",
@@ -87,12 +77,6 @@ pub const DEFAULT_FIRST: &[&str] = &[
     "unidentified",
     "unnamed",
     "trauma*",
-    "twin",
-    "twina",
-    "twinb",
-    "twinc",
-    "male",
-    "female",
     "xx",
     "xxx",
     "xxxx",
@@ -101,34 +85,29 @@ pub const DEFAULT_FIRST: &[&str] = &[
     "zzzz",
 ];
 
-/// Default placeholder last names.
-pub const DEFAULT_LAST: &[&str] = &[
-    "unknown",
-    "unk",
-    "unkn",
-    "unknwn",
-    "noname",
-    "nolastname",
-    "nln",
-    "lnu",
-    "none",
-    "null",
-    "na",
-    "test",
-    "testpatient",
-    "patient",
-    "anonymous",
-    "anon",
-    "unidentified",
-    "unnamed",
-    "trauma*",
-    "xx",
-    "xxx",
-    "xxxx",
-    "zz",
-    "zzz",
-    "zzzz",
+/// Default placeholder first names besides [`DEFAULT_EITHER_NAME`].
+pub const DEFAULT_FIRST: &[&str] = &[
+    "baby*",
+    "boy",
+    "girl",
+    "infant",
+    "newborn",
+    "nb",
+    "bb",
+    "bg",
+    "nofirstname",
+    "nfn",
+    "fnu",
+    "twin",
+    "twina",
+    "twinb",
+    "twinc",
+    "male",
+    "female",
 ];
+
+/// Default placeholder last names besides [`DEFAULT_EITHER_NAME`].
+pub const DEFAULT_LAST: &[&str] = &["nolastname", "nln", "lnu"];
 
 /// Default placeholder full names (first, last).
 pub const DEFAULT_NAMES: &[(&str, &str)] = &[
@@ -235,7 +214,9 @@ impl Placeholders {
     pub fn from_config(config: &PlaceholderConfig) -> Result<Self, ScreenError> {
         let with_defaults = config.defaults.unwrap_or(true);
         let mut screen = Placeholders::default();
-        let lists: [(Field, &[&str], &[String]); 7] = [
+        let lists: [(Field, &[&str], &[String]); 9] = [
+            (Field::First, DEFAULT_EITHER_NAME, &[]),
+            (Field::Last, DEFAULT_EITHER_NAME, &[]),
             (Field::First, DEFAULT_FIRST, &config.first),
             (Field::Last, DEFAULT_LAST, &config.last),
             (Field::Dob, DEFAULT_DOB, &config.dob),
@@ -400,45 +381,33 @@ mod tests {
 
     #[test]
     fn default_placeholders_are_screened_after_normalization() {
+        use Field::{Dob, First, Last, Sex, Zip};
+        use Screened::{ImplausibleDate, Placeholder, PlaceholderName};
         let s = Placeholders::defaults();
-        assert_eq!(
-            screened(&s, &[(Field::First, "Baby Boy"), (Field::Last, "Smith")]),
-            [(Field::First, Screened::Placeholder)]
-        );
-        assert_eq!(
-            screened(
-                &s,
-                &[(Field::First, "BABY-GIRL 2"), (Field::Last, "UNKNOWN")]
+        for (row, expected) in [
+            (
+                [(First, "Baby Boy"), (Last, "Smith")],
+                &[(First, Placeholder)][..],
             ),
-            [
-                (Field::First, Screened::Placeholder),
-                (Field::Last, Screened::Placeholder)
-            ]
-        );
-        assert_eq!(
-            screened(&s, &[(Field::First, "John"), (Field::Last, "Doe")]),
-            [
-                (Field::First, Screened::PlaceholderName),
-                (Field::Last, Screened::PlaceholderName)
-            ]
-        );
-        assert_eq!(
-            screened(
-                &s,
-                &[(Field::Dob, "01/01/1900"), (Field::Zip, "00000-1234")]
+            (
+                [(First, "BABY-GIRL 2"), (Last, "UNKNOWN")],
+                &[(First, Placeholder), (Last, Placeholder)],
             ),
-            [
-                (Field::Dob, Screened::Placeholder),
-                (Field::Zip, Screened::Placeholder)
-            ]
-        );
-        assert_eq!(
-            screened(&s, &[(Field::Dob, "1800-01-01"), (Field::Sex, "U")]),
-            [
-                (Field::Dob, Screened::ImplausibleDate),
-                (Field::Sex, Screened::Placeholder)
-            ]
-        );
+            (
+                [(First, "John"), (Last, "Doe")],
+                &[(First, PlaceholderName), (Last, PlaceholderName)],
+            ),
+            (
+                [(Dob, "01/01/1900"), (Zip, "00000-1234")],
+                &[(Dob, Placeholder), (Zip, Placeholder)],
+            ),
+            (
+                [(Dob, "1800-01-01"), (Sex, "U")],
+                &[(Dob, ImplausibleDate), (Sex, Placeholder)],
+            ),
+        ] {
+            assert_eq!(screened(&s, &row), expected, "{row:?}");
+        }
     }
 
     #[test]

@@ -52,10 +52,31 @@ async fn env() -> Env {
 
 /// A run to interrupt: 30 people and a stand-in answering each batch
 /// after 150 ms, so the run is still going when it is stopped.
-struct Slow {
+struct Slow<'a> {
+    env: &'a Env,
     input: PathBuf,
     output: PathBuf,
     proxy: StandIn,
+}
+
+impl Slow<'_> {
+    /// `idmap run` of the 30 people through the stand-in in batches of two.
+    fn command(&self) -> Command {
+        self.env
+            .run_in_pairs(&self.proxy.url, &self.input, &self.output)
+    }
+
+    /// Runs the same command again with the stand-in at full speed, checks
+    /// that every row ends up linked to the server's UUID, and returns the
+    /// rerun's stderr.
+    async fn finish(&self) -> String {
+        self.proxy.faults.lock().unwrap().delay = Duration::ZERO;
+        let err = exits(self.command(), 0).await;
+        let hashes = self.env.hash(&self.input).await;
+        let server = self.env.server_answers(&hashes).await;
+        assert_matches_server(&read_output(&self.output), &server);
+        err
+    }
 }
 
 impl Env {
@@ -63,24 +84,49 @@ impl Env {
         self.dir.path().join(name)
     }
 
-    async fn slow_run(&self) -> Slow {
+    /// A stand-in in front of this system's idmap-server.
+    async fn stand_in(&self, faults: Faults) -> StandIn {
+        StandIn::start(&self.sys.idmap_url, faults).await
+    }
+
+    async fn slow_run(&self) -> Slow<'_> {
         let faults = Faults {
             delay: Duration::from_millis(150),
             ..Faults::default()
         };
         Slow {
+            env: self,
             input: people(self.dir.path(), 30),
             output: self.path("uuids.csv"),
-            proxy: StandIn::start(&self.sys.idmap_url, faults).await,
+            proxy: self.stand_in(faults).await,
         }
+    }
+
+    /// `idmap link` of `hashes` through `url` to standard output.
+    fn link(&self, url: &str, hashes: &Path) -> Command {
+        let mut cmd = self.cmd("link", url);
+        cmd.arg(hashes);
+        cmd
+    }
+
+    /// `idmap link` of `hashes` through `url` into `output`.
+    fn link_to(&self, url: &str, hashes: &Path, output: &Path) -> Command {
+        let mut cmd = self.link(url, hashes);
+        cmd.arg("-o").arg(output);
+        cmd
+    }
+
+    /// `idmap run` of `input` with `RULES` through `url` to standard output.
+    fn run_rules(&self, url: &str, input: &Path) -> Command {
+        let mut cmd = self.cmd("run", url);
+        cmd.args(["--rules", RULES]).arg(input);
+        cmd
     }
 
     /// `idmap run` of `input` through `url` in batches of two into `output`.
     fn run_in_pairs(&self, url: &str, input: &Path, output: &Path) -> Command {
-        let mut cmd = self.cmd("run", url);
-        cmd.args(["--rules", RULES, "--batch-size", "2", "-o"])
-            .arg(output)
-            .arg(input);
+        let mut cmd = self.run_rules(url, input);
+        cmd.args(["--batch-size", "2", "-o"]).arg(output);
         cmd
     }
 
@@ -106,14 +152,26 @@ impl Env {
     /// the olass vectors hold a JOHN DOE whose rows would not be sent.
     async fn hash(&self, input: &Path) -> PathBuf {
         let out = self.path("hashes.tsv");
-        let mut cmd = idmap();
-        cmd.env("IDMAP_SALT", OLASS_SALT)
-            .args(["hash", "--no-screen", "--rules", RULES, "-o"])
-            .arg(&out)
-            .arg(input);
-        let result = run(cmd).await;
-        assert!(result.status.success(), "{}", stderr(&result));
+        hash_into(input, &out, &["--no-screen", "--rules", RULES]).await;
         out
+    }
+
+    /// The olass vectors and their hash file.
+    async fn hash_vectors(&self) -> (PathBuf, PathBuf) {
+        let vectors = vectors_dir().join("olass/olass_rules.tsv");
+        let hashes = self.hash(&vectors).await;
+        (vectors, hashes)
+    }
+
+    /// A copy of the file `source`, named `name`, with its lines changed by
+    /// `edit` (line 0 is the header).
+    fn edited(&self, source: &Path, name: &str, edit: impl FnOnce(&mut [String])) -> PathBuf {
+        let text = std::fs::read_to_string(source).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        edit(&mut lines);
+        let path = self.path(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        path
     }
 
     /// What the server answers for every row of a hash file, sent again
@@ -165,6 +223,26 @@ async fn run(mut cmd: Command) -> Output {
         .unwrap()
 }
 
+/// Runs `cmd`, checks that it exits with `code`, and returns its stderr.
+async fn exits(cmd: Command, code: i32) -> String {
+    let out = run(cmd).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    err
+}
+
+/// `idmap hash` of `input` into `output` with the olass salt.
+async fn hash_into(input: &Path, output: &Path, options: &[&str]) {
+    let mut cmd = idmap();
+    cmd.env("IDMAP_SALT", OLASS_SALT)
+        .arg("hash")
+        .args(options)
+        .arg("-o")
+        .arg(output)
+        .arg(input);
+    exits(cmd, 0).await;
+}
+
 /// `ref,uuid` rows of an output file, header checked.
 fn read_output(path: &Path) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(path).unwrap();
@@ -208,18 +286,12 @@ fn people(dir: &Path, n: usize) -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hash_then_link_and_run_give_the_servers_uuids() {
     let env = env().await;
-    let vectors = vectors_dir().join("olass/olass_rules.tsv");
-    let hashes = env.hash(&vectors).await;
+    let (vectors, hashes) = env.hash_vectors().await;
 
     let linked = env.path("linked.csv");
-    let mut cmd = env.cmd("link", &env.sys.idmap_url);
-    cmd.arg(&hashes)
-        .arg("-o")
-        .arg(&linked)
-        .args(["--batch-size", "3"]);
-    let out = run(cmd).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    let err = stderr(&out);
+    let mut cmd = env.link_to(&env.sys.idmap_url, &hashes, &linked);
+    cmd.args(["--batch-size", "3"]);
+    let err = exits(cmd, 0).await;
     assert!(
         err.contains("done: 8 rows done, 8 linked, 0 skipped"),
         "{err}"
@@ -231,13 +303,9 @@ async fn hash_then_link_and_run_give_the_servers_uuids() {
 
     // `run` hashes in memory and gets the same answers for the same refs.
     let ran = env.path("ran.csv");
-    let mut cmd = env.cmd("run", &env.sys.idmap_url);
-    cmd.args(["--no-screen", "--rules", RULES])
-        .arg(&vectors)
-        .arg("-o")
-        .arg(&ran);
-    let out = run(cmd).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let mut cmd = env.run_rules(&env.sys.idmap_url, &vectors);
+    cmd.arg("--no-screen").arg("-o").arg(&ran);
+    exits(cmd, 0).await;
     assert_eq!(read_output(&ran), read_output(&linked));
     assert!(!env.dir.path().read_dir().unwrap().any(|e| {
         let name = e.unwrap().file_name();
@@ -245,11 +313,8 @@ async fn hash_then_link_and_run_give_the_servers_uuids() {
     }));
 
     // The same output is not overwritten by accident.
-    let mut cmd = env.cmd("link", &env.sys.idmap_url);
-    cmd.arg(&hashes).arg("-o").arg(&linked);
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--restart"));
+    let err = exits(env.link_to(&env.sys.idmap_url, &hashes, &linked), 1).await;
+    assert!(err.contains("--restart"));
 }
 
 /// Nothing in `dir` but `keep`: a run that linked nothing leaves no output
@@ -267,21 +332,15 @@ fn assert_left_only(dir: &Path, keep: &[&Path]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn salt_mismatch_stops_with_exit_5_and_the_fixed_run_starts_afresh() {
     let env = env().await;
-    let vectors = vectors_dir().join("olass/olass_rules.tsv");
-    let hashes = env.hash(&vectors).await;
+    let (vectors, hashes) = env.hash_vectors().await;
     let out_file = env.path("uuids.csv");
-    let mut cmd = env.cmd("link", &env.sys.idmap_url);
-    cmd.arg(&hashes)
-        .arg("-o")
-        .arg(&out_file)
-        .args([
-            "--salt-fingerprint",
-            &fingerprint("another salt of the wrong network"),
-        ])
-        .env_remove("IDMAP_SALT");
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
-    let err = stderr(&out);
+    let mut cmd = env.link_to(&env.sys.idmap_url, &hashes, &out_file);
+    cmd.args([
+        "--salt-fingerprint",
+        &fingerprint("another salt of the wrong network"),
+    ])
+    .env_remove("IDMAP_SALT");
+    let err = exits(cmd, 5).await;
     assert!(err.contains("salt mismatch"), "{err}");
     assert!(err.contains("every patient would get a new UUID"), "{err}");
     // Nothing reached the server, and the summary says so.
@@ -297,19 +356,13 @@ async fn salt_mismatch_stops_with_exit_5_and_the_fixed_run_starts_afresh() {
     assert_left_only(env.dir.path(), &[&hashes]);
 
     // With the right salt the same command runs, no --restart needed.
-    let mut cmd = env.cmd("link", &env.sys.idmap_url);
-    cmd.arg(&hashes).arg("-o").arg(&out_file);
-    let out = run(cmd).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    exits(env.link_to(&env.sys.idmap_url, &hashes, &out_file), 0).await;
     assert_eq!(read_output(&out_file).len(), 8);
 
     // `run` with the wrong salt is refused the same way.
-    let mut cmd = env.cmd("run", &env.sys.idmap_url);
-    cmd.env("IDMAP_SALT", "0123456789abcdef0123456789abcdef")
-        .args(["--rules", RULES])
-        .arg(&vectors);
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let mut cmd = env.run_rules(&env.sys.idmap_url, &vectors);
+    cmd.env("IDMAP_SALT", "0123456789abcdef0123456789abcdef");
+    exits(cmd, 5).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -317,53 +370,27 @@ async fn resume_after_an_abrupt_exit_sends_only_the_unanswered_batch_again() {
     let env = env().await;
     let input = people(env.dir.path(), 40);
     let hashes = env.hash(&input).await;
-    let proxy = StandIn::start(&env.sys.idmap_url, Faults::default()).await;
+    let proxy = env.stand_in(Faults::default()).await;
     let output = env.path("uuids.csv");
 
     // Dies after 3 committed batches, with the 4th answered but unwritten.
-    let mut cmd = env.cmd("link", &proxy.url);
-    cmd.arg(&hashes).arg("-o").arg(&output).args([
-        "--batch-size",
-        "5",
-        "--test-exit-after-batches",
-        "3",
-    ]);
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(86), "{}", stderr(&out));
+    let mut cmd = env.link_to(&proxy.url, &hashes, &output);
+    cmd.args(["--batch-size", "5", "--test-exit-after-batches", "3"]);
+    exits(cmd, 86).await;
     assert_eq!(read_output(&output).len(), 15);
     assert!(PathBuf::from(format!("{}.idmap-state", output.display())).exists());
 
     // Another input is refused rather than mixed in.
     let other = env.dir.path().join("other");
     std::fs::create_dir(&other).unwrap();
-    let other_hashes = {
-        let people = people(&other, 39);
-        let out = other.join("h.tsv");
-        let mut cmd = idmap();
-        cmd.env("IDMAP_SALT", OLASS_SALT)
-            .args(["hash", "--rules", "F_L_D_Z", "-o"])
-            .arg(&out)
-            .arg(people);
-        assert!(run(cmd).await.status.success());
-        out
-    };
-    let mut cmd = env.cmd("link", &proxy.url);
-    cmd.arg(&other_hashes).arg("-o").arg(&output);
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let other_hashes = other.join("h.tsv");
+    hash_into(&people(&other, 39), &other_hashes, &["--rules", "F_L_D_Z"]).await;
+    exits(env.link_to(&proxy.url, &other_hashes, &output), 1).await;
 
-    let mut cmd = env.cmd("link", &proxy.url);
-    cmd.arg(&hashes)
-        .arg("-o")
-        .arg(&output)
-        .args(["--batch-size", "5"]);
-    let out = run(cmd).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("resuming after row 15"),
-        "{}",
-        stderr(&out)
-    );
+    let mut cmd = env.link_to(&proxy.url, &hashes, &output);
+    cmd.args(["--batch-size", "5"]);
+    let err = exits(cmd, 0).await;
+    assert!(err.contains("resuming after row 15"), "{err}");
 
     let server = env.server_answers(&hashes).await;
     assert_matches_server(&read_output(&output), &server);
@@ -377,29 +404,21 @@ async fn resume_after_an_abrupt_exit_sends_only_the_unanswered_batch_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resume_after_kill_9_links_every_row_once() {
     let env = env().await;
-    let Slow {
-        input,
-        output,
-        proxy,
-    } = env.slow_run().await;
-    let mut child = env
-        .run_in_pairs(&proxy.url, &input, &output)
+    let slow = env.slow_run().await;
+    let mut child = slow
+        .command()
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    wait_for_rows(&output, 6).await;
+    wait_for_rows(&slow.output, 6).await;
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let partial = read_output(&output).len();
+    let partial = read_output(&slow.output).len();
     assert!((6..30).contains(&partial), "{partial}");
 
-    proxy.faults.lock().unwrap().delay = Duration::ZERO;
-    let out = run(env.run_in_pairs(&proxy.url, &input, &output)).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    let hashes = env.hash(&input).await;
-    assert_matches_server(&read_output(&output), &env.server_answers(&hashes).await);
+    slow.finish().await;
     // At most one batch (2 rows) was sent twice.
-    let forwarded = proxy.faults.lock().unwrap().refs_forwarded.len();
+    let forwarded = slow.proxy.faults.lock().unwrap().refs_forwarded.len();
     assert!((30..=32).contains(&forwarded), "{forwarded}");
 }
 
@@ -415,24 +434,19 @@ async fn tokens_are_renewed_during_a_long_run_and_after_a_401() {
     let hashes = env.hash(&input).await;
 
     // Tokens live 2 s; 12 requests of 300 ms outlast several of them.
-    let slow = StandIn::start(
-        &env.sys.idmap_url,
-        Faults {
+    let slow = env
+        .stand_in(Faults {
             delay: Duration::from_millis(300),
             ..Faults::default()
-        },
-    )
-    .await;
-    let mut cmd = env.cmd("link", &slow.url);
-    cmd.arg(&hashes)
-        .args(["--batch-size", "2", "-v", "--progress-interval", "1"]);
-    let out = run(cmd).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    let fetched = stderr(&out).matches("fetched an access token").count();
-    assert!(fetched >= 2, "{}", stderr(&out));
+        })
+        .await;
+    let mut cmd = env.link(&slow.url, &hashes);
+    cmd.args(["--batch-size", "2", "-v", "--progress-interval", "1"]);
+    let err = exits(cmd, 0).await;
+    let fetched = err.matches("fetched an access token").count();
+    assert!(fetched >= 2, "{err}");
     // Not a terminal: plain periodic progress lines, as a cron log shows
     // them, each stamped with the UTC time, with the share read and an ETA.
-    let err = stderr(&out);
     let line = err
         .lines()
         .find(|l| l.contains(" idmap link: progress: "))
@@ -449,36 +463,27 @@ async fn tokens_are_renewed_during_a_long_run_and_after_a_401() {
     assert!(slow.faults.lock().unwrap().tokens.len() >= 2);
 
     // A 401 (token revoked, say) makes the CLI fetch a new token at once.
-    let revoked = StandIn::start(
-        &env.sys.idmap_url,
-        Faults {
+    let revoked = env
+        .stand_in(Faults {
             unauthorized: 1,
             ..Faults::default()
-        },
-    )
-    .await;
-    let mut cmd = env.cmd("link", &revoked.url);
-    cmd.arg(&hashes).args(["-v"]);
-    let out = run(cmd).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    let err = stderr(&out);
+        })
+        .await;
+    let mut cmd = env.link(&revoked.url, &hashes);
+    cmd.arg("-v");
+    let err = exits(cmd, 0).await;
     assert!(err.contains("fetching a new token"), "{err}");
     assert_eq!(err.matches("fetched an access token").count(), 2, "{err}");
     assert_eq!(revoked.requests(), 2);
 
     // A 401 that persists with a fresh token is fatal (exit 3).
-    let always = StandIn::start(
-        &env.sys.idmap_url,
-        Faults {
+    let always = env
+        .stand_in(Faults {
             unauthorized: 100,
             ..Faults::default()
-        },
-    )
-    .await;
-    let mut cmd = env.cmd("link", &always.url);
-    cmd.arg(&hashes);
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+        })
+        .await;
+    exits(env.link(&always.url, &hashes), 3).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -488,62 +493,41 @@ async fn unavailable_server_is_retried_then_given_up_then_resumed() {
     let hashes = env.hash(&input).await;
 
     // 503 with Retry-After: 1, three times, then the real answers.
-    let flaky = StandIn::start(
-        &env.sys.idmap_url,
-        Faults {
+    let flaky = env
+        .stand_in(Faults {
             unavailable: 3,
             ..Faults::default()
-        },
-    )
-    .await;
+        })
+        .await;
     let output = env.path("uuids.csv");
-    let mut cmd = env.cmd("link", &flaky.url);
-    cmd.arg(&hashes)
-        .arg("-o")
-        .arg(&output)
-        .args(["--batch-size", "4"]);
+    let mut cmd = env.link_to(&flaky.url, &hashes, &output);
+    cmd.args(["--batch-size", "4"]);
     let started = std::time::Instant::now();
-    let out = run(cmd).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let err = exits(cmd, 0).await;
     assert!(
         started.elapsed() >= Duration::from_secs(3),
         "Retry-After honoured"
     );
-    let err = stderr(&out);
     assert!(err.contains("503"), "{err}");
     assert!(err.contains("3 requests retried"), "{err}");
     let server = env.server_answers(&hashes).await;
     assert_matches_server(&read_output(&output), &server);
 
     // Down for longer than the retries allow: exit 4, then a rerun resumes.
-    let down = StandIn::start(
-        &env.sys.idmap_url,
-        Faults {
+    let down = env
+        .stand_in(Faults {
             unavailable: 1000,
             ..Faults::default()
-        },
-    )
-    .await;
+        })
+        .await;
     let output = env.path("again.csv");
-    let mut cmd = env.cmd("link", &down.url);
-    cmd.arg(&hashes)
-        .arg("-o")
-        .arg(&output)
-        .args(["--retries", "2", "--batch-size", "4"]);
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("after 2 attempts"),
-        "{}",
-        stderr(&out)
-    );
-    let mut cmd = env.cmd("link", &env.sys.idmap_url);
-    cmd.arg(&hashes)
-        .arg("-o")
-        .arg(&output)
-        .args(["--batch-size", "4"]);
-    let out = run(cmd).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let mut cmd = env.link_to(&down.url, &hashes, &output);
+    cmd.args(["--retries", "2", "--batch-size", "4"]);
+    let err = exits(cmd, 4).await;
+    assert!(err.contains("after 2 attempts"), "{err}");
+    let mut cmd = env.link_to(&env.sys.idmap_url, &hashes, &output);
+    cmd.args(["--batch-size", "4"]);
+    exits(cmd, 0).await;
     assert_matches_server(&read_output(&output), &server);
 }
 
@@ -555,21 +539,15 @@ async fn malformed_rows_are_reported_by_number_and_the_others_linked() {
     let server = env.server_answers(&hashes).await;
 
     // Damage row 5's first hash and drop row 7's ref.
-    let text = std::fs::read_to_string(&hashes).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    lines[5] = lines[5].replacen("\t", "\tzz", 1);
-    lines[7] = lines[7]
-        .split_once('\t')
-        .map(|(_, rest)| format!("\t{rest}"))
-        .unwrap();
-    let damaged = env.path("damaged.tsv");
-    std::fs::write(&damaged, lines.join("\n") + "\n").unwrap();
+    let damaged = env.edited(&hashes, "damaged.tsv", |lines| {
+        lines[5] = lines[5].replacen("\t", "\tzz", 1);
+        lines[7] = lines[7]
+            .split_once('\t')
+            .map(|(_, rest)| format!("\t{rest}"))
+            .unwrap();
+    });
     let output = env.path("uuids.csv");
-    let mut cmd = env.cmd("link", &env.sys.idmap_url);
-    cmd.arg(&damaged).arg("-o").arg(&output);
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let err = stderr(&out);
+    let err = exits(env.link_to(&env.sys.idmap_url, &damaged, &output), 2).await;
     assert!(err.contains("row 5: F_L_D_Z is not a hash"), "{err}");
     assert!(err.contains("row 7: no ref"), "{err}");
     assert!(err.contains("8 linked, 2 skipped"), "{err}");
@@ -580,29 +558,20 @@ async fn malformed_rows_are_reported_by_number_and_the_others_linked() {
     }
 
     // `run` with a bad date in the middle: reported without the value.
-    let text = std::fs::read_to_string(&input).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    lines[4] = lines[4].replace("1980-02-03", "02/30/1980");
-    let bad = env.path("bad.tsv");
-    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
-    let mut cmd = env.cmd("run", &env.sys.idmap_url);
-    cmd.args(["--rules", RULES]).arg(&bad);
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let err = stderr(&out);
+    let bad = env.edited(&input, "bad.tsv", |lines| {
+        lines[4] = lines[4].replace("1980-02-03", "02/30/1980");
+    });
+    let err = exits(env.run_rules(&env.sys.idmap_url, &bad), 2).await;
     assert!(err.contains("row 4: dob:"), "{err}");
     assert!(!err.contains("02/30/1980") && !err.contains("Ann"), "{err}");
 
     // A row every rule skips names the fields, not their values.
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    lines[6] = lines[6]
-        .replace("1980-02-03", "")
-        .replace("Gainesville", "Unknown");
-    let no_dob = env.path("no-dob.tsv");
-    std::fs::write(&no_dob, lines.join("\n") + "\n").unwrap();
-    let mut cmd = env.cmd("run", &env.sys.idmap_url);
-    cmd.args(["--rules", RULES]).arg(&no_dob);
-    let out = run(cmd).await;
+    let no_dob = env.edited(&input, "no-dob.tsv", |lines| {
+        lines[6] = lines[6]
+            .replace("1980-02-03", "")
+            .replace("Gainesville", "Unknown");
+    });
+    let out = run(env.run_rules(&env.sys.idmap_url, &no_dob)).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -618,29 +587,22 @@ async fn malformed_rows_are_reported_by_number_and_the_others_linked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_requests_and_bad_configuration_have_their_exit_codes() {
     let env = env().await;
-    let vectors = vectors_dir().join("olass/olass_rules.tsv");
-    let hashes = env.hash(&vectors).await;
+    let (_, hashes) = env.hash_vectors().await;
 
     // A client without the link scope: 403 from the server, exit 3.
     let (reader_id, reader_secret) = env.sys.client(None, "idmap:read").await.unwrap();
     let mut cmd = env.cmd_as("link", &env.sys.idmap_url, &reader_id, &reader_secret);
     cmd.arg(&hashes);
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("403"), "{}", stderr(&out));
+    let err = exits(cmd, 3).await;
+    assert!(err.contains("403"), "{err}");
 
     // A wrong secret: the token endpoint refuses, exit 3, secret not shown,
     // no file left; the next step names the credentials, and once they are
     // right the same command runs.
     let output = env.path("uuids.csv");
-    let mut cmd = env.cmd("link", &env.sys.idmap_url);
-    cmd.arg(&hashes)
-        .arg("-o")
-        .arg(&output)
-        .env("IDMAP_CLIENT_SECRET", "not-the-secret-123");
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    let err = stderr(&out);
+    let mut cmd = env.link_to(&env.sys.idmap_url, &hashes, &output);
+    cmd.env("IDMAP_CLIENT_SECRET", "not-the-secret-123");
+    let err = exits(cmd, 3).await;
     assert!(!err.contains("not-the-secret-123"));
     assert!(err.contains("invalid_client"), "{err}");
     assert!(err.contains("stopped: 0 rows done, 0 linked"), "{err}");
@@ -653,64 +615,43 @@ async fn refused_requests_and_bad_configuration_have_their_exit_codes() {
     );
     assert!(next.contains("client id or secret"), "{err}");
     assert_left_only(env.dir.path(), &[&hashes]);
-    let mut cmd = env.cmd("link", &env.sys.idmap_url);
-    cmd.arg(&hashes).arg("-o").arg(&output);
-    let out = run(cmd).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    exits(env.link_to(&env.sys.idmap_url, &hashes, &output), 0).await;
     std::fs::remove_file(&output).unwrap();
 
     // --url aimed at the auth-server: the 404 names the URL and the server
     // it should be.
-    let mut cmd = env.cmd("link", &env.sys.auth_url);
-    cmd.arg(&hashes);
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    let err = stderr(&out);
+    let err = exits(env.link(&env.sys.auth_url, &hashes), 3).await;
     let url = format!("{}/api/v1/link", env.sys.auth_url.trim_end_matches('/'));
     assert!(err.contains("404 Not Found"), "{err}");
     assert!(err.contains(&url), "{err}");
     assert!(err.contains("must be the idmap-server's"), "{err}");
 
     // No secret at all, or an unknown option: exit 1.
-    let mut cmd = env.cmd("link", &env.sys.idmap_url);
-    cmd.arg(&hashes).env_remove("IDMAP_CLIENT_SECRET");
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let out = run({
-        let mut c = idmap();
-        c.args(["link", "--no-such-option"]);
-        c
-    })
-    .await;
-    assert_eq!(out.status.code(), Some(1));
+    let mut cmd = env.link(&env.sys.idmap_url, &hashes);
+    cmd.env_remove("IDMAP_CLIENT_SECRET");
+    exits(cmd, 1).await;
+    let mut cmd = idmap();
+    cmd.args(["link", "--no-such-option"]);
+    exits(cmd, 1).await;
 
     // A CA file that holds no certificate is a configuration error.
     let not_pem = env.path("ca.pem");
     std::fs::write(&not_pem, "not a certificate\n").unwrap();
-    let mut cmd = env.cmd("link", &env.sys.idmap_url);
-    cmd.arg(&hashes).arg("--ca-file").arg(&not_pem);
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("CA file"), "{}", stderr(&out));
+    let mut cmd = env.link(&env.sys.idmap_url, &hashes);
+    cmd.arg("--ca-file").arg(&not_pem);
+    let err = exits(cmd, 1).await;
+    assert!(err.contains("CA file"), "{err}");
 
     // --insecure works but says loudly what it gives up.
-    let mut cmd = env.cmd("link", &env.sys.idmap_url);
-    cmd.arg(&hashes).arg("--insecure");
-    let out = run(cmd).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("WARNING: --insecure"),
-        "{}",
-        stderr(&out)
-    );
+    let mut cmd = env.link(&env.sys.idmap_url, &hashes);
+    cmd.arg("--insecure");
+    let err = exits(cmd, 0).await;
+    assert!(err.contains("WARNING: --insecure"), "{err}");
 
     // The help documents the exit codes for cron.
-    let out = run({
-        let mut c = idmap();
-        c.args(["link", "--help"]);
-        c
-    })
-    .await;
+    let mut cmd = idmap();
+    cmd.args(["link", "--help"]);
+    let out = run(cmd).await;
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(help.contains("5  salt mismatch"), "{help}");
 }
@@ -753,13 +694,11 @@ async fn run_with_a_registered_match_key_and_screening() {
     };
 
     // The server does not know the code yet: refused, exit 3, nothing linked.
-    let out = run(run_as(&env.id, &env.secret, &ufh, "refused.csv")).await;
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("hashes[1].rule"), "{}", stderr(&out));
+    let err = exits(run_as(&env.id, &env.secret, &ufh, "refused.csv"), 3).await;
+    assert!(err.contains("hashes[1].rule"), "{err}");
 
     // The admin step: register the key's code under idmap:admin.
-    let (admin_id, admin_secret) = env.sys.client(None, "idmap:admin").await.unwrap();
-    let admin = env.sys.token(&admin_id, &admin_secret).await.unwrap();
+    let admin = env.sys.client_token(None, "idmap:admin").await.unwrap();
     let r = env
         .sys
         .api(
@@ -771,16 +710,13 @@ async fn run_with_a_registered_match_key_and_screening() {
         .unwrap();
     assert_eq!(r.status(), 201);
 
-    let out = run(run_as(&env.id, &env.secret, &ufh, "ufh.csv")).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    let err = stderr(&out);
+    let err = exits(run_as(&env.id, &env.secret, &ufh, "ufh.csv"), 0).await;
     assert!(err.contains("done: 2 rows done, 2 linked"), "{err}");
     assert!(err.contains("first placeholder 1 row"), "{err}");
     assert!(!err.contains("Baby") && !err.contains("Moss"), "{err}");
 
     let (flm_id, flm_secret) = env.sys.client(Some("FLM"), "idmap:link").await.unwrap();
-    let out = run(run_as(&flm_id, &flm_secret, &flm, "flm.csv")).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    exits(run_as(&flm_id, &flm_secret, &flm, "flm.csv"), 0).await;
     let ufh_rows = read_output(&env.path("ufh.csv"));
     let flm_rows = read_output(&env.path("flm.csv"));
     assert_eq!(
@@ -793,18 +729,14 @@ async fn run_with_a_registered_match_key_and_screening() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_says_where_it_stopped_and_the_same_command_resumes() {
     let env = env().await;
-    let Slow {
-        input,
-        output,
-        proxy,
-    } = env.slow_run().await;
-    let command = || env.run_in_pairs(&proxy.url, &input, &output);
-    let child = command()
+    let slow = env.slow_run().await;
+    let child = slow
+        .command()
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_rows(&output, 5).await;
+    wait_for_rows(&slow.output, 5).await;
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -816,28 +748,20 @@ async fn ctrl_c_says_where_it_stopped_and_the_same_command_resumes() {
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("idmap: error: interrupted by Ctrl-C"), "{err}");
-    let done = read_output(&output).len();
+    let done = read_output(&slow.output).len();
     let next = err.lines().last().unwrap();
     assert_eq!(
         next,
         format!(
             "idmap: next step: the rows linked so far are in {} (input rows 1 to {done} are \
              done); run the same command again: it resumes after row {done}",
-            output.display()
+            slow.output.display()
         ),
         "{err}"
     );
 
-    proxy.faults.lock().unwrap().delay = Duration::ZERO;
-    let out = run(command()).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(&format!("resuming after row {done}")),
-        "{}",
-        stderr(&out)
-    );
-    let hashes = env.hash(&input).await;
-    assert_matches_server(&read_output(&output), &env.server_answers(&hashes).await);
+    let err = slow.finish().await;
+    assert!(err.contains(&format!("resuming after row {done}")), "{err}");
 }
 
 /// Waits (30 s at most) until the output file holds `rows` rows.
@@ -865,13 +789,10 @@ async fn an_unreachable_server_is_named_once_and_its_cause_said_once() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
     };
-    let mut cmd = env.cmd("run", &closed);
-    cmd.args(["--rules", RULES, "--retries", "3", "-o"])
-        .arg(env.path("uuids.csv"))
-        .arg(&input);
-    let out = run(cmd).await;
-    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
-    let err = stderr(&out);
+    let mut cmd = env.run_rules(&closed, &input);
+    cmd.args(["--retries", "3", "-o"])
+        .arg(env.path("uuids.csv"));
+    let err = exits(cmd, 4).await;
     let url = format!("{closed}/api/v1/link");
     let retries: Vec<&str> = err.lines().filter(|l| l.contains("retrying in")).collect();
     assert_eq!(retries.len(), 2, "{err}");

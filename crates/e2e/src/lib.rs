@@ -1,9 +1,14 @@
 //! A running pair of real services for end-to-end tests: auth-server on a
 //! free port with its issuer URL pointing at itself, and idmap-server that
-//! discovers the JWKS through that issuer's metadata, as in production.
+//! discovers the JWKS through that issuer's metadata, as in production;
+//! and what tests that run the services otherwise (as child processes, or
+//! auth-server alone) share with it: a free port, a child's output, a
+//! client-credentials token.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
 use auth_server::domain::client_secret::SecretHasher;
@@ -17,9 +22,7 @@ pub struct System {
     pub auth_url: String,
     pub idmap_url: String,
     pub http: reqwest::Client,
-    auth_db: Database,
-    hasher: Arc<SecretHasher>,
-    key_dir: PathBuf,
+    auth: AuthServer,
     idmap_db_handle: Database,
     _dir: tempfile::TempDir,
     _idmap_db: TestDatabase,
@@ -28,10 +31,128 @@ pub struct System {
 /// Failure while starting the system; tests unwrap it.
 pub type StartResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-fn free_port() -> StartResult<u16> {
+/// A port free on the loopback interface a moment ago.
+pub fn free_port() -> StartResult<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
+}
+
+/// Runs `cmd` with `stdin` as its standard input and collects its output.
+/// A child that exits before reading all of it (one that refuses its
+/// arguments, say) is no error here: its exit status tells.
+pub fn output_with_stdin(cmd: &mut Command, stdin: &[u8]) -> std::io::Result<Output> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(mut input) = child.stdin.take() {
+        match input.write_all(stdin) {
+            Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err),
+            _ => {}
+        }
+    }
+    child.wait_with_output()
+}
+
+/// auth-server running in-process, with the handles tests use to register
+/// clients and users directly in its database.
+pub struct AuthServer {
+    /// The port it listens on.
+    pub port: u16,
+    /// Its database.
+    pub db: Database,
+    /// How it hashes client secrets.
+    pub hasher: Arc<SecretHasher>,
+    /// Its signing-key directory (`signing-<seq>.pem`, PKCS#8).
+    pub key_dir: PathBuf,
+}
+
+impl AuthServer {
+    /// Starts auth-server listening on `listen` as `issuer`, with its
+    /// database and signing keys in `dir` and `extra` settings on top.
+    pub async fn start(
+        dir: &Path,
+        listen: &str,
+        issuer: &str,
+        extra: Vec<(String, String)>,
+    ) -> StartResult<Self> {
+        let mut vars = env(&[
+            ("AUTH_LISTEN", listen.to_owned()),
+            ("AUTH_ISSUER", issuer.to_owned()),
+            (
+                "AUTH_DATABASE_URL",
+                format!("sqlite://{}", dir.join("auth.db").display()),
+            ),
+            (
+                "AUTH_SIGNING_KEY_DIR",
+                dir.join("keys").display().to_string(),
+            ),
+        ]);
+        vars.extend(extra);
+        let settings = auth_server::config::Settings::load(None, &vars)?;
+        let app = auth_server::startup::Application::build(&settings).await?;
+        let port = app.port();
+        tokio::spawn(app.run_without_signal_handlers());
+        Ok(Self {
+            port,
+            db: auth_server::startup::open_database(&settings).await?,
+            hasher: auth_server::startup::load_secret_hasher(&settings).await?,
+            key_dir: dir.join("keys"),
+        })
+    }
+
+    /// Registers a confidential client (of `partner`, which must exist, if
+    /// any); returns its id and secret.
+    pub async fn add_client(
+        &self,
+        partner: Option<&str>,
+        scope: &str,
+    ) -> StartResult<(String, String)> {
+        let created = clients::add_client(
+            &self.db,
+            &self.hasher,
+            NewClient::confidential(partner, scope),
+        )
+        .await?;
+        let secret = created
+            .client_secret
+            .ok_or("confidential client without secret")?;
+        Ok((created.client_id, secret))
+    }
+}
+
+/// The client-credentials request of a partner's cron job: the client's
+/// id and secret over HTTP Basic to the token endpoint of `auth_url`.
+pub async fn request_token(
+    http: &reqwest::Client,
+    auth_url: &str,
+    id: &str,
+    secret: &str,
+) -> reqwest::Result<reqwest::Response> {
+    http.post(format!("{auth_url}/oauth/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+}
+
+/// The access token `request_token` is answered with.
+pub async fn access_token(
+    http: &reqwest::Client,
+    auth_url: &str,
+    id: &str,
+    secret: &str,
+) -> StartResult<String> {
+    let body: Value = request_token(http, auth_url, id, secret)
+        .await?
+        .json()
+        .await?;
+    Ok(body["access_token"]
+        .as_str()
+        .ok_or("no access_token")?
+        .to_owned())
 }
 
 fn env(pairs: &[(&str, String)]) -> HashMap<String, String> {
@@ -79,24 +200,8 @@ impl System {
         let dir = tempfile::tempdir()?;
         let port = free_port()?;
         let auth_url = format!("http://127.0.0.1:{port}");
-        let mut auth_env = env(&[
-            ("AUTH_LISTEN", format!("127.0.0.1:{port}")),
-            ("AUTH_ISSUER", auth_url.clone()),
-            (
-                "AUTH_DATABASE_URL",
-                format!("sqlite://{}", dir.path().join("auth.db").display()),
-            ),
-            (
-                "AUTH_SIGNING_KEY_DIR",
-                dir.path().join("keys").display().to_string(),
-            ),
-        ]);
-        auth_env.extend(extra.auth_env);
-        let auth_settings = auth_server::config::Settings::load(None, &auth_env)?;
-        let auth = auth_server::startup::Application::build(&auth_settings).await?;
-        tokio::spawn(auth.run_without_signal_handlers());
-        let auth_db = auth_server::startup::open_database(&auth_settings).await?;
-        let hasher = auth_server::startup::load_secret_hasher(&auth_settings).await?;
+        let listen = format!("127.0.0.1:{port}");
+        let auth = AuthServer::start(dir.path(), &listen, &auth_url, extra.auth_env).await?;
 
         let mut idmap_env = env(&[
             ("IDMAP_LISTEN", "127.0.0.1:0".into()),
@@ -114,9 +219,7 @@ impl System {
             auth_url,
             idmap_url,
             http: reqwest::Client::new(),
-            auth_db,
-            hasher,
-            key_dir: dir.path().join("keys"),
+            auth,
             idmap_db_handle,
             _dir: dir,
             _idmap_db: idmap_db,
@@ -128,7 +231,7 @@ impl System {
     /// auth-server's signing-key directory (`signing-<seq>.pem`, PKCS#8),
     /// so security tests can mint tokens with the real private key.
     pub fn signing_key_dir(&self) -> &Path {
-        &self.key_dir
+        &self.auth.key_dir
     }
 
     /// Signs `claims` with auth-server's current signing key and its usual
@@ -137,7 +240,7 @@ impl System {
     pub fn sign(&self, claims: &Value) -> StartResult<String> {
         // The directory already holds auth-server's keys: nothing is created.
         let keys = auth_server::keys::KeyStore::load_or_create(
-            &self.key_dir,
+            &self.auth.key_dir,
             auth_server::config::SigningAlg::Rs256,
         )?;
         Ok(keys.signing_key().sign(claims)?)
@@ -146,7 +249,7 @@ impl System {
     /// A verified, enabled user of auth-server; returns its id.
     pub async fn user(&self, email: &str) -> StartResult<String> {
         let user = auth_server::services::users::add_user(
-            &self.auth_db,
+            &self.auth.db,
             email,
             "a long test password",
             true,
@@ -190,38 +293,20 @@ impl System {
         scope: &str,
     ) -> StartResult<(String, String)> {
         if let Some(code) = partner {
-            let _ = clients::add_partner(&self.auth_db, code, code).await;
+            let _ = clients::add_partner(&self.auth.db, code, code).await;
         }
-        let created = clients::add_client(
-            &self.auth_db,
-            &self.hasher,
-            NewClient {
-                partner: partner.map(str::to_owned),
-                scope: scope.to_owned(),
-                ..NewClient::default()
-            },
-        )
-        .await?;
-        let secret = created
-            .client_secret
-            .ok_or("confidential client without secret")?;
-        Ok((created.client_id, secret))
+        self.auth.add_client(partner, scope).await
     }
 
     /// Client-credentials token over HTTP Basic, as a partner's cron job gets it.
     pub async fn token(&self, id: &str, secret: &str) -> StartResult<String> {
-        let r = self
-            .http
-            .post(format!("{}/oauth/token", self.auth_url))
-            .basic_auth(id, Some(secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await?;
-        let body: Value = r.json().await?;
-        Ok(body["access_token"]
-            .as_str()
-            .ok_or("no access_token")?
-            .to_owned())
+        access_token(&self.http, &self.auth_url, id, secret).await
+    }
+
+    /// A token of a new client, for tests that need nothing else of it.
+    pub async fn client_token(&self, partner: Option<&str>, scope: &str) -> StartResult<String> {
+        let (id, secret) = self.client(partner, scope).await?;
+        self.token(&id, &secret).await
     }
 
     /// POSTs JSON to idmap-server with an optional bearer token.
@@ -239,5 +324,15 @@ impl System {
             req = req.bearer_auth(t);
         }
         Ok(req.send().await?)
+    }
+
+    /// The status `api` is answered with.
+    pub async fn api_status(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> StartResult<u16> {
+        Ok(self.api(path, token, body).await?.status().as_u16())
     }
 }

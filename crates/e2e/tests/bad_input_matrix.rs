@@ -16,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use idmap_e2e::System;
+use idmap_e2e::{System, request_token};
 use idmap_storage::Backend;
 use idmap_storage::testing::TestDatabase;
 use serde_json::{Value, json};
@@ -97,74 +97,65 @@ fn generic_json_garbage() -> Vec<Garbage> {
     for unit in "{\"patients\":[]}".encode_utf16() {
         utf16.extend_from_slice(&unit.to_le_bytes());
     }
+    let json = |name, body: &[u8]| (name, body.to_vec(), JSON, Some(400));
+    let unsupported =
+        |name, body: &[u8], content_type| (name, body.to_vec(), Some(content_type), Some(415));
     vec![
-        ("empty body", Vec::new(), JSON, Some(400)),
-        ("not JSON", b"hello".to_vec(), JSON, Some(400)),
-        ("truncated JSON", b"{\"a\": [1, 2".to_vec(), JSON, Some(400)),
-        ("JSON null", b"null".to_vec(), JSON, Some(400)),
-        (
-            "JSON number",
-            b"12345678901234567890123456789".to_vec(),
-            JSON,
-            Some(400),
-        ),
-        ("JSON string", b"\"x\"".to_vec(), JSON, Some(400)),
-        ("JSON array", b"[]".to_vec(), JSON, Some(400)),
-        (
-            "invalid UTF-8",
-            b"{\"a\": \"\xff\xfe\xc3\x28\"}".to_vec(),
-            JSON,
-            Some(400),
-        ),
-        (
-            "overlong UTF-8 quote",
-            b"{\"a\": \"\xc0\xa2\"}".to_vec(),
-            JSON,
-            Some(400),
-        ),
+        json("empty body", b""),
+        json("not JSON", b"hello"),
+        json("truncated JSON", b"{\"a\": [1, 2"),
+        json("JSON null", b"null"),
+        json("JSON number", b"12345678901234567890123456789"),
+        json("JSON string", b"\"x\""),
+        json("JSON array", b"[]"),
+        json("invalid UTF-8", b"{\"a\": \"\xff\xfe\xc3\x28\"}"),
+        json("overlong UTF-8 quote", b"{\"a\": \"\xc0\xa2\"}"),
         (
             "UTF-16 with BOM",
             utf16,
             Some("application/json; charset=utf-16"),
             Some(400),
         ),
-        ("UTF-8 BOM", b"\xef\xbb\xbf{}".to_vec(), JSON, Some(400)),
-        (
-            "lone surrogate escape",
-            b"{\"a\": \"\\ud800\"}".to_vec(),
-            JSON,
-            Some(400),
-        ),
-        ("NUL bytes", b"{\0\0\0}".to_vec(), JSON, Some(400)),
-        ("100,000 nested arrays", deep_array, JSON, Some(400)),
-        ("100,000 nested objects", deep_object, JSON, Some(400)),
-        ("trailing garbage", b"{} {}".to_vec(), JSON, Some(400)),
-        ("text/plain", b"{}".to_vec(), Some("text/plain"), Some(415)),
-        (
+        json("UTF-8 BOM", b"\xef\xbb\xbf{}"),
+        json("lone surrogate escape", b"{\"a\": \"\\ud800\"}"),
+        json("NUL bytes", b"{\0\0\0}"),
+        json("100,000 nested arrays", &deep_array),
+        json("100,000 nested objects", &deep_object),
+        json("trailing garbage", b"{} {}"),
+        unsupported("text/plain", b"{}", "text/plain"),
+        unsupported(
             "form content type",
-            b"a=b".to_vec(),
-            Some("application/x-www-form-urlencoded"),
-            Some(415),
+            b"a=b",
+            "application/x-www-form-urlencoded",
         ),
-        (
+        unsupported(
             "multipart",
-            b"--x\r\n\r\n--x--".to_vec(),
-            Some("multipart/form-data; boundary=x"),
-            Some(415),
+            b"--x\r\n\r\n--x--",
+            "multipart/form-data; boundary=x",
         ),
-        (
-            "unparsable content type",
-            b"{}".to_vec(),
-            Some("%%%;;;=="),
-            Some(415),
-        ),
-        (
-            "application/xml",
-            b"<a/>".to_vec(),
-            Some("application/xml"),
-            Some(415),
-        ),
+        unsupported("unparsable content type", b"{}", "%%%;;;=="),
+        unsupported("application/xml", b"<a/>", "application/xml"),
     ]
+}
+
+/// `POST path` of each named JSON body with `cred`: each a 400.
+fn bad_json<'a>(
+    path: &'a str,
+    cred: Cred,
+    bodies: impl IntoIterator<Item = (&'a str, String)>,
+) -> impl Iterator<Item = Case> {
+    bodies.into_iter().map(move |(name, body)| {
+        case(
+            format!("{path}: {name}"),
+            Service::Idmap,
+            "POST",
+            path,
+            cred,
+            JSON,
+            body,
+            Some(400),
+        )
+    })
 }
 
 /// Endpoint-specific bad bodies (types, sizes, duplicate keys).
@@ -303,84 +294,57 @@ fn idmap_cases() -> Vec<Case> {
         ),
         ("float where an array is", r#"{"patients": 1e400}"#.into()),
     ];
-    for (name, body) in typed {
-        out.push(case(
-            format!("{link}: {name}"),
-            Idmap,
-            "POST",
-            link,
-            Cred::Link,
-            JSON,
-            body,
-            Some(400),
-        ));
-    }
-    let lookup = "/api/v1/lookup";
-    for (name, body) in [
-        ("hashes a string", r#"{"hashes": "x"}"#.to_owned()),
-        ("hash a number", r#"{"hashes": [1]}"#.to_owned()),
-        ("bad hash", r#"{"hashes": ["zz"]}"#.to_owned()),
-        (
-            "duplicate field",
-            format!(r#"{{"hashes": [], "hashes": ["{}"]}}"#, h(1)),
-        ),
-    ] {
-        out.push(case(
-            format!("{lookup}: {name}"),
-            Idmap,
-            "POST",
-            lookup,
-            Cred::Read,
-            JSON,
-            body,
-            Some(400),
-        ));
-    }
-    let save = "/api/save";
-    for (name, body) in [
-        ("data a list", r#"{"data": []}"#.to_owned()),
-        (
-            "label not a number",
-            format!(r#"{{"data": {{"x": {{"1": "{}"}}}}}}"#, h(1)),
-        ),
-        (
-            "negative label",
-            format!(r#"{{"data": {{"-1": {{"1": "{}"}}}}}}"#, h(1)),
-        ),
-        (
-            "label beyond u64",
-            format!(
-                r#"{{"data": {{"99999999999999999999999": {{"1": "{}"}}}}}}"#,
-                h(1)
+    out.extend(bad_json(link, Cred::Link, typed));
+    out.extend(bad_json(
+        "/api/v1/lookup",
+        Cred::Read,
+        [
+            ("hashes a string", r#"{"hashes": "x"}"#.to_owned()),
+            ("hash a number", r#"{"hashes": [1]}"#.to_owned()),
+            ("bad hash", r#"{"hashes": ["zz"]}"#.to_owned()),
+            (
+                "duplicate field",
+                format!(r#"{{"hashes": [], "hashes": ["{}"]}}"#, h(1)),
             ),
-        ),
-        (
-            "labels equal as numbers",
-            format!(
-                r#"{{"data": {{"1": {{"1": "{}"}}, "01": {{"1": "{}"}}}}}}"#,
-                h(1),
-                h(2)
+        ],
+    ));
+    out.extend(bad_json(
+        "/api/save",
+        Cred::Link,
+        [
+            ("data a list", r#"{"data": []}"#.to_owned()),
+            (
+                "label not a number",
+                format!(r#"{{"data": {{"x": {{"1": "{}"}}}}}}"#, h(1)),
             ),
-        ),
-        ("hash a number", r#"{"data": {"0": {"1": 5}}}"#.to_owned()),
-        ("entry without hashes", r#"{"data": {"0": {}}}"#.to_owned()),
-        (
-            "duplicate data field",
-            format!(r#"{{"data": {{}}, "data": {{"0": {{"1": "{}"}}}}}}"#, h(1)),
-        ),
-        ("unknown field", r#"{"data": {}, "x": 1}"#.to_owned()),
-    ] {
-        out.push(case(
-            format!("{save}: {name}"),
-            Idmap,
-            "POST",
-            save,
-            Cred::Link,
-            JSON,
-            body,
-            Some(400),
-        ));
-    }
+            (
+                "negative label",
+                format!(r#"{{"data": {{"-1": {{"1": "{}"}}}}}}"#, h(1)),
+            ),
+            (
+                "label beyond u64",
+                format!(
+                    r#"{{"data": {{"99999999999999999999999": {{"1": "{}"}}}}}}"#,
+                    h(1)
+                ),
+            ),
+            (
+                "labels equal as numbers",
+                format!(
+                    r#"{{"data": {{"1": {{"1": "{}"}}, "01": {{"1": "{}"}}}}}}"#,
+                    h(1),
+                    h(2)
+                ),
+            ),
+            ("hash a number", r#"{"data": {"0": {"1": 5}}}"#.to_owned()),
+            ("entry without hashes", r#"{"data": {"0": {}}}"#.to_owned()),
+            (
+                "duplicate data field",
+                format!(r#"{{"data": {{}}, "data": {{"0": {{"1": "{}"}}}}}}"#, h(1)),
+            ),
+            ("unknown field", r#"{"data": {}, "x": 1}"#.to_owned()),
+        ],
+    ));
     for (name, path) in [
         ("bad uuid", "/api/v1/admin/uuids/not-a-uuid"),
         (
@@ -684,14 +648,10 @@ async fn start() -> (System, Creds) {
     let sys = System::start(TestDatabase::create(Backend::Sqlite).unwrap())
         .await
         .unwrap();
-    let (id, secret) = sys.client(Some("UFH"), "idmap:link").await.unwrap();
-    let link = sys.token(&id, &secret).await.unwrap();
-    let (rid, rs) = sys.client(None, "idmap:read").await.unwrap();
-    let read = sys.token(&rid, &rs).await.unwrap();
-    let (aid, asec) = sys.client(None, "idmap:admin").await.unwrap();
-    let idmap_admin = sys.token(&aid, &asec).await.unwrap();
-    let (xid, xs) = sys.client(None, "admin").await.unwrap();
-    let auth_admin = sys.token(&xid, &xs).await.unwrap();
+    let link = sys.client_token(Some("UFH"), "idmap:link").await.unwrap();
+    let read = sys.client_token(None, "idmap:read").await.unwrap();
+    let idmap_admin = sys.client_token(None, "idmap:admin").await.unwrap();
+    let auth_admin = sys.client_token(None, "admin").await.unwrap();
     let basic = sys
         .client(Some("UFH"), "idmap:link introspect")
         .await
@@ -699,13 +659,8 @@ async fn start() -> (System, Creds) {
     // Something stored, so "unchanged" is not trivially "empty".
     let body =
         json!({"patients": [{"ref": "seed", "hashes": [{"rule": "F_L_D_S", "hash": h(0)}]}]});
-    assert_eq!(
-        sys.api("/api/v1/link", Some(&link), &body)
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let status = sys.api_status("/api/v1/link", Some(&link), &body).await;
+    assert_eq!(status.unwrap(), 200);
     let creds = Creds {
         link,
         read,
@@ -728,15 +683,9 @@ async fn both_serve(sys: &System, creds: &Creds) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let r = sys
-        .http
-        .post(format!("{}/oauth/token", sys.auth_url))
-        .basic_auth(&creds.basic.0, Some(&creds.basic.1))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let (id, secret) = &creds.basic;
+    let r = request_token(&sys.http, &sys.auth_url, id, secret).await;
+    assert_eq!(r.unwrap().status(), 200);
     assert!(
         t.elapsed() < Duration::from_secs(3),
         "good calls took {:?}",
@@ -864,23 +813,30 @@ fn host_port(url: &str) -> String {
     url.trim_start_matches("http://").to_owned()
 }
 
+/// Sends a raw request head to `url`; the answer (10 s at most) and its
+/// status, when there is one.
+async fn send_head(url: &str, head: &str) -> (String, Option<u16>) {
+    let mut s = TcpStream::connect(host_port(url)).await.unwrap();
+    // The server may close before reading everything: not an error.
+    let _ = s.write_all(head.as_bytes()).await;
+    let answer = read_answer(&mut s, Duration::from_secs(10)).await;
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok());
+    (answer, status)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn huge_headers_are_refused_with_a_4xx_and_the_server_lives_on() {
     let (sys, creds) = start().await;
     for url in [&sys.idmap_url, &sys.auth_url] {
         for (name, size) in [("64 KB", 64 * 1024), ("1 MB", 1024 * 1024)] {
-            let mut s = TcpStream::connect(host_port(url)).await.unwrap();
             let head = format!(
                 "GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
                 "a".repeat(size)
             );
-            // The server may close before reading everything: not an error.
-            let _ = s.write_all(head.as_bytes()).await;
-            let answer = read_answer(&mut s, Duration::from_secs(10)).await;
-            let status: Option<u16> = answer
-                .split_whitespace()
-                .nth(1)
-                .and_then(|s| s.parse().ok());
+            let (answer, status) = send_head(url, &head).await;
             // actix-web reads request heads up to its own buffer limit (a
             // 64 KB header fits; nginx in front refuses header lines over
             // 8 KB with a 400); past it, a 431 or a closed connection.
@@ -894,18 +850,12 @@ async fn huge_headers_are_refused_with_a_4xx_and_the_server_lives_on() {
             eprintln!("{url}: {name} header -> {:?}", status);
         }
         // Many headers rather than one big one.
-        let mut s = TcpStream::connect(host_port(url)).await.unwrap();
         let mut head = String::from("GET /health/live HTTP/1.1\r\nHost: x\r\n");
         for i in 0..500 {
             head.push_str(&format!("X-H{i}: v\r\n"));
         }
         head.push_str("\r\n");
-        let _ = s.write_all(head.as_bytes()).await;
-        let answer = read_answer(&mut s, Duration::from_secs(10)).await;
-        let status: Option<u16> = answer
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok());
+        let (answer, status) = send_head(url, &head).await;
         assert!(
             status.is_none_or(|s| (400..500).contains(&s)),
             "{url} 500 headers: {answer}"

@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use idmap_e2e::System;
+use idmap_e2e::{System, request_token};
 use idmap_storage::Backend;
 use idmap_storage::testing::TestDatabase;
 use serde_json::{Value, json};
@@ -22,8 +22,7 @@ async fn system() -> System {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partner_links_looks_up_and_saves_with_a_real_token() {
     let sys = system().await;
-    let (id, secret) = sys.client(Some("UFH"), "idmap:link").await.unwrap();
-    let token = sys.token(&id, &secret).await.unwrap();
+    let token = sys.client_token(Some("UFH"), "idmap:link").await.unwrap();
 
     let body = json!({"patients": [
         {"ref": "p1", "hashes": [{"rule": "F_L_D_S", "hash": h(1)}, {"rule": "F_L_D_R", "hash": h(2)}]},
@@ -51,8 +50,7 @@ async fn partner_links_looks_up_and_saves_with_a_real_token() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    let (rid, rsecret) = sys.client(None, "idmap:read").await.unwrap();
-    let reader = sys.token(&rid, &rsecret).await.unwrap();
+    let reader = sys.client_token(None, "idmap:read").await.unwrap();
     let r = sys
         .api(
             "/api/v1/lookup",
@@ -72,15 +70,7 @@ async fn partner_links_looks_up_and_saves_with_a_real_token() {
 async fn token_endpoint_failures() {
     let sys = system().await;
     let (id, _) = sys.client(Some("UFH"), "idmap:link").await.unwrap();
-    let url = format!("{}/oauth/token", sys.auth_url);
-    let form = [("grant_type", "client_credentials")];
-
-    let bad_secret = sys
-        .http
-        .post(&url)
-        .basic_auth(&id, Some("wrong"))
-        .form(&form)
-        .send()
+    let bad_secret = request_token(&sys.http, &sys.auth_url, &id, "wrong")
         .await
         .unwrap();
     assert_eq!(bad_secret.status(), 401);
@@ -93,12 +83,7 @@ async fn token_endpoint_failures() {
     let body: Value = bad_secret.json().await.unwrap();
     assert_eq!(body["error"], "invalid_client");
 
-    let unknown = sys
-        .http
-        .post(&url)
-        .basic_auth("nobody", Some("x"))
-        .form(&form)
-        .send()
+    let unknown = request_token(&sys.http, &sys.auth_url, "nobody", "x")
         .await
         .unwrap();
     assert_eq!(unknown.status(), 401);
@@ -110,7 +95,7 @@ async fn token_endpoint_failures() {
     let (id, secret) = sys.client(Some("UFH"), "idmap:link").await.unwrap();
     let grant = sys
         .http
-        .post(&url)
+        .post(format!("{}/oauth/token", sys.auth_url))
         .basic_auth(&id, Some(&secret))
         .form(&[("grant_type", "urn:example:unknown")])
         .send()
@@ -131,16 +116,14 @@ fn www_authenticate(r: &reqwest::Response) -> String {
 async fn resource_server_refuses_bad_tokens() {
     let sys = system().await;
     let body = json!({"patients": [{"hashes": [{"rule": "F_L_D_S", "hash": h(5)}]}]});
-    let (id, secret) = sys.client(Some("UFH"), "idmap:link").await.unwrap();
-    let good = sys.token(&id, &secret).await.unwrap();
+    let good = sys.client_token(Some("UFH"), "idmap:link").await.unwrap();
 
     let none = sys.api("/api/v1/link", None, &body).await.unwrap();
     assert_eq!(none.status(), 401);
     assert_eq!(www_authenticate(&none), r#"Bearer realm="idmap""#);
 
     // Audience of the issuer itself, not "idmap".
-    let (aid, asecret) = sys.client(None, "admin").await.unwrap();
-    let admin = sys.token(&aid, &asecret).await.unwrap();
+    let admin = sys.client_token(None, "admin").await.unwrap();
     let wrong_aud = sys.api("/api/v1/link", Some(&admin), &body).await.unwrap();
     assert_eq!(wrong_aud.status(), 401);
     assert!(www_authenticate(&wrong_aud).contains(r#"error="invalid_token""#));
@@ -167,16 +150,14 @@ async fn resource_server_refuses_bad_tokens() {
 
     // A token from another authorization server (another issuer, other keys).
     let other = system().await;
-    let (oid, osecret) = other.client(Some("UFH"), "idmap:link").await.unwrap();
-    let foreign = other.token(&oid, &osecret).await.unwrap();
+    let foreign = other.client_token(Some("UFH"), "idmap:link").await.unwrap();
     let r = sys
         .api("/api/v1/link", Some(&foreign), &body)
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
 
-    let (rid, rsecret) = sys.client(Some("UFH"), "idmap:read").await.unwrap();
-    let read_only = sys.token(&rid, &rsecret).await.unwrap();
+    let read_only = sys.client_token(Some("UFH"), "idmap:read").await.unwrap();
     let r = sys
         .api("/api/v1/link", Some(&read_only), &body)
         .await
@@ -188,8 +169,7 @@ async fn resource_server_refuses_bad_tokens() {
         "insufficient_scope"
     );
 
-    let (iid, isecret) = sys.client(None, "idmap:link").await.unwrap();
-    let internal = sys.token(&iid, &isecret).await.unwrap();
+    let internal = sys.client_token(None, "idmap:link").await.unwrap();
     let r = sys
         .api("/api/v1/link", Some(&internal), &body)
         .await

@@ -7,15 +7,15 @@
 //! tokens and their payload and signature parts, refresh tokens, submitted
 //! hashes, refs and the salt.
 //!
-//! The binaries are built (or found up to date) with `cargo build` before
-//! the flow, next to this test executable in the target directory.
+//! The binaries are built (or found up to date) with `scripts/build.sh`
+//! before the flow, next to this test executable in the target directory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use idmap_e2e::{access_token, free_port, output_with_stdin, request_token};
 use serde_json::{Value, json};
 
 /// `target/<profile>/`, where cargo puts the binaries of this build.
@@ -25,16 +25,15 @@ fn bin_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().to_owned()
 }
 
-/// Builds both service binaries (a no-op when they are up to date), so the
+/// Builds the service binaries (a no-op when they are up to date), so the
 /// test never runs stale ones; falls back to whatever exists without cargo.
+/// The script builds with the test suite's feature set: any other would
+/// recompile dozens of crates within this test's time limit.
 fn binaries() -> (PathBuf, PathBuf) {
     let dir = bin_dir();
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .current_dir(&workspace)
-        .args(["build", "--bin", "auth-server", "--bin", "idmap-server"]);
+    let mut build = Command::new(workspace.join("scripts/build.sh"));
+    build.stdout(Stdio::null());
     if dir.file_name().is_some_and(|n| n == "release") {
         build.arg("--release");
     }
@@ -46,18 +45,10 @@ fn binaries() -> (PathBuf, PathBuf) {
     let idmap = dir.join("idmap-server");
     assert!(
         auth.exists() && idmap.exists(),
-        "service binaries missing in {} (cargo build: {built:?}); run `cargo build --bin auth-server --bin idmap-server`",
+        "service binaries missing in {} (build: {built:?}); run `scripts/build.sh`",
         dir.display()
     );
     (auth, idmap)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct Env {
@@ -66,48 +57,72 @@ struct Env {
     dir: tempfile::TempDir,
     auth_port: u16,
     idmap_port: u16,
+    http: reqwest::Client,
 }
 
 impl Env {
+    fn new() -> Self {
+        let (auth_bin, idmap_bin) = binaries();
+        Env {
+            auth_bin,
+            idmap_bin,
+            dir: tempfile::tempdir().unwrap(),
+            auth_port: free_port().unwrap(),
+            idmap_port: free_port().unwrap(),
+            http: reqwest::Client::new(),
+        }
+    }
+
     fn auth_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.auth_port)
     }
 
-    fn auth_cmd(&self) -> Command {
-        let mut c = Command::new(&self.auth_bin);
-        let d = self.dir.path();
-        c.current_dir(d)
+    fn idmap_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.idmap_port)
+    }
+
+    /// A SQLite database URL in the scratch directory.
+    fn sqlite(&self, name: &str) -> String {
+        format!("sqlite://{}", self.dir.path().join(name).display())
+    }
+
+    /// `bin` in the scratch directory with nothing of the test's
+    /// environment but `PATH`, logging at `info`.
+    fn service_cmd(&self, bin: &Path) -> Command {
+        let mut c = Command::new(bin);
+        c.current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("RUST_LOG", "info")
-            .env("AUTH_LISTEN", format!("127.0.0.1:{}", self.auth_port))
+            .env("RUST_LOG", "info");
+        c
+    }
+
+    fn auth_cmd(&self) -> Command {
+        let mut c = self.service_cmd(&self.auth_bin);
+        c.env("AUTH_LISTEN", format!("127.0.0.1:{}", self.auth_port))
             .env("AUTH_ISSUER", self.auth_url())
-            .env(
-                "AUTH_DATABASE_URL",
-                format!("sqlite://{}", d.join("auth.db").display()),
-            )
-            .env("AUTH_SIGNING_KEY_DIR", d.join("keys"))
+            .env("AUTH_DATABASE_URL", self.sqlite("auth.db"))
+            .env("AUTH_SIGNING_KEY_DIR", self.dir.path().join("keys"))
             .env("AUTH_ENABLE_PASSWORD_GRANT", "true");
+        c
+    }
+
+    fn idmap_cmd(&self, salt_fingerprint: &str) -> Command {
+        let mut c = self.service_cmd(&self.idmap_bin);
+        c.env("IDMAP_LISTEN", format!("127.0.0.1:{}", self.idmap_port))
+            .env("IDMAP_ISSUER", self.auth_url())
+            .env("IDMAP_DATABASE_URL", self.sqlite("idmap.db"))
+            .env("IDMAP_SALT_FINGERPRINTS", salt_fingerprint);
         c
     }
 
     /// Runs an admin command; returns stdout, and appends stderr to `logs`.
     fn admin(&self, args: &[&str], stdin: Option<&str>, logs: &mut String) -> String {
-        let mut child = self
-            .auth_cmd()
-            .arg("admin")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            input.write_all(s.as_bytes()).unwrap();
-        }
-        drop(input);
-        let out = child.wait_with_output().unwrap();
+        let out = output_with_stdin(
+            self.auth_cmd().arg("admin").args(args),
+            stdin.unwrap_or_default().as_bytes(),
+        )
+        .unwrap();
         logs.push_str(&String::from_utf8_lossy(&out.stderr));
         assert!(
             out.status.success(),
@@ -117,16 +132,54 @@ impl Env {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    fn spawn(&self, mut cmd: Command, name: &str) -> Child {
+    /// `admin client add` with `options`; returns the new id and secret.
+    fn admin_client(&self, options: &[&str], logs: &mut String) -> (String, String) {
+        let args: Vec<&str> = ["client", "add"].iter().chain(options).copied().collect();
+        let created: Value = serde_json::from_str(&self.admin(&args, None, logs)).unwrap();
+        let field = |name: &str| created[name].as_str().unwrap().to_owned();
+        (field("client_id"), field("client_secret"))
+    }
+
+    /// Starts a service as `name` (its output kept for `logs`) and waits
+    /// until it answers ready at `url`.
+    async fn serve(&self, mut cmd: Command, name: &str, url: &str) -> Running {
         let out = std::fs::File::create(self.dir.path().join(format!("{name}.out"))).unwrap();
         let err = std::fs::File::create(self.dir.path().join(format!("{name}.err"))).unwrap();
-        cmd.arg("serve").stdout(out).stderr(err).spawn().unwrap()
+        let running = Running(cmd.arg("serve").stdout(out).stderr(err).spawn().unwrap());
+        wait_ready(&self.http, url).await;
+        running
     }
 
     fn logs(&self, name: &str) -> String {
         let d = self.dir.path();
         std::fs::read_to_string(d.join(format!("{name}.out"))).unwrap()
             + &std::fs::read_to_string(d.join(format!("{name}.err"))).unwrap()
+    }
+
+    /// POSTs JSON to idmap-server with a bearer token.
+    async fn post_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.idmap_url()))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a form to auth-server, as a client (id and secret) over HTTP
+    /// Basic when `basic` is given.
+    async fn post_form(
+        &self,
+        path: &str,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self.http.post(format!("{}{path}", self.auth_url()));
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        req.form(form).send().await.unwrap()
     }
 }
 
@@ -161,15 +214,7 @@ fn hash(n: u32) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_the_logs_of_a_full_run() {
-    let (auth_bin, idmap_bin) = binaries();
-    let env = Env {
-        auth_bin,
-        idmap_bin,
-        dir: tempfile::tempdir().unwrap(),
-        auth_port: free_port(),
-        idmap_port: free_port(),
-    };
-    let http = reqwest::Client::new();
+    let env = Env::new();
     let mut secrets: Vec<String> = Vec::new();
     let mut admin_logs = String::new();
 
@@ -183,25 +228,13 @@ async fn no_secret_reaches_the_logs_of_a_full_run() {
         None,
         &mut admin_logs,
     );
-    let created: Value = serde_json::from_str(&env.admin(
-        &["client", "add", "--partner", "UFH", "--scope", "idmap:link"],
-        None,
+    let (id, secret) = env.admin_client(
+        &["--partner", "UFH", "--scope", "idmap:link"],
         &mut admin_logs,
-    ))
-    .unwrap();
-    let (id, secret) = (
-        created["client_id"].as_str().unwrap().to_owned(),
-        created["client_secret"].as_str().unwrap().to_owned(),
     );
-    let created: Value = serde_json::from_str(&env.admin(
-        &["client", "add", "--scope", "idmap:read introspect profile"],
-        None,
+    let (rid, rsecret) = env.admin_client(
+        &["--scope", "idmap:read introspect profile"],
         &mut admin_logs,
-    ))
-    .unwrap();
-    let (rid, rsecret) = (
-        created["client_id"].as_str().unwrap().to_owned(),
-        created["client_secret"].as_str().unwrap().to_owned(),
     );
     let password = "Correct-Horse-Battery-9321";
     env.admin(
@@ -211,75 +244,47 @@ async fn no_secret_reaches_the_logs_of_a_full_run() {
     );
     secrets.extend([secret.clone(), rsecret.clone(), password.to_owned()]);
 
-    let auth = Running(env.spawn(env.auth_cmd(), "auth"));
-    wait_ready(&http, &env.auth_url()).await;
-    let mut idmap_cmd = Command::new(&env.idmap_bin);
-    idmap_cmd
-        .current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info")
-        .env("IDMAP_LISTEN", format!("127.0.0.1:{}", env.idmap_port))
-        .env("IDMAP_ISSUER", env.auth_url())
-        .env(
-            "IDMAP_DATABASE_URL",
-            format!("sqlite://{}", env.dir.path().join("idmap.db").display()),
-        )
-        .env("IDMAP_SALT_FINGERPRINTS", &fingerprint);
-    let idmap = Running(env.spawn(idmap_cmd, "idmap"));
-    let idmap_url = format!("http://127.0.0.1:{}", env.idmap_port);
-    wait_ready(&http, &idmap_url).await;
+    let auth = env.serve(env.auth_cmd(), "auth", &env.auth_url()).await;
+    let idmap = env
+        .serve(env.idmap_cmd(&fingerprint), "idmap", &env.idmap_url())
+        .await;
 
-    let token_url = format!("{}/oauth/token", env.auth_url());
     // Client credentials, Basic and form-encoded; a wrong secret too.
-    let r: Value = http
-        .post(&token_url)
-        .basic_auth(&id, Some(&secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let token = access_token(&env.http, &env.auth_url(), &id, &secret)
         .await
         .unwrap();
-    let token = r["access_token"].as_str().unwrap().to_owned();
-    let r: Value = http
-        .post(&token_url)
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &rid),
-            ("client_secret", &rsecret),
-        ])
-        .send()
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", &rid),
+        ("client_secret", &rsecret),
+    ];
+    let r: Value = env
+        .post_form("/oauth/token", None, &form)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let read_token = r["access_token"].as_str().unwrap().to_owned();
     let wrong_secret = "Wr0ng-Secret-Guess-4d1f6a0c9e";
-    let r = http
-        .post(&token_url)
-        .basic_auth(&id, Some(wrong_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
+    let r = request_token(&env.http, &env.auth_url(), &id, wrong_secret)
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
     secrets.push(wrong_secret.to_owned());
     // Password grant: a right and a wrong password.
-    let r: Value = http
-        .post(&token_url)
-        .basic_auth(&rid, Some(&rsecret))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", "alice@example.org"),
-            ("password", password),
-            ("scope", "profile"),
-        ])
-        .send()
+    let reader = Some((rid.as_str(), rsecret.as_str()));
+    let r: Value = env
+        .post_form(
+            "/oauth/token",
+            reader,
+            &[
+                ("grant_type", "password"),
+                ("username", "alice@example.org"),
+                ("password", password),
+                ("scope", "profile"),
+            ],
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -290,25 +295,20 @@ async fn no_secret_reaches_the_logs_of_a_full_run() {
         }
     }
     let wrong_password = "Not-The-Password-88213";
-    let _ = http
-        .post(&token_url)
-        .basic_auth(&rid, Some(&rsecret))
-        .form(&[
+    env.post_form(
+        "/oauth/token",
+        reader,
+        &[
             ("grant_type", "password"),
             ("username", "alice@example.org"),
             ("password", wrong_password),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     secrets.push(wrong_password.to_owned());
     // A login form post with the password (refused for CSRF or accepted).
-    let _ = http
-        .post(format!("{}/accounts/login/", env.auth_url()))
-        .form(&[("email", "alice@example.org"), ("password", password)])
-        .send()
-        .await
-        .unwrap();
+    let login = [("email", "alice@example.org"), ("password", password)];
+    env.post_form("/accounts/login/", None, &login).await;
 
     // idmap: link (refs and hashes), save, lookup, refused tokens.
     let refs = ["ref-PHI-93c1a7", "ref-PHI-5d20e8"];
@@ -320,66 +320,30 @@ async fn no_secret_reaches_the_logs_of_a_full_run() {
         ],
         "salt_fingerprint": fingerprint,
     });
-    let r = http
-        .post(format!("{idmap_url}/api/v1/link"))
-        .bearer_auth(&token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = env.post_json("/api/v1/link", &token, &body).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let r = http
-        .post(format!("{idmap_url}/api/save"))
-        .bearer_auth(&token)
-        .json(&json!({"data": {"0": {"1": hashes[3]}}}))
-        .send()
-        .await
-        .unwrap();
+    let save = json!({"data": {"0": {"1": hashes[3]}}});
+    let r = env.post_json("/api/save", &token, &save).await;
     assert_eq!(r.status(), 200);
-    let r = http
-        .post(format!("{idmap_url}/api/v1/lookup"))
-        .bearer_auth(&read_token)
-        .json(&json!({"hashes": [hashes[0], hashes[3]]}))
-        .send()
-        .await
-        .unwrap();
+    let lookup = json!({"hashes": [hashes[0], hashes[3]]});
+    let r = env.post_json("/api/v1/lookup", &read_token, &lookup).await;
     assert_eq!(r.status(), 200);
     // A bad item: its hash is echoed to the caller, never logged.
     let bad_hash = format!("{}zz", &hash(9)[..62]);
-    let _ = http
-        .post(format!("{idmap_url}/api/v1/link"))
-        .bearer_auth(&token)
-        .json(&json!({"patients": [{"ref": refs[0], "hashes": [{"rule": "F_L_D_S", "hash": bad_hash}]}], "salt_fingerprint": fingerprint}))
-        .send()
-        .await
-        .unwrap();
+    let bad = json!({"patients": [{"ref": refs[0], "hashes": [{"rule": "F_L_D_S", "hash": bad_hash}]}], "salt_fingerprint": fingerprint});
+    env.post_json("/api/v1/link", &token, &bad).await;
     let mut tampered = token.clone();
     tampered.push('x');
-    let r = http
-        .post(format!("{idmap_url}/api/v1/link"))
-        .bearer_auth(&tampered)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = env.post_json("/api/v1/link", &tampered, &body).await;
     assert_eq!(r.status(), 401);
 
     // Introspection and revocation on auth-server.
-    let r = http
-        .post(format!("{}/oauth/introspect", env.auth_url()))
-        .basic_auth(&rid, Some(&rsecret))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let form = [("token", token.as_str())];
+    let r = env.post_form("/oauth/introspect", reader, &form).await;
     assert_eq!(r.status(), 200);
-    let r = http
-        .post(format!("{}/oauth/revoke", env.auth_url()))
-        .basic_auth(&id, Some(&secret))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = env
+        .post_form("/oauth/revoke", Some((&id, &secret)), &form)
+        .await;
     assert_eq!(r.status(), 200);
 
     // Let the servers flush, then stop them.
@@ -403,23 +367,19 @@ async fn no_secret_reaches_the_logs_of_a_full_run() {
     }
     secrets.extend(refs.iter().map(|r| (*r).to_owned()));
 
-    let auth_logs = env.logs("auth");
-    let idmap_logs = env.logs("idmap");
+    let services = [
+        ("auth-server", env.logs("auth")),
+        ("idmap-server", env.logs("idmap")),
+    ];
     // Logging was on: there is something to scan.
-    assert!(
-        auth_logs.lines().count() >= 3,
-        "auth-server logged nothing:\n{auth_logs}"
-    );
-    assert!(
-        idmap_logs.lines().count() >= 3,
-        "idmap-server logged nothing:\n{idmap_logs}"
-    );
+    for (name, logs) in &services {
+        assert!(logs.lines().count() >= 3, "{name} logged nothing:\n{logs}");
+    }
     let mut leaks = Vec::new();
-    for (name, logs) in [
-        ("auth-server", &auth_logs),
-        ("idmap-server", &idmap_logs),
-        ("admin CLI stderr", &admin_logs),
-    ] {
+    for (name, logs) in services
+        .into_iter()
+        .chain([("admin CLI stderr", admin_logs)])
+    {
         for s in &secrets {
             for line in logs.lines().filter(|l| l.contains(s.as_str())) {
                 leaks.push(format!("{name}: {s:?} in {line}"));

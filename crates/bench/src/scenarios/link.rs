@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
+use hyper::header::{HeaderName, HeaderValue};
 use idmap_common::LinkUuid;
 
 use super::{Check, Workload};
 use crate::data::{self, Rng};
-use crate::http::{Request, Target, header};
+use crate::http::{Request, Target, json_with_bearer};
 
 /// Which patients exist and where new ones start.
 #[derive(Debug, Clone)]
@@ -57,14 +57,71 @@ pub enum Shape {
     Save,
 }
 
-/// k patients per request of `shape`.
-pub struct LinkWorkload {
+/// k items per JSON request to idmap-server with a bearer token: what the
+/// link, save and lookup scenarios share; `B` writes each request's body.
+pub struct JsonWorkload<B> {
     target: Target,
-    registry: Registry,
     per_request: u64,
-    shape: Shape,
-    headers: Vec<(hyper::header::HeaderName, hyper::header::HeaderValue)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    bodies: B,
 }
+
+/// A request's path, its body and, when asked for, the check of its answer.
+pub type NextRequest = (&'static str, String, Option<Check>);
+
+/// The requests of a [`JsonWorkload`].
+pub trait Bodies: Send + Sync + 'static {
+    /// The next request's path, its body of `per_request` items and, when
+    /// `check`, how to check its answer.
+    fn next(&self, per_request: u64, rng: &mut Rng, check: bool) -> NextRequest;
+}
+
+impl<B> JsonWorkload<B> {
+    pub(super) fn with_bodies(
+        target: Target,
+        per_request: u64,
+        token: &str,
+        bodies: B,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            target,
+            per_request,
+            headers: json_with_bearer(token)?,
+            bodies,
+        })
+    }
+}
+
+impl<B: Bodies> Workload for JsonWorkload<B> {
+    fn target(&self) -> &Target {
+        &self.target
+    }
+
+    fn patients_per_request(&self) -> u64 {
+        self.per_request
+    }
+
+    fn next(&self, rng: &mut Rng, check: bool) -> anyhow::Result<(Request, Option<Check>)> {
+        let (path, body, check) = self.bodies.next(self.per_request, rng, check);
+        Ok((
+            Request {
+                path,
+                headers: self.headers.clone(),
+                body: Bytes::from(body),
+            },
+            check,
+        ))
+    }
+}
+
+/// Patients of `shape`, half of them preloaded.
+pub struct LinkBodies {
+    registry: Registry,
+    shape: Shape,
+}
+
+/// k patients per request of `shape`.
+pub type LinkWorkload = JsonWorkload<LinkBodies>;
 
 impl LinkWorkload {
     pub fn new(
@@ -74,28 +131,21 @@ impl LinkWorkload {
         shape: Shape,
         token: &str,
     ) -> anyhow::Result<Self> {
-        Ok(Self {
-            target,
-            registry,
-            per_request,
-            shape,
-            headers: vec![
-                header(AUTHORIZATION, &format!("Bearer {token}"))?,
-                header(CONTENT_TYPE, "application/json")?,
-            ],
-        })
+        Self::with_bodies(target, per_request, token, LinkBodies { registry, shape })
     }
+}
 
-    fn body(&self, rng: &mut Rng) -> (String, Vec<Option<LinkUuid>>) {
+impl LinkBodies {
+    fn body(&self, per_request: u64, rng: &mut Rng) -> (String, Vec<Option<LinkUuid>>) {
         let seed = self.registry.seed;
-        let mut expected = Vec::with_capacity(self.per_request as usize);
-        let mut s = String::with_capacity(self.per_request as usize * 190 + 32);
+        let mut expected = Vec::with_capacity(per_request as usize);
+        let mut s = String::with_capacity(per_request as usize * 190 + 32);
         s.push_str(match self.shape {
             Shape::Link => "{\"patients\":[",
             Shape::Save => "{\"data\":{",
         });
         let offset = rng.below(2);
-        for j in 0..self.per_request {
+        for j in 0..per_request {
             let (i, known) = self.registry.pick(j, offset, rng);
             expected.push(known);
             if j > 0 {
@@ -122,31 +172,17 @@ impl LinkWorkload {
     }
 }
 
-impl Workload for LinkWorkload {
-    fn target(&self) -> &Target {
-        &self.target
-    }
-
-    fn patients_per_request(&self) -> u64 {
-        self.per_request
-    }
-
-    fn next(&self, rng: &mut Rng, check: bool) -> anyhow::Result<(Request, Option<Check>)> {
-        let (body, expected) = self.body(rng);
+impl Bodies for LinkBodies {
+    fn next(&self, per_request: u64, rng: &mut Rng, check: bool) -> NextRequest {
+        let (body, expected) = self.body(per_request, rng);
         let shape = self.shape;
         let check: Option<Check> =
             check.then(|| Box::new(move |b: &Bytes| check_answer(shape, &expected, b)) as Check);
-        Ok((
-            Request {
-                path: match self.shape {
-                    Shape::Link => "/api/v1/link",
-                    Shape::Save => "/api/save",
-                },
-                headers: self.headers.clone(),
-                body: Bytes::from(body),
-            },
-            check,
-        ))
+        let path = match self.shape {
+            Shape::Link => "/api/v1/link",
+            Shape::Save => "/api/save",
+        };
+        (path, body, check)
     }
 }
 
@@ -198,7 +234,7 @@ mod tests {
         let mut known = 0;
         let mut all = 0;
         for _ in 0..requests {
-            let (_, expected) = w.body(&mut rng);
+            let (_, expected) = w.bodies.body(w.per_request, &mut rng);
             known += expected.iter().filter(|e| e.is_some()).count();
             all += expected.len();
         }

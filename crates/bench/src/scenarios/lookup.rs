@@ -3,20 +3,19 @@
 use std::fmt::Write as _;
 
 use bytes::Bytes;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 
-use super::link::Registry;
-use super::{Check, Workload};
+use super::Check;
+use super::link::{Bodies, JsonWorkload, NextRequest, Registry};
 use crate::data::{self, Rng};
-use crate::http::{Request, Target, header};
+use crate::http::Target;
 
 /// k hashes per request; even positions are preloaded hashes.
-pub struct LookupWorkload {
-    target: Target,
+pub struct LookupBodies {
     registry: Registry,
-    per_request: u64,
-    headers: Vec<(HeaderName, HeaderValue)>,
 }
+
+/// k hashes per request.
+pub type LookupWorkload = JsonWorkload<LookupBodies>;
 
 impl LookupWorkload {
     pub fn new(
@@ -25,33 +24,17 @@ impl LookupWorkload {
         per_request: u64,
         token: &str,
     ) -> anyhow::Result<Self> {
-        Ok(Self {
-            target,
-            registry,
-            per_request,
-            headers: vec![
-                header(AUTHORIZATION, &format!("Bearer {token}"))?,
-                header(CONTENT_TYPE, "application/json")?,
-            ],
-        })
+        Self::with_bodies(target, per_request, token, LookupBodies { registry })
     }
 }
 
-impl Workload for LookupWorkload {
-    fn target(&self) -> &Target {
-        &self.target
-    }
-
-    fn patients_per_request(&self) -> u64 {
-        self.per_request
-    }
-
-    fn next(&self, rng: &mut Rng, check: bool) -> anyhow::Result<(Request, Option<Check>)> {
+impl Bodies for LookupBodies {
+    fn next(&self, per_request: u64, rng: &mut Rng, check: bool) -> NextRequest {
         let seed = self.registry.seed;
         let mut known = 0usize;
-        let mut s = String::with_capacity(self.per_request as usize * 67 + 16);
+        let mut s = String::with_capacity(per_request as usize * 67 + 16);
         s.push_str("{\"hashes\":[");
-        for j in 0..self.per_request {
+        for j in 0..per_request {
             if j > 0 {
                 s.push(',');
             }
@@ -75,13 +58,6 @@ impl Workload for LookupWorkload {
                 (found != known).then(|| format!("lookup found {found} of {known} known hashes"))
             }) as Check
         });
-        Ok((
-            Request {
-                path: "/api/v1/lookup",
-                headers: self.headers.clone(),
-                body: Bytes::from(s),
-            },
-            check,
-        ))
+        ("/api/v1/lookup", s, check)
     }
 }

@@ -7,7 +7,6 @@ use crate::config::ConfigFile;
 use crate::decode::open_input;
 use crate::hasher::Hasher;
 use crate::pipeline::{HashOptions, RowProblem, hash_stream};
-use crate::secret::load_hasher;
 use anyhow::{Context, bail};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -106,11 +105,9 @@ pub struct HashArgs {
 
 /// Runs the subcommand.
 pub fn run(args: HashArgs, config: &ConfigFile) -> anyhow::Result<()> {
-    let sources = args.secret.sources(config);
-    let hasher = load_hasher(&sources, |name| std::env::var_os(name))?;
-    for warning in sources.warnings() {
-        eprintln!("idmap hash: {warning}");
-    }
+    let hasher = args
+        .secret
+        .hasher(config, |warning| eprintln!("idmap hash: {warning}"))?;
     if args.print_fingerprint {
         println!("{}", hasher.fingerprint());
         return Ok(());

@@ -6,11 +6,9 @@
 use crate::commands::options::SecretArgs;
 use crate::commands::session::{LinkArgs, drive};
 use crate::config::ConfigFile;
-use crate::decode::open_input;
 use crate::exit::Outcome;
 use crate::hashfile::HashFileReader;
 use crate::progress::Log;
-use crate::secret::load_hasher;
 use anyhow::{Context, bail};
 use std::path::PathBuf;
 
@@ -74,20 +72,17 @@ pub struct LinkCmdArgs {
 /// Runs `idmap link`.
 pub fn run(args: LinkCmdArgs, config: &ConfigFile) -> anyhow::Result<Outcome> {
     let fingerprint = salt_fingerprint(&args, config)?;
-    let input = open_input(&args.input)?;
-    if let Some(notice) = input.notice() {
-        Log::new("idmap link", args.link.verbose).info(&notice);
-    }
-    let mut source = HashFileReader::open(input.reader)?;
-    let rules = source.rules().join(",");
     drive(
-        &mut source,
-        input.size,
+        &args.input,
         &args.link,
         config,
         &fingerprint,
-        &["link", &rules],
         "idmap link",
+        |reader| {
+            let source = HashFileReader::open(reader)?;
+            let rules = source.rules().join(",");
+            Ok((source, vec!["link".to_owned(), rules]))
+        },
     )
 }
 
@@ -101,14 +96,13 @@ fn salt_fingerprint(args: &LinkCmdArgs, config: &ConfigFile) -> anyhow::Result<S
         }
         return Ok(fp.trim().to_ascii_lowercase());
     }
-    let sources = args.secret.sources(config);
-    let hasher = load_hasher(&sources, |name| std::env::var_os(name)).context(
-        "idmap link sends the salt fingerprint with every request: pass --salt-fingerprint \
-         (from `idmap hash --print-fingerprint`) or the salt options used with `idmap hash`",
-    )?;
     let log = Log::new("idmap link", args.link.verbose);
-    for warning in sources.warnings() {
-        log.info(&warning);
-    }
+    let hasher = args
+        .secret
+        .hasher(config, |warning| log.info(warning))
+        .context(
+            "idmap link sends the salt fingerprint with every request: pass --salt-fingerprint \
+             (from `idmap hash --print-fingerprint`) or the salt options used with `idmap hash`",
+        )?;
     Ok(hasher.fingerprint())
 }

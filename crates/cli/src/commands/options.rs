@@ -4,13 +4,14 @@
 //! subcommand resolves them the same way.
 
 use crate::config::{ConfigFile, KeyConfig, parse_delimiter};
+use crate::hasher::Hasher;
 use crate::input::{Column, ColumnNames};
 use crate::keys::MatchKey;
 use crate::normalize::SlashOrder;
 use crate::pipeline::HashOptions;
 use crate::rules::{Field, HashRule, Rule};
 use crate::screen::Placeholders;
-use crate::secret::SecretSources;
+use crate::secret::{SecretError, SecretSources, load_hasher};
 use anyhow::{Context, bail};
 use std::path::PathBuf;
 
@@ -93,6 +94,17 @@ pub fn delimiter_option(
 }
 
 impl SecretArgs {
+    /// The hasher of the configured secret. Each warning about where it was
+    /// read from (a file others can read, say) goes to `warn` first.
+    pub fn hasher(&self, config: &ConfigFile, warn: impl Fn(&str)) -> Result<Hasher, SecretError> {
+        let sources = self.sources(config);
+        let hasher = load_hasher(&sources, |name| std::env::var_os(name))?;
+        for warning in sources.warnings() {
+            warn(&warning);
+        }
+        Ok(hasher)
+    }
+
     /// Whether any secret option was given (as an option or its variable).
     pub fn any(&self) -> bool {
         self.salt_file.is_some()

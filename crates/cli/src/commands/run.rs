@@ -6,12 +6,10 @@
 use crate::commands::options::{HashingArgs, SecretArgs};
 use crate::commands::session::{LinkArgs, drive};
 use crate::config::ConfigFile;
-use crate::decode::open_input;
 use crate::exit::Outcome;
 use crate::pipeline::HashedRows;
 use crate::progress::Log;
 use crate::rules::HashRule;
-use crate::secret::load_hasher;
 
 const AFTER_HELP: &str = "\
 Reads a CSV/TSV of identifying fields as `idmap hash` does (see `idmap hash
@@ -44,12 +42,8 @@ pub struct RunArgs {
 
 /// Runs `idmap run`.
 pub fn run(args: RunArgs, config: &ConfigFile) -> anyhow::Result<Outcome> {
-    let sources = args.secret.sources(config);
-    let hasher = load_hasher(&sources, |name| std::env::var_os(name))?;
     let log = Log::new("idmap run", args.link.verbose);
-    for warning in sources.warnings() {
-        log.info(&warning);
-    }
+    let hasher = args.secret.hasher(config, |warning| log.info(warning))?;
     let fingerprint = hasher.fingerprint();
     let options = args.hashing.options(config)?;
     // A resumed run must hash the same way: same codes, same key
@@ -64,19 +58,12 @@ pub fn run(args: RunArgs, config: &ConfigFile) -> anyhow::Result<Outcome> {
     if options.screen.is_none() {
         mode.push("no-screen".to_owned());
     }
-    let mode: Vec<&str> = mode.iter().map(String::as_str).collect();
-    let input = open_input(&args.input)?;
-    if let Some(notice) = input.notice() {
-        log.info(&notice);
-    }
-    let mut source = HashedRows::open(input.reader, &options, hasher)?;
     drive(
-        &mut source,
-        input.size,
+        &args.input,
         &args.link,
         config,
         &fingerprint,
-        &mode,
         "idmap run",
+        |reader| Ok((HashedRows::open(reader, &options, hasher)?, mode)),
     )
 }

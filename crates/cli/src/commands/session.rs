@@ -10,6 +10,7 @@ use crate::client::retry::RetryPolicy;
 use crate::client::token::{TokenEndpoint, TokenSource};
 use crate::client::{HttpOptions, build_http, warn_if_plain_http};
 use crate::config::ConfigFile;
+use crate::decode::open_input;
 use crate::exit::{Failure, Kept, NextStep, Outcome, next_step};
 use crate::linker::{LinkSettings, Sink, link_rows};
 use crate::progress::{Counts, Log, Progress, ProgressOptions};
@@ -18,7 +19,7 @@ use crate::secret::{loose_permissions, read_secret_file};
 use crate::source::RowSource;
 use anyhow::{Context, bail};
 use secrecy::SecretString;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
@@ -155,9 +156,36 @@ fn client_secret(args: &LinkArgs, config: &ConfigFile, log: &Log) -> anyhow::Res
     Ok(SecretString::from(text.trim().to_owned()))
 }
 
+/// Opens the input named on the command line (saying so when it is
+/// decoded), makes it a row source with `open`, and links its rows. Besides
+/// the source, `open` gives the mode: the settings a resumed run must share.
+pub fn drive<S: RowSource>(
+    input: &Option<PathBuf>,
+    args: &LinkArgs,
+    config: &ConfigFile,
+    fingerprint: &str,
+    prefix: &'static str,
+    open: impl FnOnce(Box<dyn BufRead>) -> anyhow::Result<(S, Vec<String>)>,
+) -> anyhow::Result<Outcome> {
+    let input = open_input(input)?;
+    if let Some(notice) = input.notice() {
+        Log::new(prefix, args.verbose).info(&notice);
+    }
+    let (mut source, mode) = open(input.reader)?;
+    let mode: Vec<&str> = mode.iter().map(String::as_str).collect();
+    drive_source(
+        &mut source,
+        input.size,
+        args,
+        config,
+        fingerprint,
+        &mode,
+        prefix,
+    )
+}
+
 /// Wires the shared options to the linker and runs it on `source`.
-/// `mode` joins the settings a resumed run must share.
-pub fn drive(
+fn drive_source(
     source: &mut dyn RowSource,
     total_bytes: Option<u64>,
     args: &LinkArgs,

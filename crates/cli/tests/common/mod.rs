@@ -6,9 +6,8 @@
 
 pub mod standin;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 /// The salt of the olass vectors (from testdata/vectors/README.md).
 pub const OLASS_SALT: &str = "5ce3c76fae7161e7d45a5c96fb6a2b2131134af739fc1c85465e659aded4e431";
@@ -44,18 +43,7 @@ pub fn idmap() -> Command {
 
 /// Runs `cmd` with `stdin` as its standard input.
 pub fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The child may exit before reading (a refused salt, say): a broken
-    // pipe here is not the test's concern, its exit status is.
-    if let Err(err) = child.stdin.take().unwrap().write_all(stdin) {
-        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
-    }
-    child.wait_with_output().unwrap()
+    idmap_e2e::output_with_stdin(cmd, stdin).unwrap()
 }
 
 /// Standard output as text.
