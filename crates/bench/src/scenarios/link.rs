@@ -141,7 +141,8 @@ impl Workload for LinkWorkload {
                 path: match self.shape {
                     Shape::Link => "/api/v1/link",
                     Shape::Save => "/api/save",
-                },
+                }
+                .into(),
                 headers: self.headers.clone(),
                 body: Bytes::from(body),
             },

@@ -77,7 +77,7 @@ impl Workload for LookupWorkload {
         });
         Ok((
             Request {
-                path: "/api/v1/lookup",
+                path: "/api/v1/lookup".into(),
                 headers: self.headers.clone(),
                 body: Bytes::from(s),
             },
