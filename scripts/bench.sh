@@ -290,7 +290,8 @@ if [ "$peers" = 1 ]; then
     peer_url="http://127.0.0.1:$peer_port"
     PEER_PORT="$peer_port" PEER_ALG="$alg" PEER_WORKERS=2 PEER_CLIENT_ID="$client_id" \
         PEER_CLIENT_SECRET="$IDMAP_BENCH_CLIENT_SECRET" PEER_RESOURCE="$peer_resource" \
-        PEER_READY_FILE="$work/peer.ready" node "$peer_dir/oidc-provider.mjs" > "$work/peer.log" 2>&1 &
+        PEER_READY_FILE="$work/peer.ready" NODE_ENV=production node "$peer_dir/oidc-provider.mjs" \
+        > "$work/peer.log" 2>&1 &
     peer_pids=("$!")
     pids+=("$!")
     for _ in $(seq 300); do [ -s "$work/peer.ready" ] && break; sleep 0.1; done

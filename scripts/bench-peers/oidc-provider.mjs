@@ -107,6 +107,7 @@ if (cluster.isPrimary) {
       redirect_uris: [],
       response_types: [],
       token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: jwk.alg,
       scope,
     }],
     scopes: scope.split(' '),

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use idmap_bench::http::{ClientKind, Target};
-use idmap_bench::report::{self, Line};
 use idmap_bench::metadata::{self, Given};
+use idmap_bench::report::{self, Line};
 use idmap_bench::scenarios::auth::{self, Client, FormWorkload};
 use idmap_bench::scenarios::cli::CliRun;
 use idmap_bench::scenarios::link::{LinkWorkload, Registry, Shape};

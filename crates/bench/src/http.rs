@@ -150,7 +150,8 @@ async fn send_hyper(
         bail!("no connection");
     };
     s.ready().await?;
-    let mut builder = hyper::Request::post(&*req.path).header(hyper::header::HOST, &target.authority);
+    let mut builder =
+        hyper::Request::post(&*req.path).header(hyper::header::HOST, &target.authority);
     for (k, v) in &req.headers {
         builder = builder.header(k, v);
     }

@@ -119,6 +119,9 @@ mod tests {
     fn a_missing_endpoint_names_its_option() {
         let metadata = json!({ "token_endpoint": "http://127.0.0.1:9000/token" });
         let err = endpoints(&metadata, &Given::default()).unwrap_err();
-        assert!(format!("{err:#}").contains("--introspection-endpoint"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("--introspection-endpoint"),
+            "{err:#}"
+        );
     }
 }
