@@ -272,8 +272,11 @@ pub fn render(lines: &[Line]) -> String {
 }
 
 /// Scenarios measured on more than one named system: a row per scenario
-/// with each system's rate and p99, and the first system's rate over each
-/// other's. Empty when fewer than two systems were named.
+/// with each system's rate, p99 and CPU per request, then the first
+/// system's rate over each other's and each other's CPU per request over
+/// the first's. CPU per request is the figure that holds on a loaded
+/// machine, where the rates follow the other load. Empty when fewer than
+/// two systems were named.
 fn side_by_side(lines: &[Line]) -> Vec<Vec<String>> {
     let named: Vec<(&str, &ScenarioResult)> = lines
         .iter()
@@ -301,30 +304,56 @@ fn side_by_side(lines: &[Line]) -> Vec<Vec<String>> {
             .find(|(n, s)| *n == system && s.name == scenario && s.errors == 0)
             .map(|(_, s)| *s)
     };
+    let (first_system, others) = (systems[0], &systems[1..]);
     let mut header = vec!["scenario".to_owned()];
     header.extend(systems.iter().map(|s| (*s).to_owned()));
-    header.extend(systems[1..].iter().map(|s| format!("{} / {s}", systems[0])));
+    for other in others {
+        header.push(format!("req/s, {first_system} / {other}"));
+        header.push(format!("CPU/request, {other} / {first_system}"));
+    }
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+        _ => "-".into(),
+    };
     let mut rows = vec![header];
     for scenario in scenarios {
         let mut row = vec![scenario.to_owned()];
         for &system in &systems {
             row.push(find(scenario, system).map_or_else(
                 || "-".into(),
-                |s| format!("{:.0} ({})", s.requests_per_s, opt(s.p99_ms, 1)),
+                |s| {
+                    let cpu = cpu_per_request_us(s)
+                        .map_or_else(String::new, |us| format!(", CPU {us:.0} µs/request"));
+                    format!(
+                        "{:.0}/s, p99 {} ms{cpu}",
+                        s.requests_per_s,
+                        opt(s.p99_ms, 1)
+                    )
+                },
             ));
         }
-        let first = find(scenario, systems[0]);
-        for &system in &systems[1..] {
-            row.push(match (first, find(scenario, system)) {
-                (Some(a), Some(b)) if b.requests_per_s > 0.0 => {
-                    format!("{:.2}", a.requests_per_s / b.requests_per_s)
-                }
-                _ => "-".into(),
-            });
+        let first = find(scenario, first_system);
+        for &other in others {
+            let other = find(scenario, other);
+            row.push(ratio(
+                first.map(|s| s.requests_per_s),
+                other.map(|s| s.requests_per_s),
+            ));
+            row.push(ratio(
+                other.and_then(cpu_per_request_us),
+                first.and_then(cpu_per_request_us),
+            ));
         }
         rows.push(row);
     }
     rows
+}
+
+/// The authorization server's CPU time (every process watched as `auth`)
+/// per request of the window, in microseconds.
+fn cpu_per_request_us(s: &ScenarioResult) -> Option<f64> {
+    let (cpu_s, _) = usage_of(s, "auth")?;
+    (s.requests > 0).then(|| cpu_s * 1e6 / s.requests as f64)
 }
 
 /// Appends a Markdown-compatible pipe table.
@@ -394,17 +423,48 @@ mod tests {
 
     #[test]
     fn systems_are_compared_side_by_side() {
-        let lines = [
+        let mut lines = [
             scenario("1 token", Some("ours"), 3000.0, 0),
             scenario("2 introspect", Some("ours"), 9000.0, 0),
             scenario("1 token", Some("peer"), 2000.0, 0),
             scenario("2 introspect", Some("peer"), 4500.0, 3),
         ];
+        if let Line::Scenario(peer) = &mut lines[2] {
+            peer.usage[0].cpu_s = 1.25;
+        }
         let rows = side_by_side(&lines);
-        assert_eq!(rows[0], ["scenario", "ours", "peer", "ours / peer"]);
-        assert_eq!(rows[1], ["1 token", "3000 (2.5)", "2000 (2.5)", "1.50"]);
+        assert_eq!(
+            rows[0],
+            [
+                "scenario",
+                "ours",
+                "peer",
+                "req/s, ours / peer",
+                "CPU/request, peer / ours"
+            ]
+        );
+        // 0.75 and 1.5 CPU s over 100 requests.
+        assert_eq!(
+            rows[1],
+            [
+                "1 token",
+                "3000/s, p99 2.5 ms, CPU 7500 µs/request",
+                "2000/s, p99 2.5 ms, CPU 15000 µs/request",
+                "1.50",
+                "2.00"
+            ]
+        );
         // A run with errors is no figure to compare.
-        assert_eq!(rows[2], ["2 introspect", "9000 (2.5)", "-", "-"]);
+        assert_eq!(
+            rows[2],
+            [
+                "2 introspect",
+                "9000/s, p99 2.5 ms, CPU 7500 µs/request",
+                "-",
+                "-",
+                "-"
+            ]
+        );
         let text = render(&lines);
         assert!(text.contains("Side by side"), "{text}");
         assert!(text.contains("1 token [peer]"), "{text}");
