@@ -376,35 +376,45 @@ if [ "$fresh" = 1 ]; then
 fi
 
 if [ "$mysql_private" = 1 ] && [ "$auth_only" = 0 ]; then
-    # Statement costs of link x100 all new: the digest summary is emptied
-    # once idmap-server has migrated, so it counts the run's requests only.
+    # Statement costs of link x100 all new, counted from after idmap-server's
+    # migrations. idmap-server prepares every statement, and MariaDB counts
+    # prepared executions per kind (statement/com/Execute), not per digest:
+    # their texts come from the statements its connections still hold.
     echo "== statement costs: link x100 on a fresh registry ($cost_requests requests)" >&2
     new_database idmap_costs
     idmap_db="$db_url"
     serve_idmap costs
-    mysql_cmd -e "TRUNCATE performance_schema.events_statements_summary_by_digest"
+    mysql_cmd -e "TRUNCATE performance_schema.events_statements_summary_by_digest;
+        TRUNCATE performance_schema.events_statements_summary_global_by_event_name"
     status_query="SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_stmt_prepare',
-        'Com_stmt_execute', 'Com_stmt_close', 'Com_begin', 'Com_commit', 'Innodb_rows_inserted',
-        'Innodb_data_written', 'Innodb_os_log_written')"
+        'Com_stmt_execute', 'Com_stmt_close', 'Com_begin', 'Com_commit', 'Handler_write',
+        'Innodb_os_log_written')"
     mysql_cmd -NBe "$status_query" > "$work/status.before"
     bounded "$bin/idmap-bench" run "${ours[@]}" --idmap-url "$idmap_url" --pid "idmap=$idmap_pid" \
         --duration 600 --warmup 0 --max-requests "$cost_requests" --preloaded-hashes 0 \
         --registry-label "fresh, statement costs" --fresh --scenarios link100
     mysql_cmd -NBe "$status_query" > "$work/status.after"
-    stop_pid "$idmap_pid"
     done_requests="$(tail -1 "$results" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p')"
     mysql_cmd -t > "$work/costs.txt" <<SQL
-SELECT COUNT_STAR AS calls, ROUND(COUNT_STAR / $done_requests, 2) AS per_request,
+SELECT EVENT_NAME AS kind, COUNT_STAR AS calls, ROUND(COUNT_STAR / $done_requests, 2) AS per_request,
        ROUND(SUM_TIMER_WAIT / 1e9, 1) AS total_ms, ROUND(AVG_TIMER_WAIT / 1e6, 1) AS avg_us,
-       SUM_ROWS_AFFECTED AS rows_affected, SUM_ROWS_EXAMINED AS rows_examined,
-       LEFT(DIGEST_TEXT, 90) AS statement
+       SUM_ROWS_AFFECTED AS rows_affected, SUM_ROWS_EXAMINED AS rows_examined
+FROM performance_schema.events_statements_summary_global_by_event_name
+WHERE COUNT_STAR > 0 ORDER BY SUM_TIMER_WAIT DESC;
+SELECT SUM(p.COUNT_EXECUTE) AS executions, ROUND(SUM(p.COUNT_EXECUTE) / $done_requests, 2) AS per_request,
+       ROUND(SUM(p.SUM_TIMER_EXECUTE) / 1e9, 1) AS total_ms,
+       SUM(p.SUM_ROWS_AFFECTED) AS rows_affected, SUM(p.SUM_ROWS_EXAMINED) AS rows_examined,
+       LEFT(p.SQL_TEXT, 90) AS held_prepared_statement
+FROM performance_schema.prepared_statements_instances p
+JOIN performance_schema.threads t ON t.THREAD_ID = p.OWNER_THREAD_ID
+WHERE t.PROCESSLIST_DB = '${idmap_db##*/}'
+GROUP BY p.SQL_TEXT ORDER BY total_ms DESC LIMIT 15;
+SELECT COUNT_STAR AS calls, ROUND(COUNT_STAR / $done_requests, 2) AS per_request,
+       ROUND(SUM_TIMER_WAIT / 1e9, 1) AS total_ms, LEFT(DIGEST_TEXT, 90) AS text_statement
 FROM performance_schema.events_statements_summary_by_digest
-WHERE SCHEMA_NAME = '${idmap_db##*/}' ORDER BY SUM_TIMER_WAIT DESC LIMIT 20;
-SELECT SUM(COUNT_STAR) AS calls, ROUND(SUM(COUNT_STAR) / $done_requests, 1) AS per_request,
-       ROUND(SUM(SUM_TIMER_WAIT) / 1e9, 1) AS total_ms
-FROM performance_schema.events_statements_summary_by_digest
-WHERE SCHEMA_NAME = '${idmap_db##*/}';
+WHERE SCHEMA_NAME = '${idmap_db##*/}' ORDER BY SUM_TIMER_WAIT DESC LIMIT 10;
 SQL
+    stop_pid "$idmap_pid"
     # The server's counters over the same requests (the whole server: the
     # idle auth-server adds nothing measurable).
     awk -v n="$done_requests" 'BEGIN { if (n < 1) n = 1 }
@@ -440,7 +450,7 @@ echo "idmap benchmark ($kind, backend $backend, $alg, concurrency $concurrency, 
 "$bin/idmap-bench" report "$results"
 if [ -s "$work/costs.txt" ]; then
     echo
-    echo "MariaDB statements of link x100 on a fresh registry, $done_requests requests (performance_schema digests)"
+    echo "MariaDB statements of link x100 on a fresh registry, $done_requests requests (performance_schema)"
     cat "$work/costs.txt"
 fi
 echo
