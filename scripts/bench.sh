@@ -378,8 +378,9 @@ fi
 if [ "$mysql_private" = 1 ] && [ "$auth_only" = 0 ]; then
     # Statement costs of link x100 all new, counted from after idmap-server's
     # migrations. idmap-server prepares every statement, and MariaDB counts
-    # prepared executions per kind (statement/com/Execute), not per digest:
-    # their texts come from the statements its connections still hold.
+    # prepared executions per kind (statement/com/Execute) only, without a
+    # digest or (prepared_statements_instances) an execution count; the
+    # digests cover the statements sent as text.
     echo "== statement costs: link x100 on a fresh registry ($cost_requests requests)" >&2
     new_database idmap_costs
     idmap_db="$db_url"
@@ -401,14 +402,6 @@ SELECT EVENT_NAME AS kind, COUNT_STAR AS calls, ROUND(COUNT_STAR / $done_request
        SUM_ROWS_AFFECTED AS rows_affected, SUM_ROWS_EXAMINED AS rows_examined
 FROM performance_schema.events_statements_summary_global_by_event_name
 WHERE COUNT_STAR > 0 ORDER BY SUM_TIMER_WAIT DESC;
-SELECT SUM(p.COUNT_EXECUTE) AS executions, ROUND(SUM(p.COUNT_EXECUTE) / $done_requests, 2) AS per_request,
-       ROUND(SUM(p.SUM_TIMER_EXECUTE) / 1e9, 1) AS total_ms,
-       SUM(p.SUM_ROWS_AFFECTED) AS rows_affected, SUM(p.SUM_ROWS_EXAMINED) AS rows_examined,
-       LEFT(p.SQL_TEXT, 90) AS held_prepared_statement
-FROM performance_schema.prepared_statements_instances p
-JOIN performance_schema.threads t ON t.THREAD_ID = p.OWNER_THREAD_ID
-WHERE t.PROCESSLIST_DB = '${idmap_db##*/}'
-GROUP BY p.SQL_TEXT ORDER BY total_ms DESC LIMIT 15;
 SELECT COUNT_STAR AS calls, ROUND(COUNT_STAR / $done_requests, 2) AS per_request,
        ROUND(SUM_TIMER_WAIT / 1e9, 1) AS total_ms, LEFT(DIGEST_TEXT, 90) AS text_statement
 FROM performance_schema.events_statements_summary_by_digest
