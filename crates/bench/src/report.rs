@@ -227,7 +227,7 @@ pub fn render(lines: &[Line]) -> String {
     table(&mut out, &rows);
     let compared = side_by_side(lines);
     if !compared.is_empty() {
-        out.push_str("\nSide by side: requests/s (p99 ms)\n");
+        out.push_str("\nSide by side (CPU: the server's, all its processes, per request)\n");
         table(&mut out, &compared);
     }
     let limits: Vec<&LimitResult> = lines
