@@ -24,6 +24,15 @@
 #                    initdb's defaults (autovacuum on, fsync on, 128 MB of
 #                    shared buffers), as the compose file runs its image,
 #                    instead of the local server
+#   --mysql-private  with --backend mysql: a private MariaDB server started
+#                    for the run from this machine's binaries with the
+#                    compose image's settings plus performance_schema, and
+#                    a step that prints the statement costs of link x100
+#                    on a fresh registry (events_statements_summary_by_digest)
+#   --peers          also run scenarios 1 and 2 against oidc-provider 8.8.1
+#                    (Node.js >= 20 and npm; installed into
+#                    target/bench-peers/ from scripts/bench-peers/) right
+#                    after auth-server's, and print them side by side
 #   --no-fresh       skip scenario 9 (link x1, x100, x1000 into an empty
 #                    registry, every patient new)
 #   --build P        cargo profile of the binaries: release (default) or dev
@@ -34,7 +43,8 @@
 #                    keeps this script from rotting; its figures mean nothing
 #
 # Loopback only. Every step is bounded; on exit (also on Ctrl-C) the
-# services are stopped and the temporary databases dropped. Preloaded SQLite
+# services, the peer and a private database server are stopped by PID and
+# the temporary databases dropped. Preloaded SQLite
 # files are cached in target/bench-data/ (delete it to rebuild them), and
 # preloaded PostgreSQL registries as template databases
 # idmap_bench_tpl_<hashes>_seed1_v2 (drop them to rebuild).
@@ -53,10 +63,15 @@ smoke=0
 auth_only=0
 fresh=1
 pg_compose=0
+mysql_private=0
+peers=0
 build=release
 pg_private=""
 pg_dir=""
+my_pid=""
+my_dir=""
 limit_duration=5
+cost_requests=300
 while [ $# -gt 0 ]; do
     case "$1" in
         --backend) backend="$2"; shift 2 ;;
@@ -72,7 +87,9 @@ while [ $# -gt 0 ]; do
         --auth-only) auth_only=1; shift ;;
         --no-fresh) fresh=0; shift ;;
         --pg-compose) pg_compose=1; shift ;;
-        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+        --mysql-private) mysql_private=1; shift ;;
+        --peers) peers=1; shift ;;
+        -h|--help) sed -n '2,50p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -81,7 +98,7 @@ case "$build" in dev|release) ;; *) echo "unknown build profile $build" >&2; exi
 if [ "$smoke" = 1 ]; then
     build=dev
     duration=1; warmup=0; limit_duration=0.5
-    hashes=2000; large_hashes=4000; cli_rows=2000
+    hashes=2000; large_hashes=4000; cli_rows=2000; cost_requests=20
 fi
 
 cd "$(dirname "$0")/.."
@@ -130,6 +147,8 @@ cleanup() {
         as_nobody "$pg_private/pg_ctl" -w -m immediate -D "$pg_dir/data" stop >/dev/null 2>&1 || true
     fi
     [ -n "$pg_dir" ] && rm -rf "$pg_dir"
+    [ -n "$my_pid" ] && stop_pid "$my_pid"
+    [ -n "$my_dir" ] && rm -rf "$my_dir"
     rm -rf "$work"
     exit "$status"
 }
@@ -185,6 +204,35 @@ if [ "$pg_compose" = 1 ]; then
     echo "postgres: private server $("$pg_bin/postgres" --version) on port $pg_port, initdb defaults" >&2
 fi
 
+# A private MariaDB server (see --mysql-private): the compiled-in defaults
+# the mariadb image keeps (128 MB buffer pool, a flush per commit, no binary
+# log), the character set of its packaged configuration and its
+# skip-name-resolve, plus performance_schema for the statement costs.
+if [ "$mysql_private" = 1 ]; then
+    [ "$backend" = mysql ] || { echo "--mysql-private needs --backend mysql" >&2; exit 2; }
+    my_dir="$(mktemp -d)"
+    if [ "$(id -u)" = 0 ]; then chown nobody:nogroup "$my_dir"; fi
+    as_nobody timeout 120 mariadb-install-db --no-defaults --datadir="$my_dir/data" \
+        --auth-root-authentication-method=normal --skip-test-db > "$my_dir/install.log" 2>&1
+    my_port="$(free_port)"
+    mariadbd=(--no-defaults --datadir="$my_dir/data" --port="$my_port" --bind-address=127.0.0.1
+        --socket="$my_dir/mysqld.sock" --pid-file="$my_dir/mysqld.pid"
+        --log-error="$my_dir/error.log" --character-set-server=utf8mb4
+        --collation-server=utf8mb4_general_ci --skip-name-resolve --host-cache-size=0
+        --performance-schema=ON)
+    # Started directly (setpriv execs it), so that $! is the server itself.
+    if [ "$(id -u)" = 0 ]; then
+        setpriv --reuid=nobody --regid=nogroup --clear-groups -- mariadbd "${mariadbd[@]}" &
+    else
+        mariadbd "${mariadbd[@]}" &
+    fi
+    my_pid=$!
+    my_server="mysql://root@127.0.0.1:$my_port"
+    for _ in $(seq 600); do mysql_cmd -e "SELECT 1" >/dev/null 2>&1 && break; sleep 0.1; done
+    mysql_cmd -e "SELECT 1" >/dev/null || { cat "$my_dir/error.log" >&2; exit 1; }
+    echo "mysql: private server $(mysql_cmd -NBe "SELECT VERSION()") on port $my_port, performance_schema on" >&2
+fi
+
 # --- auth-server --------------------------------------------------------
 auth_port="$(free_port)"
 auth_url="http://127.0.0.1:$auth_port"
@@ -207,14 +255,60 @@ IDMAP_BENCH_CLIENT_SECRET="$(printf '%s' "$partner_json" | json_field client_sec
 IDMAP_BENCH_READER_SECRET="$(printf '%s' "$reader_json" | json_field client_secret)"
 export IDMAP_BENCH_CLIENT_SECRET IDMAP_BENCH_READER_SECRET
 
-common=(--auth-url "$auth_url" "--client-id=$client_id" "--reader-id=$reader_id"
-    --concurrency "$concurrency" --duration "$duration" --warmup "$warmup"
-    --client "$client" --out "$results" --pid "auth=$auth_pid")
+# What every run shares; `ours` adds auth-server, `common` the timing.
+base=("--client-id=$client_id" "--reader-id=$reader_id" --concurrency "$concurrency"
+    --client "$client" --out "$results")
+ours=("${base[@]}" --auth-url "$auth_url" --pid "auth=$auth_pid")
+timing=(--duration "$duration" --warmup "$warmup")
+common=("${ours[@]}" "${timing[@]}")
 bounded() { timeout --signal=TERM 7200 "$@"; }
 label() { awk -v n="$1" 'BEGIN { if (n >= 1e6 && n % 1e6 == 0) printf "%dM", n / 1e6; else if (n >= 1e3 && n % 1e3 == 0) printf "%dk", n / 1e3; else printf "%d", n }'; }
 
 echo "== auth-server scenarios ($backend, $alg)" >&2
-bounded "$bin/idmap-bench" run "${common[@]}" --idmap-url "$auth_url" --scenarios token,introspect
+system=()
+[ "$peers" = 1 ] && system=(--system "auth-server ($backend)")
+bounded "$bin/idmap-bench" run "${common[@]}" --idmap-url "$auth_url" "${system[@]}" \
+    --scenarios token,introspect
+
+# --- oidc-provider beside it (--peers) ----------------------------------
+# Its own copy of the generator's partner client; `resource` makes it sign
+# JWT access tokens with $alg (without one it issues opaque tokens, which
+# the introspection scenario then introspects).
+peer_dir="$target_dir/bench-peers"
+peer_resource="urn:idmap"
+if [ "$peers" = 1 ]; then
+    node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+    [ "$node_major" -ge 20 ] || { echo "--peers needs Node.js 20 or newer and npm" >&2; exit 2; }
+    mkdir -p "$peer_dir"
+    cp scripts/bench-peers/package.json scripts/bench-peers/package-lock.json \
+        scripts/bench-peers/*.mjs "$peer_dir/"
+    if ! cmp -s "$peer_dir/package-lock.json" "$peer_dir/node_modules/.bench-lock"; then
+        (cd "$peer_dir" && timeout 300 npm ci --no-audit --no-fund --loglevel=error >&2)
+        cp "$peer_dir/package-lock.json" "$peer_dir/node_modules/.bench-lock"
+    fi
+    peer_port="$(free_port)"
+    peer_url="http://127.0.0.1:$peer_port"
+    PEER_PORT="$peer_port" PEER_ALG="$alg" PEER_WORKERS=2 PEER_CLIENT_ID="$client_id" \
+        PEER_CLIENT_SECRET="$IDMAP_BENCH_CLIENT_SECRET" PEER_RESOURCE="$peer_resource" \
+        PEER_READY_FILE="$work/peer.ready" NODE_ENV=production node "$peer_dir/oidc-provider.mjs" \
+        > "$work/peer.log" 2>&1 &
+    peer_pids=("$!")
+    pids+=("$!")
+    for _ in $(seq 300); do [ -s "$work/peer.ready" ] && break; sleep 0.1; done
+    [ -s "$work/peer.ready" ] || { echo "oidc-provider did not start:" >&2; cat "$work/peer.log" >&2; exit 1; }
+    read -ra workers < "$work/peer.ready"
+    peer_pids+=("${workers[@]}")
+    pids+=("${workers[@]}")
+    peer_watch=()
+    for pid in "${peer_pids[@]}"; do peer_watch+=(--pid "auth=$pid"); done
+    peer_name="oidc-provider $(node -p 'require(process.argv[1]).version' \
+        "$peer_dir/node_modules/oidc-provider/package.json")"
+    echo "== $peer_name scenarios ($alg, ${#workers[@]} workers)" >&2
+    bounded "$bin/idmap-bench" run "${base[@]}" "${timing[@]}" --auth-url "$peer_url" \
+        --idmap-url "$peer_url" "${peer_watch[@]}" --system "$peer_name" \
+        --resource "$peer_resource" --scenarios token,introspect
+    for pid in "${peer_pids[@]}"; do stop_pid "$pid"; done
+fi
 
 # --- idmap-server on a preloaded registry -------------------------------
 # Starts idmap-server on a fresh database preloaded with $1 hashes; sets
@@ -281,6 +375,48 @@ if [ "$fresh" = 1 ]; then
     stop_pid "$idmap_pid"
 fi
 
+if [ "$mysql_private" = 1 ] && [ "$auth_only" = 0 ]; then
+    # Statement costs of link x100 all new, counted from after idmap-server's
+    # migrations. idmap-server prepares every statement, and MariaDB counts
+    # prepared executions per kind (statement/com/Execute) only, without a
+    # digest or (prepared_statements_instances) an execution count; the
+    # digests cover the statements sent as text.
+    echo "== statement costs: link x100 on a fresh registry ($cost_requests requests)" >&2
+    new_database idmap_costs
+    idmap_db="$db_url"
+    serve_idmap costs
+    mysql_cmd -e "TRUNCATE performance_schema.events_statements_summary_by_digest;
+        TRUNCATE performance_schema.events_statements_summary_global_by_event_name"
+    status_query="SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_stmt_prepare',
+        'Com_stmt_execute', 'Com_stmt_close', 'Com_begin', 'Com_commit', 'Handler_write',
+        'Innodb_os_log_written')"
+    mysql_cmd -NBe "$status_query" > "$work/status.before"
+    bounded "$bin/idmap-bench" run "${ours[@]}" --idmap-url "$idmap_url" --pid "idmap=$idmap_pid" \
+        --duration 600 --warmup 0 --max-requests "$cost_requests" --preloaded-hashes 0 \
+        --registry-label "fresh, statement costs" --fresh --scenarios link100
+    mysql_cmd -NBe "$status_query" > "$work/status.after"
+    done_requests="$(tail -1 "$results" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p')"
+    mysql_cmd -t > "$work/costs.txt" <<SQL
+SELECT EVENT_NAME AS kind, COUNT_STAR AS calls, ROUND(COUNT_STAR / $done_requests, 2) AS per_request,
+       ROUND(SUM_TIMER_WAIT / 1e9, 1) AS total_ms, ROUND(AVG_TIMER_WAIT / 1e6, 1) AS avg_us,
+       SUM_ROWS_AFFECTED AS rows_affected, SUM_ROWS_EXAMINED AS rows_examined
+FROM performance_schema.events_statements_summary_global_by_event_name
+WHERE COUNT_STAR > 0 ORDER BY SUM_TIMER_WAIT DESC;
+SELECT COUNT_STAR AS calls, ROUND(COUNT_STAR / $done_requests, 2) AS per_request,
+       ROUND(SUM_TIMER_WAIT / 1e9, 1) AS total_ms, LEFT(DIGEST_TEXT, 90) AS text_statement
+FROM performance_schema.events_statements_summary_by_digest
+WHERE SCHEMA_NAME = '${idmap_db##*/}' ORDER BY SUM_TIMER_WAIT DESC LIMIT 10;
+SQL
+    stop_pid "$idmap_pid"
+    # The server's counters over the same requests (the whole server: the
+    # idle auth-server adds nothing measurable).
+    awk -v n="$done_requests" 'BEGIN { if (n < 1) n = 1 }
+        NR == FNR { before[$1] = $2; next }
+        FNR == 1 { printf "%-24s %14s %12s %12s\n", "server status", "delta", "per request", "per patient" }
+        { d = $2 - before[$1]; printf "%-24s %14d %12.1f %12.2f\n", $1, d, d / n, d / n / 100 }' \
+        "$work/status.before" "$work/status.after" >> "$work/costs.txt"
+fi
+
 if [ "$large_hashes" -gt 0 ]; then
     echo "== scenario 8 at $(label "$large_hashes") stored hashes" >&2
     start_idmap "$large_hashes"
@@ -293,6 +429,10 @@ fi
 echo "== companions: JWT signing and verification" >&2
 bounded "$bin/idmap-bench" limits --key-dir "$work/keys" --issuer "$auth_url" \
     --jwks-url "$auth_url/oauth/jwks.json" --duration "$limit_duration" --out "$results"
+if [ "$peers" = 1 ]; then
+    echo "== companions: the peer's signing primitive" >&2
+    timeout 300 node "$peer_dir/sign.mjs" "$alg" "$limit_duration" >> "$results"
+fi
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 kind="$([ "$smoke" = 1 ] && echo smoke || echo "$build")"
@@ -301,5 +441,10 @@ echo
 echo "idmap benchmark ($kind, backend $backend, $alg, concurrency $concurrency, ${duration}s per scenario, $(nproc) cores)"
 [ "$smoke" = 1 ] && echo "SMOKE RUN: dev profile and tiny sizes; these figures are not results."
 "$bin/idmap-bench" report "$results"
+if [ -s "$work/costs.txt" ]; then
+    echo
+    echo "MariaDB statements of link x100 on a fresh registry, $done_requests requests (performance_schema)"
+    cat "$work/costs.txt"
+fi
 echo
 echo "results kept in $bench_data/results-$backend-$kind-$stamp.jsonl"

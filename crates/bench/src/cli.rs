@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use idmap_bench::http::{ClientKind, Target};
+use idmap_bench::metadata::{self, Given};
 use idmap_bench::report::{self, Line};
-use idmap_bench::scenarios::auth::{self, Client, IntrospectWorkload, TokenWorkload};
+use idmap_bench::scenarios::auth::{self, Client, FormWorkload};
 use idmap_bench::scenarios::cli::CliRun;
 use idmap_bench::scenarios::link::{LinkWorkload, Registry, Shape};
 use idmap_bench::scenarios::lookup::LookupWorkload;
@@ -57,8 +58,24 @@ struct PreloadArgs {
 
 #[derive(clap::Args)]
 struct RunArgs {
+    /// The authorization server; its endpoints come from its metadata
+    /// (RFC 8414, else OpenID discovery) unless given below.
     #[arg(long)]
     auth_url: String,
+    /// Token endpoint URL instead of the metadata's.
+    #[arg(long)]
+    token_endpoint: Option<String>,
+    /// Introspection endpoint URL instead of the metadata's.
+    #[arg(long)]
+    introspection_endpoint: Option<String>,
+    /// RFC 8707 resource indicator of scenario 1's token requests (a server
+    /// such as oidc-provider signs JWTs only for a named resource).
+    #[arg(long)]
+    resource: Option<String>,
+    /// The authorization server's name in the results; scenarios run
+    /// against several named servers get a side-by-side table.
+    #[arg(long)]
+    system: Option<String>,
     #[arg(long)]
     idmap_url: String,
     /// Partner client (scope idmap:link) of partner BENCH.
@@ -198,6 +215,14 @@ pub async fn execute(args: Args) -> anyhow::Result<()> {
 
 async fn run(a: RunArgs) -> anyhow::Result<()> {
     let auth_target = Target::parse(&a.auth_url)?;
+    let endpoints = metadata::discover(
+        &auth_target,
+        &Given {
+            token: a.token_endpoint.clone(),
+            introspection: a.introspection_endpoint.clone(),
+        },
+    )
+    .await?;
     let idmap_target = Target::parse(&a.idmap_url)?;
     let partner = Client {
         id: a.client_id.clone(),
@@ -220,17 +245,21 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
     } else {
         format!(" @{}", a.registry_label)
     };
-    let link_token = auth::fetch_token(&auth_target, &partner, "idmap:link").await?;
+    let link_token = auth::fetch_token(&endpoints.token, &partner, "idmap:link").await?;
     for scenario in &a.scenarios {
         let (name, workload): (String, Arc<dyn Workload>) = match scenario.as_str() {
             "token" => (
                 "1 token".into(),
-                Arc::new(TokenWorkload::new(auth_target.clone(), &partner)?),
+                Arc::new(FormWorkload::token(
+                    &endpoints.token,
+                    &partner,
+                    a.resource.as_deref(),
+                )?),
             ),
             "introspect" => (
                 "2 introspect".into(),
-                Arc::new(IntrospectWorkload::new(
-                    auth_target.clone(),
+                Arc::new(FormWorkload::introspect(
+                    &endpoints.introspection,
                     &partner,
                     &link_token,
                 )?),
@@ -272,7 +301,7 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
                     id: id.clone(),
                     secret: secret.clone(),
                 };
-                let token = auth::fetch_token(&auth_target, &reader, "idmap:read").await?;
+                let token = auth::fetch_token(&endpoints.token, &reader, "idmap:read").await?;
                 (
                     format!("6 lookup x1000{suffix}"),
                     Arc::new(LookupWorkload::new(
@@ -298,8 +327,9 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
                         .unwrap_or_else(|| std::env::temp_dir().join("idmap-bench-cli")),
                 };
                 eprintln!("scenario 7: idmap run on {} generated patients", a.cli_rows);
-                let result =
+                let mut result =
                     scenarios::cli::run(&format!("7 cli run {}", a.cli_rows), &cli, &drive).await?;
+                result.system.clone_from(&a.system);
                 report::append(&a.out, &Line::Scenario(result))?;
                 continue;
             }
@@ -309,7 +339,8 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
             "scenario {name}: {} workers, {:?}",
             drive.concurrency, drive.duration
         );
-        let result = scenarios::run(&name, workload, &drive).await?;
+        let mut result = scenarios::run(&name, workload, &drive).await?;
+        result.system.clone_from(&a.system);
         report::append(&a.out, &Line::Scenario(result))?;
     }
     Ok(())

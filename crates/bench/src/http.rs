@@ -2,6 +2,7 @@
 //! worker on hyper's low-level API (the default), or a shared reqwest client
 //! for comparison (`--client reqwest`). Loopback targets only.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use anyhow::{Context, bail};
@@ -47,10 +48,35 @@ impl Target {
     }
 }
 
+/// An endpoint URL split into the server to connect to and the path to
+/// post to, as authorization server metadata gives endpoints.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub target: Target,
+    pub path: String,
+}
+
+impl Endpoint {
+    /// Parses `http://IP:PORT/path[?query]`; loopback only, as [`Target`].
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        let parsed = url::Url::parse(url).with_context(|| format!("{url}: not a URL"))?;
+        let origin = &parsed[..url::Position::BeforePath];
+        Ok(Self {
+            target: Target::parse(origin)?,
+            path: parsed[url::Position::BeforePath..].to_owned(),
+        })
+    }
+
+    /// The whole URL again.
+    pub fn url(&self) -> String {
+        format!("{}{}", self.target.base, self.path)
+    }
+}
+
 /// One request: POST `path` with headers and body.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub path: &'static str,
+    pub path: Cow<'static, str>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,
 }
@@ -124,7 +150,8 @@ async fn send_hyper(
         bail!("no connection");
     };
     s.ready().await?;
-    let mut builder = hyper::Request::post(req.path).header(hyper::header::HOST, &target.authority);
+    let mut builder =
+        hyper::Request::post(&*req.path).header(hyper::header::HOST, &target.authority);
     for (k, v) in &req.headers {
         builder = builder.header(k, v);
     }
@@ -157,4 +184,28 @@ pub fn json_with_bearer(token: &str) -> anyhow::Result<Vec<(HeaderName, HeaderVa
         header(AUTHORIZATION, &format!("Bearer {token}"))?,
         header(CONTENT_TYPE, "application/json")?,
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_splits_server_and_path() {
+        let e = Endpoint::parse("http://127.0.0.1:8081/token/introspection").unwrap();
+        assert_eq!(e.target.base, "http://127.0.0.1:8081");
+        assert_eq!(e.path, "/token/introspection");
+        assert_eq!(e.url(), "http://127.0.0.1:8081/token/introspection");
+        assert_eq!(
+            Endpoint::parse("http://127.0.0.1:9/a?b=c").unwrap().path,
+            "/a?b=c"
+        );
+    }
+
+    #[test]
+    fn endpoint_stays_on_loopback() {
+        assert!(Endpoint::parse("http://192.0.2.1:8081/oauth/token").is_err());
+        assert!(Endpoint::parse("https://127.0.0.1:8081/oauth/token").is_err());
+        assert!(Endpoint::parse("not a url").is_err());
+    }
 }

@@ -7,6 +7,7 @@ pub mod data;
 pub mod http;
 pub mod jwt;
 pub mod limits;
+pub mod metadata;
 pub mod preload;
 pub mod procstat;
 pub mod report;

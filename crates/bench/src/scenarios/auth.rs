@@ -1,15 +1,17 @@
-//! Scenarios 1 and 2: client-credentials tokens and introspection on
-//! auth-server, with `client_secret_basic` on keep-alive connections.
+//! Scenarios 1 and 2: client-credentials tokens and introspection at the
+//! authorization server's endpoints, with `client_secret_basic` on
+//! keep-alive connections.
 
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use serde_json::Value;
 
 use super::{Check, Workload};
 use crate::data::Rng;
-use crate::http::{Request, Target, header};
+use crate::http::{Endpoint, Request, Target, header};
 
 /// A confidential client's credentials.
 #[derive(Debug, Clone)]
@@ -27,30 +29,61 @@ impl Client {
     }
 }
 
-fn form() -> anyhow::Result<(HeaderName, HeaderValue)> {
-    header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-}
-
-/// Scenario 1: `POST /oauth/token`, `grant_type=client_credentials`.
-pub struct TokenWorkload {
+/// Both scenarios send one form, the same every time, as the client, and
+/// check the first JSON answer of each worker.
+pub struct FormWorkload {
     target: Target,
     request: Request,
+    problem: fn(&Value) -> Option<String>,
 }
 
-impl TokenWorkload {
-    pub fn new(target: Target, client: &Client) -> anyhow::Result<Self> {
+impl FormWorkload {
+    fn new(
+        endpoint: &Endpoint,
+        client: &Client,
+        form: &[(&str, &str)],
+        problem: fn(&Value) -> Option<String>,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
-            target,
+            target: endpoint.target.clone(),
             request: Request {
-                path: "/oauth/token",
-                headers: vec![client.basic()?, form()?],
-                body: Bytes::from_static(b"grant_type=client_credentials"),
+                path: endpoint.path.clone().into(),
+                headers: vec![
+                    client.basic()?,
+                    header(CONTENT_TYPE, "application/x-www-form-urlencoded")?,
+                ],
+                body: Bytes::from(serde_urlencoded::to_string(form)?),
             },
+            problem,
+        })
+    }
+
+    /// Scenario 1: `grant_type=client_credentials`, for `resource` when
+    /// given (RFC 8707; some servers sign JWTs only for a named resource).
+    pub fn token(
+        endpoint: &Endpoint,
+        client: &Client,
+        resource: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let mut form = vec![("grant_type", "client_credentials")];
+        form.extend(resource.map(|r| ("resource", r)));
+        Self::new(endpoint, client, &form, |v| {
+            v.get("access_token")
+                .is_none()
+                .then(|| "token answer without access_token".to_owned())
+        })
+    }
+
+    /// Scenario 2: introspection of one live token by its own client.
+    pub fn introspect(endpoint: &Endpoint, client: &Client, token: &str) -> anyhow::Result<Self> {
+        Self::new(endpoint, client, &[("token", token)], |v| {
+            (v.get("active") != Some(&Value::Bool(true)))
+                .then(|| "introspection says the token is not active".to_owned())
         })
     }
 }
 
-impl Workload for TokenWorkload {
+impl Workload for FormWorkload {
     fn target(&self) -> &Target {
         &self.target
     }
@@ -60,63 +93,19 @@ impl Workload for TokenWorkload {
     }
 
     fn next(&self, _rng: &mut Rng, check: bool) -> anyhow::Result<(Request, Option<Check>)> {
+        let problem = self.problem;
         let check: Option<Check> = check.then(|| {
-            Box::new(|body: &Bytes| {
-                let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-                v.get("access_token")
-                    .is_none()
-                    .then(|| "token answer without access_token".to_owned())
-            }) as Check
-        });
-        Ok((self.request.clone(), check))
-    }
-}
-
-/// Scenario 2: `POST /oauth/introspect` of one live token by its own client.
-pub struct IntrospectWorkload {
-    target: Target,
-    request: Request,
-}
-
-impl IntrospectWorkload {
-    pub fn new(target: Target, client: &Client, token: &str) -> anyhow::Result<Self> {
-        Ok(Self {
-            target,
-            request: Request {
-                path: "/oauth/introspect",
-                headers: vec![client.basic()?, form()?],
-                body: Bytes::from(format!("token={token}")),
-            },
-        })
-    }
-}
-
-impl Workload for IntrospectWorkload {
-    fn target(&self) -> &Target {
-        &self.target
-    }
-
-    fn patients_per_request(&self) -> u64 {
-        0
-    }
-
-    fn next(&self, _rng: &mut Rng, check: bool) -> anyhow::Result<(Request, Option<Check>)> {
-        let check: Option<Check> = check.then(|| {
-            Box::new(|body: &Bytes| {
-                let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-                (v.get("active") != Some(&serde_json::Value::Bool(true)))
-                    .then(|| "introspection says the token is not active".to_owned())
-            }) as Check
+            Box::new(move |body: &Bytes| problem(&serde_json::from_slice(body).ok()?)) as Check
         });
         Ok((self.request.clone(), check))
     }
 }
 
 /// Gets one access token for the resource scenarios.
-pub async fn fetch_token(auth: &Target, client: &Client, scope: &str) -> anyhow::Result<String> {
+pub async fn fetch_token(token: &Endpoint, client: &Client, scope: &str) -> anyhow::Result<String> {
     let http = crate::http::reqwest_client(1)?;
     let response = http
-        .post(format!("{}/oauth/token", auth.base))
+        .post(token.url())
         .basic_auth(&client.id, Some(&client.secret))
         .form(&[("grant_type", "client_credentials"), ("scope", scope)])
         .send()
@@ -131,4 +120,47 @@ pub async fn fetch_token(auth: &Target, client: &Client, scope: &str) -> anyhow:
         .and_then(|t| t.as_str())
         .map(str::to_owned)
         .context("token answer without access_token")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> Client {
+        Client {
+            id: "c1".into(),
+            secret: "s1".into(),
+        }
+    }
+
+    fn endpoint() -> Endpoint {
+        Endpoint::parse("http://127.0.0.1:9000/token").unwrap()
+    }
+
+    fn answer(w: &FormWorkload, body: &str) -> Option<String> {
+        let (_, check) = w.next(&mut Rng::new(1), true).unwrap();
+        check.unwrap()(&Bytes::from(body.to_owned()))
+    }
+
+    #[test]
+    fn token_form_names_the_resource_when_given() {
+        let plain = FormWorkload::token(&endpoint(), &client(), None).unwrap();
+        assert_eq!(plain.request.body, "grant_type=client_credentials");
+        assert_eq!(plain.request.path, "/token");
+        let named = FormWorkload::token(&endpoint(), &client(), Some("urn:idmap")).unwrap();
+        assert_eq!(
+            named.request.body,
+            "grant_type=client_credentials&resource=urn%3Aidmap"
+        );
+    }
+
+    #[test]
+    fn checks_tell_a_wrong_answer() {
+        let token = FormWorkload::token(&endpoint(), &client(), None).unwrap();
+        assert_eq!(answer(&token, r#"{"access_token":"x"}"#), None);
+        assert!(answer(&token, r#"{"error":"invalid_client"}"#).is_some());
+        let introspect = FormWorkload::introspect(&endpoint(), &client(), "t").unwrap();
+        assert_eq!(answer(&introspect, r#"{"active":true}"#), None);
+        assert!(answer(&introspect, r#"{"active":false}"#).is_some());
+    }
 }

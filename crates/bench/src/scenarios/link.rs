@@ -105,7 +105,7 @@ impl<B: Bodies> Workload for JsonWorkload<B> {
         let (path, body, check) = self.bodies.next(self.per_request, rng, check);
         Ok((
             Request {
-                path,
+                path: path.into(),
                 headers: self.headers.clone(),
                 body: Bytes::from(body),
             },
