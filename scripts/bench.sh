@@ -175,21 +175,10 @@ new_database() {
 pg_has_database() {
     [ "$(psql "$pg_server/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$1'")" = 1 ]
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() {
-    for _ in $(seq 300); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "timed out waiting for $1" >&2
-    return 1
-}
-json_field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p"; }
+# shellcheck source=scripts/lib/local-services.sh
+. scripts/lib/local-services.sh
 
 # A private PostgreSQL server with initdb's defaults (see --pg-compose).
-as_nobody() {
-    if [ "$(id -u)" = 0 ]; then setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; else "$@"; fi
-}
 if [ "$pg_compose" = 1 ]; then
     [ "$backend" = postgres ] || { echo "--pg-compose needs --backend postgres" >&2; exit 2; }
     pg_bin="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")"

@@ -35,6 +35,8 @@ done
 [ -n "$scenario" ] || { echo "say token or introspect" >&2; exit 2; }
 
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/local-services.sh
+. scripts/lib/local-services.sh
 bin=$(scripts/build.sh)
 work="$(mktemp -d)"
 pid=""
@@ -47,35 +49,26 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 url="http://127.0.0.1:$port"
 export AUTH_LISTEN="127.0.0.1:$port" AUTH_ISSUER="$url"
 export AUTH_DATABASE_URL="${database_url:-sqlite://$work/auth.db}"
 export AUTH_SIGNING_KEY_DIR="$work/keys" AUTH_RATE_LIMIT_ENABLED=false RUST_LOG=warn
 
-wait_http() {
-    for _ in $(seq 600); do
-        curl -fsS -o /dev/null "$url/.well-known/oauth-authorization-server" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "auth-server did not come up" >&2
-    return 1
-}
-
 # A first run without valgrind migrates and creates the keys.
 "$bin/auth-server" serve > "$work/native.log" 2>&1 &
 pid=$!
-wait_http
+wait_http "$url/.well-known/oauth-authorization-server" 600
 created="$("$bin/auth-server" admin client add --scope idmap:read)"
-id="$(printf '%s' "$created" | sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p')"
-secret="$(printf '%s' "$created" | sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p')"
+id="$(printf '%s' "$created" | json_field client_id)"
+secret="$(printf '%s' "$created" | json_field client_secret)"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
 out="$work/callgrind.out"
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
     "$bin/auth-server" serve > "$work/valgrind.log" 2>&1 &
 pid=$!
-wait_http
+wait_http "$url/.well-known/oauth-authorization-server" 600
 
 python3 - "$port" "$id" "$secret" "$scenario" "$requests" "$pid" <<'EOF'
 import base64, http.client, json, subprocess, sys

@@ -50,19 +50,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-as_nobody() {
-    if [ "$(id -u)" = 0 ]; then setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; else "$@"; fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() {
-    for _ in $(seq 600); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "timed out waiting for $1" >&2
-    return 1
-}
-json_field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p"; }
+# shellcheck source=scripts/lib/local-services.sh
+. scripts/lib/local-services.sh
 [ "$(id -u)" = 0 ] && chown nobody:nogroup "$work"
 
 db_port="$(free_port)"
@@ -98,7 +87,7 @@ AUTH_LISTEN="127.0.0.1:$auth_port" AUTH_ISSUER="$auth_url" AUTH_DATABASE_URL="sq
     AUTH_SIGNING_KEY_DIR="$work/keys" AUTH_RATE_LIMIT_ENABLED=false RUST_LOG=warn \
     "$bin/auth-server" serve > "$work/auth.log" 2>&1 &
 pids+=($!)
-wait_http "$auth_url/.well-known/oauth-authorization-server"
+wait_http "$auth_url/.well-known/oauth-authorization-server" 600
 export AUTH_DATABASE_URL="sqlite://$work/auth.db" AUTH_SIGNING_KEY_DIR="$work/keys"
 "$bin/auth-server" admin partner add BENCH --name "Benchmark partner" > /dev/null
 created="$("$bin/auth-server" admin client add --partner BENCH --scope idmap:link)"
@@ -114,7 +103,7 @@ IDMAP_LISTEN="127.0.0.1:$idmap_port" IDMAP_DATABASE_URL="$idmap_db" IDMAP_ISSUER
     "$bin/idmap-server" serve > "$work/idmap.log" 2>&1 &
 idmap_pid=$!
 pids+=("$idmap_pid")
-wait_http "$idmap_url/health/ready"
+wait_http "$idmap_url/health/ready" 600
 case "$backend" in
     postgres) psql idmap -c "SELECT pg_stat_statements_reset()" >/dev/null ;;
     mysql) mysql -e "TRUNCATE performance_schema.events_statements_summary_by_digest;
